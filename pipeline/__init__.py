@@ -1,0 +1,3 @@
+"""Turns annotated spans of source articles into a validated, linked event dataset."""
+
+__version__ = "0.1.0"

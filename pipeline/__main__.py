@@ -1,0 +1,5 @@
+"""Runs the command line interface as `python -m pipeline`."""
+
+from pipeline.cli import cli
+
+cli()

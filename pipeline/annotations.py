@@ -1,0 +1,309 @@
+"""Stage 1, read and anchor: raw/ becomes a `Corpus` of sources, anchored spans and claims.
+
+Input: `raw/sources.yaml` (one entry per source: id, text file, sha256, bibliographic data),
+`raw/texts/*.txt` (the articles, byte for byte) and `raw/annotations/*.yaml` (spans with the
+claims read from them, plus event and actor definitions). Output: `Corpus`, with every record
+still carrying the file and line it came from, and the problems found on the way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import anchoring
+from pipeline.errors import AnchorError, Problem
+from pipeline.metadata import Metadata
+from pipeline.paths import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
+from pipeline.yamlfile import YDict, load_yaml
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+
+# Which list under a span feeds which table, and which of its columns the span fills in itself.
+CLAIM_TABLES = {
+    "events": ("event_mentions", ("span_id",)),
+    "actors": ("event_actors", ("span_id",)),
+    "casualties": ("casualties", ("span_id",)),
+    "demands": ("demands", ("span_id",)),
+}
+SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", *CLAIM_TABLES)
+SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
+# Columns that the build derives and an annotator must not write.
+DERIVED = {"events": ("earliest_date", "latest_date")}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record was written: display path, 1-based line, and the line of each of its keys."""
+
+    file: str
+    line: int
+    keys: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, key: str) -> int:
+        for name, line in self.keys:
+            if name == key:
+                return line
+        return self.line
+
+
+def _origin(display: str, d: YDict) -> Origin:
+    keys = dict(d.key_lines)
+    if "count" in keys:  # the shorthand fills these columns
+        keys.setdefault("count_min", keys["count"])
+        keys.setdefault("count_max", keys["count"])
+    return Origin(display, d.line, tuple(sorted(keys.items())))
+
+
+@dataclass
+class Source:
+    """A source article: its metadata row and its text."""
+
+    row: dict
+    text: str
+    origin: Origin
+
+
+@dataclass
+class Claim:
+    """One claim read from a span, headed for `table`."""
+
+    table: str
+    values: dict
+    span_id: str
+    origin: Origin
+
+
+@dataclass
+class Corpus:
+    """Everything read from raw/, anchored, with the problems met on the way."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    spans: list[tuple[dict, Origin]] = field(default_factory=list)
+    entities: dict[str, list[tuple[dict, Origin]]] = field(default_factory=lambda: {"events": [], "actors": []})
+    claims: list[Claim] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # Sources listed but unusable (missing, changed, undecodable): their spans are skipped
+    # quietly because the source's own problem was reported already.
+    broken_sources: set[str] = field(default_factory=set)
+
+
+def _display(path: Path, raw_dir: Path) -> str:
+    try:
+        return str(Path(raw_dir.name) / path.relative_to(raw_dir))
+    except ValueError:
+        return str(path)
+
+
+def _unknown_key(key: str, allowed, where: str) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed))
+    return f"unknown key '{key}' in {where}; {hint}"
+
+
+def _check_keys(d: YDict, allowed, where: str, display: str, problems: list[Problem]) -> None:
+    for key in d:
+        if key not in allowed:
+            problems.append(Problem(display, d.line_of(key), "unknown-key", _unknown_key(key, allowed, where)))
+
+
+def _safe_relative(raw_dir: Path, rel: str) -> Path | None:
+    """Resolve `rel` under raw_dir, or None if it points outside it."""
+    if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        return None
+    path = (raw_dir / rel).resolve()
+    try:
+        path.relative_to(raw_dir.resolve())
+    except ValueError:
+        return None
+    return path
+
+
+def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
+    """Read raw/sources.yaml and each source text, checking ids, paths and hashes."""
+    path = raw_dir / SOURCES_FILENAME
+    display = _display(path, raw_dir)
+    data, problems = load_yaml(path, display)
+    corpus.problems += problems
+    if data is None:
+        if not problems:
+            corpus.problems.append(Problem(display, 0, "no-sources", "no sources listed; add one entry per source article"))
+        return
+    entries = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        corpus.problems.append(Problem(display, getattr(data, "line", 1), "bad-structure", "expected a top-level key 'sources' holding a list"))
+        return
+    columns = meta["sources"].field_names
+    allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
+    for entry in entries:
+        if not isinstance(entry, YDict):
+            corpus.problems.append(Problem(display, 0, "bad-structure", "each source must be a mapping of keys to values"))
+            continue
+        origin = _origin(display, entry)
+        _check_keys(entry, allowed, "a source", display, corpus.problems)
+        sid = entry.get("source_id")
+        if not isinstance(sid, str) or not SLUG.match(sid):
+            corpus.problems.append(Problem(display, entry.line_of("source_id"), "bad-id", f"source_id {sid!r} is not a slug (lower-case letters, digits, single hyphens)"))
+            continue
+        if sid in corpus.sources or sid in corpus.broken_sources:
+            corpus.problems.append(Problem(display, entry.line_of("source_id"), "duplicate-id", f"source_id '{sid}' is listed twice; keep one entry"))
+            continue
+        corpus.broken_sources.add(sid)  # until the text is read and checked below
+        rel = entry.get("file", f"{TEXTS_DIRNAME}/{sid}.txt")
+        text_path = _safe_relative(raw_dir, str(rel))
+        if text_path is None:
+            corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..'"))
+            continue
+        try:
+            if text_path.stat().st_size > MAX_TEXT_BYTES:
+                corpus.problems.append(Problem(display, entry.line_of("file"), "file-too-large", f"source text {rel} is larger than {MAX_TEXT_BYTES // 2**20} MiB"))
+                continue
+            raw = text_path.read_bytes()
+        except OSError:
+            corpus.problems.append(Problem(display, entry.line_of("file"), "missing-text", f"source text '{rel}' does not exist; put the article there or fix 'file'"))
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if entry.get("sha256") and entry["sha256"] != digest:
+            corpus.problems.append(Problem(
+                display, entry.line_of("sha256"), "source-changed",
+                f"source text '{rel}' changed since it was annotated (sha256 {digest[:12]}..., recorded {str(entry['sha256'])[:12]}...); re-check its spans, then record the new sha256",
+            ))
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            corpus.problems.append(Problem(_display(text_path, raw_dir), line, "bad-encoding", "source text is not valid UTF-8; store it as UTF-8"))
+            continue
+        row = {c: entry.get(c) for c in columns}
+        row["sha256"] = digest
+        row["chars"] = len(text)
+        corpus.sources[sid] = Source(row=row, text=text, origin=origin)
+        corpus.broken_sources.discard(sid)
+
+
+def _as_int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _read_span(span: YDict, default_source: str | None, display: str, meta: Metadata, corpus: Corpus) -> None:
+    problems = corpus.problems
+    _check_keys(span, SPAN_KEYS, "a span", display, problems)
+    sid = span.get("span_id")
+    if not isinstance(sid, str) or not SLUG.match(sid):
+        problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug (lower-case letters, digits, single hyphens)"))
+        return
+    source = corpus.sources.get(default_source or "")
+    if source is None:
+        return  # the file-level problem was reported once already
+    quote = span.get("quote")
+    if not isinstance(quote, str) or not quote:
+        problems.append(Problem(display, span.line_of("quote"), "missing-quote", f"span '{sid}' has no quote; copy the exact words from the source"))
+        return
+    for key in ("prefix", "suffix"):
+        if key in span and not isinstance(span[key], str):
+            problems.append(Problem(display, span.line_of(key), "bad-value", f"span '{sid}': {key} must be text"))
+            return
+    start, end = span.get("start"), span.get("end")
+    for key, value in (("start", start), ("end", end)):
+        if value is not None and _as_int(value) is None:
+            problems.append(Problem(display, span.line_of(key), "bad-offset", f"span '{sid}': {key} {value!r} is not a whole number"))
+            return
+    try:
+        start, end = anchoring.anchor(source.text, quote, span.get("prefix"), span.get("suffix"), start, end)
+    except AnchorError as exc:
+        line = span.line_of("start") if exc.code.startswith("offsets") else span.line_of("quote")
+        problems.append(Problem(display, line, exc.code, f"span '{sid}': {exc}"))
+        return
+    prefix, suffix = anchoring.context(source.text, start, end)
+    row = {
+        "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
+        "prefix": prefix, "suffix": suffix, "label": span.get("label"),
+    }
+    corpus.spans.append((row, _origin(display, span)))
+
+    default_event = span.get("event_id")
+    if default_event is not None:
+        corpus.claims.append(Claim("event_mentions", {"event_id": default_event}, sid, Origin(display, span.line_of("event_id"))))
+    for key, (table, filled) in CLAIM_TABLES.items():
+        items = span.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(display, span.line_of(key), "bad-structure", f"span '{sid}': '{key}' must be a list"))
+            continue
+        allowed = [c for c in meta[table].field_names if c not in filled] + (list(SHORTHAND_KEYS) if table != "event_mentions" else [])
+        for item in items:
+            if isinstance(item, str) and table == "event_mentions":
+                item_values, line = {"event_id": item}, span.line_of(key)
+            elif isinstance(item, YDict):
+                _check_keys(item, allowed, f"{key} of span '{sid}'", display, problems)
+                item_values, line = {k: v for k, v in item.items() if k in allowed}, item
+            else:
+                problems.append(Problem(display, span.line_of(key), "bad-structure", f"span '{sid}': each entry of '{key}' must be a mapping"))
+                continue
+            if table != "event_mentions" and default_event is not None:
+                item_values.setdefault("event_id", default_event)
+            if table == "event_mentions" and default_event == item_values.get("event_id"):
+                problems.append(Problem(display, getattr(line, "line", line), "duplicate-mention", f"span '{sid}' mentions event '{default_event}' twice; drop one"))
+                continue
+            origin = _origin(display, line) if isinstance(line, YDict) else Origin(display, line)
+            corpus.claims.append(Claim(table, item_values, sid, origin))
+
+
+def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
+    """Read one annotation file: its spans (anchored in its source) and entity definitions."""
+    display = _display(path, raw_dir)
+    data, problems = load_yaml(path, display)
+    corpus.problems += problems
+    if data is None:
+        return
+    if not isinstance(data, YDict):
+        corpus.problems.append(Problem(display, 1, "bad-structure", "expected a mapping with keys source, spans, events, actors"))
+        return
+    _check_keys(data, ("source", "spans", "events", "actors"), "an annotation file", display, corpus.problems)
+    source_id = data.get("source")
+    spans = data.get("spans") or []
+    if spans and source_id is None:
+        corpus.problems.append(Problem(display, data.line_of("spans"), "missing-source", "spans need a top-level 'source: <source_id>'"))
+    elif source_id in corpus.broken_sources:
+        spans = []
+    elif source_id is not None and source_id not in corpus.sources:
+        known = ", ".join(sorted(corpus.sources)) or "none"
+        corpus.problems.append(Problem(display, data.line_of("source"), "unknown-source", f"source '{source_id}' is not in raw/sources.yaml (known: {known})"))
+        spans = []
+    if not isinstance(spans, list):
+        corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "'spans' must be a list"))
+        spans = []
+    for span in spans:
+        if not isinstance(span, YDict):
+            corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "each span must be a mapping"))
+            continue
+        _read_span(span, source_id, display, meta, corpus)
+    for table in ("events", "actors"):
+        items = data.get(table) or []
+        if not isinstance(items, list):
+            corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"'{table}' must be a list"))
+            continue
+        allowed = [c for c in meta[table].field_names if c not in DERIVED.get(table, ())] + ["note"]
+        for item in items:
+            if not isinstance(item, YDict):
+                corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"each entry of '{table}' must be a mapping"))
+                continue
+            _check_keys(item, allowed, f"an entry of '{table}'", display, corpus.problems)
+            corpus.entities[table].append(({k: v for k, v in item.items() if k in allowed and k != "note"}, _origin(display, item)))
+
+
+def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:
+    """Read every source and annotation file under raw_dir into one Corpus."""
+    corpus = Corpus()
+    read_sources(raw_dir, meta, corpus)
+    ann_dir = raw_dir / ANNOTATIONS_DIRNAME
+    files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
+    for path in files:
+        read_annotation_file(path, raw_dir, meta, corpus)
+    return corpus

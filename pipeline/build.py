@@ -1,0 +1,52 @@
+"""Runs the stages in order: read and anchor, build tables, validate, write (and export).
+
+Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
+every problem found and dist/ untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.annotations import read_corpus
+from pipeline.errors import BuildFailed
+from pipeline.metadata import Metadata, load_metadata
+from pipeline.package import staged_dist, write_descriptor, write_tables
+from pipeline.paths import DATAPACKAGE_PATH
+from pipeline.tables import Tables, build_tables
+from pipeline.validate import validate_tables
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: rows per table and the files written."""
+
+    tables: Tables
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.tables.rows.items()}
+
+
+def assemble(raw_dir: Path, meta: Metadata) -> Tables:
+    """Read, anchor, build and validate; raise BuildFailed listing every problem."""
+    corpus = read_corpus(raw_dir, meta)
+    tables = build_tables(corpus, meta)
+    problems = corpus.problems + tables.problems
+    problems += validate_tables(tables, meta, partial=bool(problems))
+    if problems:
+        raise BuildFailed(problems)
+    return tables
+
+
+def build(raw_dir: Path, dist_dir: Path, datapackage: Path = DATAPACKAGE_PATH) -> BuildResult:
+    """Build the whole package from raw_dir into dist_dir (atomically)."""
+    meta = load_metadata(datapackage)
+    tables = assemble(raw_dir, meta)
+    with staged_dist(dist_dir) as stage:
+        files = write_tables(tables, meta, stage)
+        write_descriptor(meta, files, stage)
+        names = sorted(p.name for p in stage.iterdir())
+    return BuildResult(tables=tables, files=names)

@@ -1,0 +1,52 @@
+"""The pipeline's exceptions and the problem records that validation collects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PipelineError(Exception):
+    """Any failure the CLI reports as a one-line `Error: ...` and exit code 1."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as we can.
+
+    `code` is a stable slug (e.g. `quote-not-found`) that tests and tools can match on.
+    """
+
+    file: str = ""
+    line: int = 0
+    code: str = ""
+    message: str = ""
+    table: str = ""
+    row: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if where and self.line:
+            where = f"{where}:{self.line}"
+        if not where and self.table:
+            where = self.table + (f" {self.row}" if self.row else "")
+        return f"{where}: {self.message}" if where else self.message
+
+
+class BuildFailed(PipelineError):
+    """The input has problems; `problems` lists all of them, sorted by place."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (not p.file, p.file, p.line, p.table, p.row, p.message))
+        lines = [str(p) for p in self.problems]
+        n = len(self.problems)
+        lines.append(f"build failed: {n} problem{'s' if n != 1 else ''}; dist/ was not changed")
+        super().__init__("\n".join(lines))
+
+
+class AnchorError(PipelineError):
+    """A quote could not be placed in its source text."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)

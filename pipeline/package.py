@@ -1,0 +1,163 @@
+"""Stage 4, write the package: tables become CSV files and dist/datapackage.json, swapped in atomically.
+
+Input: validated `Tables` and `Metadata`. Output: a folder with one CSV per table (rows sorted by
+primary key, UTF-8, LF) and a self-contained `datapackage.json` (inline schemas, byte counts and
+SHA-256 of every file). `staged_dist` writes everything into a temporary sibling folder and only
+swaps it in when the block succeeds, so dist/ is always the previous or the new good build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import ctypes.util
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.metadata import Metadata
+from pipeline.tables import Tables
+
+# Cells a spreadsheet would run as a formula. We keep the data exact for every other reader and
+# document the risk in the README instead of prefixing a quote (which would corrupt the values).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def _sort_key(row: dict, pk: list[str]) -> tuple:
+    return tuple("" if row.get(k) is None else str(row.get(k)) for k in pk)
+
+
+def table_csv(rows: list[dict], columns: list[str], primary_key: list[str]) -> bytes:
+    """One table as CSV bytes: header, rows sorted by primary key, LF line ends."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in sorted(rows, key=lambda r: _sort_key(r, primary_key)):
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return buf.getvalue().encode("utf-8")
+
+
+def json_bytes(data) -> bytes:
+    """Deterministic JSON: sorted keys, two-space indent, UTF-8, final newline."""
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def file_entry(data: bytes) -> dict:
+    return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+
+
+def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
+    """The published descriptor: the root metadata with inline schemas and file stats."""
+    desc = {k: v for k, v in meta.descriptor.items() if k != "resources"}
+    desc["resources"] = []
+    for res in meta.descriptor["resources"]:
+        schema = meta[res["name"]]
+        entry = {k: v for k, v in res.items() if k != "schema"}
+        entry.update({"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema.descriptor})
+        entry.update(file_entry(files[res["path"]]))
+        desc["resources"].append(entry)
+    return desc
+
+
+def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, bytes]:
+    """Write every table's CSV into out_dir; return the bytes written by file name."""
+    files = {}
+    for name, schema in meta.tables.items():
+        data = table_csv(tables.rows.get(name, []), schema.field_names, schema.primary_key)
+        (out_dir / schema.path).write_bytes(data)
+        files[schema.path] = data
+    return files
+
+
+def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> None:
+    (out_dir / "datapackage.json").write_bytes(json_bytes(package_descriptor(meta, files)))
+
+
+# ---- atomic replacement of the dist folder ---------------------------------------------------
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories with renameat2(RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _recover(dist_dir: Path) -> None:
+    """Undo a swap that was killed half-way: put the previous build back if dist/ is gone."""
+    if dist_dir.exists():
+        return
+    olds = sorted(dist_dir.parent.glob(f".{dist_dir.name}.old-*"))
+    if olds:
+        os.rename(olds[-1], dist_dir)
+
+
+def _swap_in(new: Path, dist_dir: Path) -> None:
+    if dist_dir.exists() and _exchange(new, dist_dir):
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    old = None
+    if dist_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dist_dir.name}.old-", dir=dist_dir.parent))
+        os.rmdir(old)
+        os.rename(dist_dir, old)
+    os.rename(new, dist_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_dist(dist_dir: Path) -> Iterator[Path]:
+    """Yield an empty staging folder; on success it replaces dist_dir, on failure it vanishes.
+
+    A lock file next to dist_dir makes concurrent builds take turns instead of mixing files.
+    """
+    dist_dir = dist_dir.absolute()
+    parent = dist_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        lock = open(parent / f".{dist_dir.name}.lock", "w")
+    except OSError as exc:
+        raise PipelineError(f"cannot write next to {dist_dir}: {exc.strerror}") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _recover(dist_dir)
+        for stale in parent.glob(f".{dist_dir.name}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{dist_dir.name}.tmp-", dir=parent))
+        try:
+            yield stage
+            for path in stage.rglob("*"):
+                if path.is_file():
+                    with open(path, "rb") as fh:
+                        os.fsync(fh.fileno())
+            os.chmod(stage, 0o755)
+            _swap_in(stage, dist_dir)
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,13 @@
+"""Default locations of the project's inputs and outputs; nothing else lives here."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW_DIR = ROOT / "raw"
+SCHEMAS_DIR = ROOT / "schemas"
+DIST_DIR = ROOT / "dist"
+DATAPACKAGE_PATH = ROOT / "datapackage.json"
+
+SOURCES_FILENAME = "sources.yaml"
+ANNOTATIONS_DIRNAME = "annotations"
+TEXTS_DIRNAME = "texts"

@@ -1,0 +1,198 @@
+"""Stage 2, build tables: a `Corpus` becomes one list of rows per table of the data package.
+
+Input: the anchored `Corpus` and the `Metadata`. Output: `Tables`, rows keyed by column name in
+schema order (values as Python int/str/bool/None), each row with the `Origin` it came from;
+ids of claims are derived here, and `casualty_estimates` is computed from `casualties`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pipeline.annotations import Claim, Corpus, Origin
+from pipeline.errors import Problem
+from pipeline.metadata import Metadata
+
+# Claim tables whose id column is derived from the span when the annotator gives none.
+DERIVED_IDS = {"casualties": ("casualty_id", "category"), "demands": ("demand_id", "category")}
+OPEN_ABOVE = ("at_least", "more_than")
+
+
+@dataclass
+class Tables:
+    """Rows per table, with the origin of each row at the same index."""
+
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    origins: dict[str, list[Origin | None]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, table: str, row: dict, origin: Origin | None) -> None:
+        self.rows.setdefault(table, []).append(row)
+        self.origins.setdefault(table, []).append(origin)
+
+
+def _counts(values: dict, origin: Origin, problems: list[Problem]) -> None:
+    """Expand the `count: N` shorthand according to the qualifier, in place."""
+    if "count" not in values:
+        return
+    n = values.pop("count")
+    if "count_min" in values or "count_max" in values:
+        problems.append(Problem(origin.file, origin.line, "count-conflict", "give either count or count_min/count_max, not both"))
+        return
+    qualifier = values.get("qualifier") or "exact"
+    values.setdefault("qualifier", qualifier)
+    if qualifier in OPEN_ABOVE:
+        values["count_min"] = n
+    elif qualifier == "up_to":
+        values["count_max"] = n
+    else:
+        values["count_min"] = values["count_max"] = n
+
+
+def edtf_bounds(value: str) -> tuple[str | None, str | None]:
+    """Earliest and latest ISO day an EDTF string allows; raises ValueError if it is invalid.
+
+    >>> edtf_bounds("1953-07")
+    ('1953-07-01', '1953-07-31')
+    >>> edtf_bounds("1962-06-01/1962-06-03")
+    ('1962-06-01', '1962-06-03')
+    """
+    from edtf import parse_edtf
+    from edtf.parser.edtf_exceptions import EDTFParseException
+
+    try:
+        parsed = parse_edtf(value)
+    except EDTFParseException as exc:
+        raise ValueError(f"'{value}' is not a valid EDTF date") from exc
+    out = []
+    for getter in (parsed.lower_strict, parsed.upper_strict):
+        try:
+            out.append(time.strftime("%Y-%m-%d", getter()))
+        except (TypeError, ValueError, OverflowError):
+            out.append(None)  # open interval ends ("..") have no bound
+    return out[0], out[1]
+
+
+def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
+    lows, highs = [], []
+    for col in ("start_date", "end_date"):
+        value = row.get(col)
+        if value in (None, ""):
+            lows.append(None)
+            highs.append(None)
+            continue
+        try:
+            lo, hi = edtf_bounds(str(value))
+        except ValueError as exc:
+            problems.append(Problem(origin.file, origin.line_of(col), "bad-date", f"event '{row.get('event_id')}': {col} {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
+            return
+        lows.append(lo)
+        highs.append(hi)
+    if lows[0] and lows[1] and highs[1] and highs[1] < lows[0]:
+        problems.append(Problem(origin.file, origin.line_of("end_date"), "date-order", f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}"))
+        return
+    row["earliest_date"] = lows[0] or lows[1]
+    row["latest_date"] = highs[1] or highs[0]
+
+
+def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
+    """Turn the corpus into rows for every table of the package."""
+    tables = Tables()
+    problems = tables.problems
+    columns = {name: schema.field_names for name, schema in meta.tables.items()}
+
+    def row_of(table: str, values: dict) -> dict:
+        return {c: (None if values.get(c) == "" else values.get(c)) for c in columns[table]}
+
+    for source in corpus.sources.values():
+        tables.add("sources", row_of("sources", source.row), source.origin)
+    for span, origin in corpus.spans:
+        tables.add("spans", row_of("spans", span), origin)
+    for table in ("events", "actors"):
+        for values, origin in corpus.entities[table]:
+            row = row_of(table, values)
+            if table == "events":
+                _event_dates(row, origin, problems)
+            tables.add(table, row, origin)
+
+    seen_ids: dict[tuple[str, str], Origin] = {}
+    for claim in corpus.claims:
+        values = dict(claim.values)
+        values["span_id"] = claim.span_id
+        _counts(values, claim.origin, problems)
+        if claim.table in DERIVED_IDS:
+            id_col, by = DERIVED_IDS[claim.table]
+            if not values.get(id_col):
+                values[id_col] = f"{claim.span_id}-{values.get(by) or 'x'}"
+                key = (claim.table, values[id_col])
+                if key in seen_ids:
+                    problems.append(Problem(
+                        claim.origin.file, claim.origin.line, "duplicate-id",
+                        f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
+                    ))
+                seen_ids[key] = claim.origin
+        if claim.table == "event_mentions" and values.get("date"):
+            try:
+                edtf_bounds(str(values["date"]))
+            except ValueError as exc:
+                problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}"))
+        tables.add(claim.table, row_of(claim.table, values), claim.origin)
+
+    # Spans and events named by claims are mentioned by them too: fill event_mentions so that
+    # every event is reachable from the spans that speak of it, without the annotator repeating it.
+    mentioned = {(r["event_id"], r["span_id"]) for r in tables.rows.get("event_mentions", [])}
+    for table in ("event_actors", "casualties", "demands"):
+        for row in tables.rows.get(table, []):
+            key = (row["event_id"], row["span_id"])
+            if row["event_id"] and key not in mentioned:
+                mentioned.add(key)
+                tables.add("event_mentions", row_of("event_mentions", {"event_id": key[0], "span_id": key[1]}), None)
+
+    source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows.get("spans", [])}
+    for row in estimate_casualties(tables.rows.get("casualties", []), source_of_span):
+        tables.add("casualty_estimates", row_of("casualty_estimates", row), None)
+    for name in meta.tables:
+        tables.rows.setdefault(name, [])
+        tables.origins.setdefault(name, [])
+    return tables
+
+
+def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) -> list[dict]:
+    """Summarise the casualty claims per event and category (the rule is in the codebook).
+
+    low is the smallest figure any claim states (its count_min, else its count_max), high the
+    largest (its count_max, else its count_min); open_ended says some claim gives only a lower
+    bound. Claims without a figure count in n_claims but not in low/high.
+
+    >>> est = estimate_casualties([
+    ...     {"event_id": "e", "category": "killed", "count_min": 26, "count_max": 26, "qualifier": "exact", "span_id": "a"},
+    ...     {"event_id": "e", "category": "killed", "count_min": 80, "count_max": None, "qualifier": "more_than", "span_id": "b"}],
+    ...     {"a": "s1", "b": "s2"})
+    >>> est[0]["low"], est[0]["high"], est[0]["open_ended"], est[0]["n_sources"]
+    (26, 80, True, 2)
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for row in casualties:
+        if row.get("event_id") and row.get("category"):
+            groups.setdefault((row["event_id"], row["category"]), []).append(row)
+    out = []
+    for (event_id, category), rows in sorted(groups.items()):
+        lows, highs = [], []
+        for r in rows:
+            lo = r["count_min"] if isinstance(r.get("count_min"), int) else r.get("count_max")
+            hi = r["count_max"] if isinstance(r.get("count_max"), int) else r.get("count_min")
+            if isinstance(lo, int):
+                lows.append(lo)
+            if isinstance(hi, int):
+                highs.append(hi)
+        out.append({
+            "event_id": event_id,
+            "category": category,
+            "low": min(lows) if lows else None,
+            "high": max(highs) if highs else None,
+            "open_ended": any(r.get("qualifier") in OPEN_ABOVE for r in rows),
+            "n_claims": len(rows),
+            "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
+        })
+    return out

@@ -1,0 +1,191 @@
+"""Stage 3, validate: checks the built tables against their Table Schemas and the contract's rules.
+
+Input: `Tables` and `Metadata`. Output: a list of `Problem`s (empty when valid), each naming the
+annotation file and line the bad row came from where it has one, else the table and row key.
+Values are normalised in place first (YAML numbers in text columns become text), so that what
+is written is exactly what was checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+
+from pipeline.errors import Problem
+from pipeline.metadata import Metadata, TableSchema
+from pipeline.tables import Tables
+
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def _suggest(value: str, allowed) -> str:
+    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+    if not close:
+        close = [a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()][:1]
+    return f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(map(str, allowed))
+
+
+class _Checker:
+    """Checks one table's rows; collects problems."""
+
+    def __init__(self, schema: TableSchema, tables: Tables, problems: list[Problem]):
+        self.schema = schema
+        self.name = schema.name
+        self.rows = tables.rows[schema.name]
+        self.origins = tables.origins[schema.name]
+        self.problems = problems
+        self.patterns = {
+            n: re.compile(c["pattern"]) for n in schema.field_names if "pattern" in (c := schema.constraints(n))
+        }
+
+    def key_of(self, row: dict) -> str:
+        return ",".join(str(row.get(k)) for k in self.schema.primary_key)
+
+    def add(self, i: int, code: str, field: str, message: str) -> None:
+        origin = self.origins[i] if i < len(self.origins) else None
+        row = self.rows[i]
+        prefix = f"{self.name} '{self.key_of(row)}'"
+        if origin is not None:
+            self.problems.append(Problem(origin.file, origin.line_of(field), code, f"{prefix}: {message}", self.name, self.key_of(row), field))
+        else:
+            self.problems.append(Problem("", 0, code, f"{message}", self.name, self.key_of(row), field))
+
+    def normalise(self, i: int, row: dict, name: str, ftype: str):
+        value = row[name]
+        if value is None:
+            return None
+        if ftype == "string":
+            if isinstance(value, bool) or isinstance(value, (list, dict)):
+                self.add(i, "type-error", name, f"{name} must be text, not {type(value).__name__}")
+                return None
+            if not isinstance(value, str):
+                value = str(value)
+        elif ftype == "integer":
+            if isinstance(value, str) and _DIGITS.match(value):
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.add(i, "type-error", name, f"{name} {value!r} is not a whole number")
+                return None
+        elif ftype == "boolean":
+            if not isinstance(value, bool):
+                self.add(i, "type-error", name, f"{name} {value!r} is not true or false")
+                return None
+        elif ftype == "date":
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                self.add(i, "type-error", name, f"{name} {value!r} is not a date (YYYY-MM-DD)")
+                return None
+            value = str(value)
+        row[name] = value
+        return value
+
+    def check_cells(self) -> None:
+        schema = self.schema
+        specs = [(n, schema.fields[n]["type"], schema.constraints(n), schema.required(n)) for n in schema.field_names]
+        for i, row in enumerate(self.rows):
+            for name, ftype, cons, required in specs:
+                value = self.normalise(i, row, name, ftype)
+                if value is None or value == "":
+                    row[name] = None
+                    if required:
+                        self.add(i, "missing-value", name, f"{name} is required but missing")
+                    continue
+                if "enum" in cons and value not in cons["enum"]:
+                    self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
+                if "minimum" in cons and isinstance(value, int) and value < cons["minimum"]:
+                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}")
+                if isinstance(value, str):
+                    if "maxLength" in cons and len(value) > cons["maxLength"]:
+                        self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
+                    if "minLength" in cons and len(value) < cons["minLength"]:
+                        self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
+                    if name in self.patterns and not self.patterns[name].match(value):
+                        self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
+                    if schema.fields[name].get("format") == "uri" and not re.match(r"^https?://\S+$", value):
+                        self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
+            if "count_min" in row and isinstance(row.get("count_min"), int) and isinstance(row.get("count_max"), int):
+                if row["count_min"] > row["count_max"]:
+                    self.add(i, "count-order", "count_min", f"count_min {row['count_min']} is above count_max {row['count_max']}")
+            if self.name == "spans" and isinstance(row.get("start"), int) and isinstance(row.get("end"), int) and row["end"] <= row["start"]:
+                self.add(i, "offsets-reversed", "end", f"end {row['end']} is not after start {row['start']}")
+
+    def check_keys(self) -> None:
+        pk = self.schema.primary_key
+        seen: dict[tuple, int] = {}
+        for i, row in enumerate(self.rows):
+            key = tuple(row.get(k) for k in pk)
+            if None in key:
+                continue
+            if key in seen:
+                first = self.origins[seen[key]]
+                where = f" (first at {first.file}:{first.line})" if first else ""
+                what = "defined twice" if len(pk) == 1 else "repeated"
+                self.add(i, "duplicate-id", pk[0], f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}")
+            else:
+                seen[key] = i
+
+
+def _form(name: str, pattern: str) -> str:
+    if "EDTF" in pattern or "XX" in pattern:
+        return "an EDTF date such as 1962-06-02, 1953-07, 1989-07~ or 1962-06-01/1962-06-03"
+    if pattern.startswith("^[a-z0-9]+"):
+        return "a slug: lower-case letters, digits and single hyphens"
+    return f"pattern {pattern}"
+
+
+def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Checker]) -> None:
+    index: dict[tuple[str, tuple], set] = {}
+    for name, schema in meta.tables.items():
+        checker = checkers[name]
+        for fk in schema.foreign_keys:
+            ref_key = (fk.resource, fk.reference_fields)
+            if ref_key not in index:
+                index[ref_key] = {tuple(r.get(c) for c in fk.reference_fields) for r in tables.rows[fk.resource]}
+            known = index[ref_key]
+            for i, row in enumerate(checker.rows):
+                values = tuple(row.get(c) for c in fk.fields)
+                if None in values or values in known:
+                    continue
+                target = fk.resource[:-1] if fk.resource.endswith("s") else fk.resource
+                pool = [k[0] for k in known if k and isinstance(k[0], str)]
+                checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_suggest(values[0], pool) if pool else 'define it first'}")
+
+
+def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
+    """Every event and actor must be reachable from at least one span (the contract's rule)."""
+    reached = {
+        "events": {r["event_id"] for t in ("event_mentions", "event_actors", "casualties", "demands") for r in tables.rows[t]},
+        "actors": {r["actor_id"] for t in ("event_actors", "demands") for r in tables.rows[t]}
+        | {r[c] for r in tables.rows["casualties"] for c in ("victim_actor_id", "perpetrator_actor_id")},
+    }
+    for table, id_col in (("events", "event_id"), ("actors", "actor_id")):
+        checker = checkers[table]
+        for i, row in enumerate(checker.rows):
+            if row.get(id_col) and row[id_col] not in reached[table]:
+                checker.add(i, "unsupported", id_col, f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it")
+
+
+def validate_tables(tables: Tables, meta: Metadata, partial: bool = False) -> list[Problem]:
+    """Check every table; return all problems found (none means valid).
+
+    `partial` says earlier stages already dropped broken records; then entities that only
+    those records supported are not reported again as unsupported.
+    """
+    problems: list[Problem] = []
+    checkers = {name: _Checker(schema, tables, problems) for name, schema in meta.tables.items()}
+    derived = [name for name, schema in meta.tables.items() if schema.derived_from]
+    for name, checker in checkers.items():
+        if name not in derived:
+            checker.check_cells()
+            checker.check_keys()
+    _check_foreign_keys(meta, tables, checkers)
+    # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
+    if not problems and not partial:
+        for name in derived:
+            checkers[name].check_cells()
+            checkers[name].check_keys()
+    if not partial and {"events", "actors", "event_mentions", "event_actors", "casualties", "demands"} <= set(tables.rows):
+        _check_reachability(tables, checkers)
+    return problems
