@@ -74,5 +74,32 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path):
     click.echo(f"built {dist_dir}: {summary}")
 
 
+@cli.command()
+@raw_option
+@datapackage_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@_handle_errors
+def stats(raw_dir: Path, datapackage: Path, as_json: bool):
+    """Count spans, events, casualty claims, demands and actors per source, and list conflicts.
+
+    Reads and validates raw/ like `build` does, but writes nothing. An event is listed as
+    conflicting when its claims give different figures for one casualty category, or its
+    mentions give different dates.
+
+    \b
+    Example:
+        pipeline stats
+        pipeline stats --json | jq .total
+    """
+    import json
+
+    from pipeline.build import assemble
+    from pipeline.metadata import load_metadata
+    from pipeline.stats import compute_stats, format_stats
+
+    result = compute_stats(assemble(raw_dir, load_metadata(datapackage)))
+    click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True) if as_json else format_stats(result))
+
+
 if __name__ == "__main__":
     cli()
