@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pipeline.tables import Tables
+from pipeline.tables import Tables, edtf_bounds
 
 COLUMNS = ("spans", "events", "casualties", "demands", "actors")
 
@@ -46,6 +46,21 @@ def _figure(row: dict) -> str:
     else:
         number = f"{lo}-{hi}"
     return f"{number} ({row.get('qualifier')}, {row.get('claimant')}, span {row.get('span_id')})"
+
+
+def _dates_disagree(dates: list[str]) -> bool:
+    """True when two of the EDTF dates cannot both be right (their day ranges do not overlap).
+
+    A day inside a month ("1989-07-23" and "1989-07") is a refinement, not a conflict.
+    """
+    bounds = []
+    for value in set(dates):
+        try:
+            lo, hi = edtf_bounds(value)
+        except ValueError:
+            continue
+        bounds.append((lo or "0000-01-01", hi or "9999-12-31"))
+    return any(a[1] < b[0] or b[1] < a[0] for i, a in enumerate(bounds) for b in bounds[i + 1 :])
 
 
 def compute_stats(tables: Tables) -> Stats:
@@ -89,7 +104,7 @@ def compute_stats(tables: Tables) -> Stats:
         if r.get("date"):
             by_date[r["event_id"]].append(r)
     for event_id, mentions in sorted(by_date.items()):
-        if len({m["date"] for m in mentions}) > 1:
+        if _dates_disagree([m["date"] for m in mentions]):
             conflicts.append(Conflict(event_id, "date", sorted(f"{m['date']} (span {m['span_id']})" for m in mentions)))
     return Stats(per_source=per_source, total=total, conflicts=conflicts)
 

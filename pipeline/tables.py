@@ -124,7 +124,8 @@ def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
         if claim.table in DERIVED_IDS:
             id_col, by = DERIVED_IDS[claim.table]
             if not values.get(id_col):
-                values[id_col] = f"{claim.span_id}-{values.get(by) or 'x'}"
+                # Categories use underscores, ids are hyphenated slugs.
+                values[id_col] = f"{claim.span_id}-{str(values.get(by) or 'x').replace('_', '-')}"
                 key = (claim.table, values[id_col])
                 if key in seen_ids:
                     problems.append(Problem(

@@ -37,3 +37,11 @@ def test_stats_cli_prints_text_and_json(runner, mini_raw):
     assert text.output.splitlines()[2].split() == ["mini-news", "6", "1", "2", "1", "2"]
     as_json = runner.invoke(cli, ["stats", "--raw-dir", str(mini_raw), "--json"])
     assert json.loads(as_json.output)["total"]["casualties"] == 2
+
+
+def test_a_day_inside_a_month_is_no_conflict():
+    from pipeline.stats import _dates_disagree
+
+    assert not _dates_disagree(["1989-07", "1989-07-23"])
+    assert not _dates_disagree(["1962-06-01/1962-06-03", "1962-06-02"])
+    assert _dates_disagree(["1961", "1962-07"])
