@@ -163,8 +163,9 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
     """Summarise the casualty claims per event and category (the rule is in the codebook).
 
     low is the smallest figure any claim states (its count_min, else its count_max), high the
-    largest (its count_max, else its count_min); open_ended says some claim gives only a lower
-    bound. Claims without a figure count in n_claims but not in low/high.
+    largest (its count_max, else its count_min); open_ended says some claim gives a lower bound
+    and no upper bound ("at least", "more than", "tens of thousands"), so the real figure may
+    exceed high. Claims without a figure count in n_claims but not in low/high.
 
     >>> est = estimate_casualties([
     ...     {"event_id": "e", "category": "killed", "count_min": 26, "count_max": 26, "qualifier": "exact", "span_id": "a"},
@@ -192,7 +193,7 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
             "category": category,
             "low": min(lows) if lows else None,
             "high": max(highs) if highs else None,
-            "open_ended": any(r.get("qualifier") in OPEN_ABOVE for r in rows),
+            "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
             "n_claims": len(rows),
             "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
         })
