@@ -1,4 +1,4 @@
-"""Runs the stages in order: read and anchor, build tables, validate, write (and export).
+"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite.
 
 Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
 every problem found and dist/ untouched.
@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.annotations import read_corpus
+from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
+from pipeline.exports import write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
 from pipeline.paths import DATAPACKAGE_PATH
@@ -48,5 +50,8 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path = DATAPACKAGE_PATH) -
     with staged_dist(dist_dir) as stage:
         files = write_tables(tables, meta, stage)
         write_descriptor(meta, files, stage)
+        (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
+        write_parquet(tables, meta, stage)
+        write_sqlite(tables, meta, stage)
         names = sorted(p.name for p in stage.iterdir())
     return BuildResult(tables=tables, files=names)

@@ -9,7 +9,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.paths import DATAPACKAGE_PATH, DIST_DIR, RAW_DIR
+from pipeline.paths import CHANGELOG_PATH, CITATION_PATH, DATAPACKAGE_PATH, DIST_DIR, RAW_DIR, RELEASES_DIR
 
 
 def _handle_errors(func):
@@ -99,6 +99,117 @@ def stats(raw_dir: Path, datapackage: Path, as_json: bool):
 
     result = compute_stats(assemble(raw_dir, load_metadata(datapackage)))
     click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True) if as_json else format_stats(result))
+
+
+@cli.command()
+@click.option("--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=DIST_DIR, show_default="dist/",
+              help="The build to release.")
+@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=RELEASES_DIR,
+              show_default="releases/", help="Where release archives are kept (gitignored).")
+@datapackage_option
+@click.option("--changelog", type=click.Path(path_type=Path, dir_okay=False), default=CHANGELOG_PATH,
+              show_default="CHANGELOG.md", help="The changelog that gets the new entry.")
+@click.option("--citation", type=click.Path(path_type=Path, dir_okay=False), default=CITATION_PATH,
+              show_default="CITATION.cff", help="The committed citation file, which must match datapackage.json.")
+@click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Archive of the previous release (default: found in --out-dir by the changelog's last version).")
+@_handle_errors
+def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, citation: Path, previous: Path | None):
+    """Pack the current build into releases/<name>-<version>.zip and add its changelog entry.
+
+    The archive holds every file of dist/, CITATION.cff, CHANGELOG.md and SHA256SUMS, with fixed
+    timestamps and order, so the same build always gives the same bytes. The version comes from
+    datapackage.json; a released version is never overwritten. The changelog entry is the
+    `pipeline diff` against the previous release.
+
+    \b
+    Example:
+        pipeline build && pipeline release
+        pipeline release --previous ~/Downloads/soviet-bloc-revolts-0.1.0.zip
+    """
+    from pipeline.release import release as run_release
+
+    result = run_release(dist_dir, out_dir, datapackage, changelog, citation, previous)
+    click.echo(f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}")
+    click.echo(result.entry.rstrip("\n"))
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@_handle_errors
+def diff(old: Path, new: Path, as_json: bool):
+    """Compare two builds or release archives table by table, by primary key.
+
+    OLD and NEW are build folders (dist/), their datapackage.json or release archives. The text
+    form prints one line per row: `+ key` added, `- key` removed, `~ key: field "old" -> "new"`.
+
+    \b
+    Example:
+        pipeline diff releases/soviet-bloc-revolts-0.1.0.zip dist/
+        pipeline diff --json old.zip new.zip
+    """
+    import json
+
+    from pipeline.diff import diff_paths
+
+    result = diff_paths(old, new)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(result.text(), nl=False)
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(path_type=Path))
+@_handle_errors
+def verify(archive: Path):
+    """Check a release archive: safe to unpack, not corrupted, every file matching SHA256SUMS.
+
+    Prints every problem found and exits 1, or one `ok:` line.
+
+    \b
+    Example:
+        pipeline verify releases/soviet-bloc-revolts-0.1.0.zip
+    """
+    from pipeline.archive import read_archive
+
+    result = read_archive(archive)
+    click.echo(f"ok: {archive}: {len(result.files) - 1} files match SHA256SUMS")
+
+
+@cli.command()
+@datapackage_option
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=CITATION_PATH,
+              show_default="CITATION.cff", help="Where to write the citation file.")
+@click.option("--check", is_flag=True, help="Only check that the file is up to date; exit 1 if not.")
+@_handle_errors
+def citation(datapackage: Path, output: Path, check: bool):
+    """Write CITATION.cff from datapackage.json (title, version, date, licence, authors).
+
+    \b
+    Example:
+        pipeline citation
+        pipeline citation --check
+    """
+    import json
+
+    from pipeline.citation import citation_cff, citation_problem
+    from pipeline.errors import PipelineError
+
+    try:
+        descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PipelineError(f"{datapackage}: cannot read the dataset descriptor: {exc}") from exc
+    if check:
+        problem = citation_problem(descriptor, output)
+        if problem:
+            raise PipelineError(problem)
+        click.echo(f"ok: {output} matches {datapackage.name}")
+        return
+    output.write_text(citation_cff(descriptor), encoding="utf-8")
+    click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":

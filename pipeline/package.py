@@ -45,12 +45,17 @@ def _sort_key(row: dict, pk: list[str]) -> tuple:
     return tuple("" if row.get(k) is None else str(row.get(k)) for k in pk)
 
 
+def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
+    """Rows in the order every output format writes them: by primary key."""
+    return sorted(rows, key=lambda r: _sort_key(r, primary_key))
+
+
 def table_csv(rows: list[dict], columns: list[str], primary_key: list[str]) -> bytes:
     """One table as CSV bytes: header, rows sorted by primary key, LF line ends."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for row in sorted(rows, key=lambda r: _sort_key(r, primary_key)):
+    for row in sorted_rows(rows, primary_key):
         writer.writerow([_cell(row.get(c)) for c in columns])
     return buf.getvalue().encode("utf-8")
 
