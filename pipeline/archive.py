@@ -95,7 +95,8 @@ def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
     mode = info.external_attr >> 16
     if info.create_system == 3 and stat.S_ISLNK(mode):
         return "is a symbolic link"
-    if info.create_system == 3 and mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    # Many zip writers store permission bits only (no file type); those are plain files.
+    if info.create_system == 3 and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return "is not a regular file"
     if info.flag_bits & 0x1:
         return "is encrypted"

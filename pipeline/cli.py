@@ -162,21 +162,24 @@ def diff(old: Path, new: Path, as_json: bool):
 
 
 @cli.command()
-@click.argument("archive", type=click.Path(path_type=Path))
+@click.argument("archives", type=click.Path(path_type=Path), nargs=-1, required=True)
 @_handle_errors
-def verify(archive: Path):
-    """Check a release archive: safe to unpack, not corrupted, every file matching SHA256SUMS.
+def verify(archives: tuple[Path, ...]):
+    """Check release archives: safe to unpack, not corrupted, every file matching SHA256SUMS.
 
-    Prints every problem found and exits 1, or one `ok:` line.
+    Prints one `ok:` line per good archive; stops at the first bad one with every problem
+    found in it, and exits 1.
 
     \b
     Example:
         pipeline verify releases/soviet-bloc-revolts-0.1.0.zip
+        pipeline verify releases/*.zip
     """
     from pipeline.archive import read_archive
 
-    result = read_archive(archive)
-    click.echo(f"ok: {archive}: {len(result.files) - 1} files match SHA256SUMS")
+    for archive in archives:
+        result = read_archive(archive)
+        click.echo(f"ok: {archive}: {len(result.files) - 1} files match SHA256SUMS")
 
 
 @cli.command()

@@ -1,0 +1,62 @@
+"""Parquet and SQLite exports: types from the schemas, the same rows as the CSV, keys enforced."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.build import build
+from pipeline.metadata import load_metadata
+from tests.conftest import ROOT
+
+META = load_metadata(ROOT / "datapackage.json")
+
+
+@pytest.fixture
+def dist(mini_raw, tmp_path):
+    build(mini_raw, tmp_path / "dist")
+    return tmp_path / "dist"
+
+
+def test_parquet_types_and_rows_follow_the_schemas_and_the_csv(dist):
+    for name, schema in META.tables.items():
+        table = pq.read_table(dist / f"{name}.parquet")
+        assert table.column_names == schema.field_names
+        for field in table.schema:
+            assert str(field.type) == {"string": "string", "integer": "int64", "boolean": "bool", "date": "date32[day]"}[
+                schema.fields[field.name]["type"]], (name, field.name)
+            assert field.nullable == (not schema.required(field.name))
+        with open(dist / schema.path, encoding="utf-8", newline="") as fh:
+            csv_rows = list(csv.DictReader(fh))
+        as_text = [{k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in row.items()}
+                   for row in table.to_pylist()]
+        assert as_text == csv_rows, name
+
+
+def test_sqlite_declares_and_enforces_the_foreign_keys(dist):
+    con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
+    con.execute("PRAGMA foreign_keys = ON")
+    for name, schema in META.tables.items():
+        declared = {(r[2], r[3], r[4]) for r in con.execute(f"PRAGMA foreign_key_list({name})")}
+        assert declared == {(fk.resource, fk.fields[0], fk.reference_fields[0]) for fk in schema.foreign_keys}, name
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY constraint failed"):
+        with con:
+            con.execute("UPDATE casualties SET event_id = 'no-such-event'")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: events.event_id"):
+        con.execute("INSERT INTO events SELECT * FROM events")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        con.execute("UPDATE casualties SET qualifier = 'roughly'")
+
+
+def test_sqlite_holds_the_same_rows_as_the_csv(dist):
+    con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
+    for name, schema in META.tables.items():
+        with open(dist / schema.path, encoding="utf-8", newline="") as fh:
+            n = sum(1 for _ in csv.DictReader(fh))
+        assert con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] == n, name
+    assert con.execute("SELECT casualty_id, count_min FROM casualties ORDER BY casualty_id").fetchall() == [
+        ("mini-killed-12-killed", 12), ("mini-killed-3-killed", 3)]
