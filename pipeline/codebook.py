@@ -99,14 +99,14 @@ def codebook_markdown(meta: Metadata) -> str:
         "",
         "Every table is published three times with the same rows in the same order (sorted by primary key):",
         "",
-        "- `<table>.csv`: UTF-8, LF line ends, header row; an empty cell means not stated / unknown. "
-        "`datapackage.json` describes these files (Frictionless Data Package with inline Table Schemas, "
-        "byte counts and SHA-256).",
-        "- `<table>.parquet`: typed columns (string, int64, float64, bool, date32), nullable unless required; "
-        "each field's description is stored in its Arrow field metadata.",
-        f"- `{sqlite_filename(meta)}`: one SQLite database with every table, its primary key, foreign keys, "
-        "NOT NULL, UNIQUE and CHECK constraints (categories, minimums). Booleans are 0/1, dates ISO text. "
-        "SQLite checks foreign keys only on connections that run `PRAGMA foreign_keys = ON`.",
+        ("- `<table>.csv`: UTF-8, LF line ends, header row; an empty cell means not stated / unknown. "
+         "`datapackage.json` describes these files (Frictionless Data Package with inline Table Schemas, "
+         "byte counts and SHA-256)."),
+        ("- `<table>.parquet`: typed columns (string, int64, float64, bool, date32), nullable unless required; "
+         "each field's description is stored in its Arrow field metadata."),
+        (f"- `{sqlite_filename(meta)}`: one SQLite database with every table, its primary key, foreign keys, "
+         "NOT NULL, UNIQUE and CHECK constraints (categories, minimums). Booleans are 0/1, dates ISO text. "
+         "SQLite checks foreign keys only on connections that run `PRAGMA foreign_keys = ON`."),
         "",
         "Other files of the build (for example linked-data exports) are listed in the release's `SHA256SUMS`.",
         "",

@@ -33,7 +33,7 @@ semantic versioning for data: major when a table or column of the published cont
 minor when rows are added or changed, patch for corrections of typos and metadata.
 """
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-_ENTRY = re.compile(r"^## \[([^\]]+)\]", re.M)
+_ENTRY = re.compile(r"^## \[([^\]]+)\]", re.MULTILINE)
 _FINGERPRINT = re.compile(r"<!-- datapackage\.json sha256: ([0-9a-f]{64}) -->")
 HOW_TO_BUMP = ("set \"version\" (and \"created\", the release date) in datapackage.json, run `pipeline citation` "
                "and `pipeline build`, then `pipeline release`")

@@ -43,9 +43,8 @@ def test_sqlite_declares_and_enforces_the_foreign_keys(dist):
         declared = {(r[2], r[3], r[4]) for r in con.execute(f"PRAGMA foreign_key_list({name})")}
         assert declared == {(fk.resource, fk.fields[0], fk.reference_fields[0]) for fk in schema.foreign_keys}, name
     assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY constraint failed"):
-        with con:
-            con.execute("UPDATE casualties SET event_id = 'no-such-event'")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY constraint failed"), con:
+        con.execute("UPDATE casualties SET event_id = 'no-such-event'")
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: events.event_id"):
         con.execute("INSERT INTO events SELECT * FROM events")
     with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
