@@ -17,6 +17,7 @@ from pathlib import Path
 from pipeline import anchoring
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
+from pipeline.spreadsheet import safe_prefix, safe_suffix
 from pipeline.paths import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
 from pipeline.yamlfile import YDict, load_yaml
 
@@ -141,7 +142,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
     allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
     for entry in entries:
         if not isinstance(entry, YDict):
-            corpus.problems.append(Problem(display, 0, "bad-structure", "each source must be a mapping of keys to values"))
+            corpus.problems.append(Problem(display, data.line_of("sources"), "bad-structure", "each source must be a mapping of keys to values (source_id: ..., title: ...)"))
             continue
         origin = _origin(display, entry)
         _check_keys(entry, allowed, "a source", display, corpus.problems)
@@ -167,7 +168,13 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             corpus.problems.append(Problem(display, entry.line_of("file"), "missing-text", f"source text '{rel}' does not exist; put the article there or fix 'file'"))
             continue
         digest = hashlib.sha256(raw).hexdigest()
-        if entry.get("sha256") and entry["sha256"] != digest:
+        if not entry.get("sha256"):
+            corpus.problems.append(Problem(
+                display, entry.line, "missing-sha256",
+                f"source '{sid}' has no sha256, so later changes of its text would go unnoticed; add 'sha256: {digest}' once its spans are checked",
+            ))
+            continue
+        if entry["sha256"] != digest:
             corpus.problems.append(Problem(
                 display, entry.line_of("sha256"), "source-changed",
                 f"source text '{rel}' changed since it was annotated (sha256 {digest[:12]}..., recorded {str(entry['sha256'])[:12]}...); re-check its spans, then record the new sha256",
@@ -177,7 +184,11 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            corpus.problems.append(Problem(_display(text_path, raw_dir), line, "bad-encoding", "source text is not valid UTF-8; store it as UTF-8"))
+            corpus.problems.append(Problem(_display(text_path, raw_dir), line, "bad-encoding", f"source text is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); store it as UTF-8 and record its new sha256"))
+            continue
+        if "\x00" in text:
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            corpus.problems.append(Problem(_display(text_path, raw_dir), line, "bad-character", "source text contains a NUL character; remove it and record the new sha256"))
             continue
         row = {c: entry.get(c) for c in columns}
         row["sha256"] = digest
@@ -220,6 +231,7 @@ def _read_span(span: YDict, default_source: str | None, display: str, meta: Meta
         problems.append(Problem(display, line, exc.code, f"span '{sid}': {exc}"))
         return
     prefix, suffix = anchoring.context(source.text, start, end)
+    prefix, suffix = safe_prefix(prefix), safe_suffix(suffix)
     row = {
         "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
         "prefix": prefix, "suffix": suffix, "label": span.get("label"),
@@ -241,7 +253,10 @@ def _read_span(span: YDict, default_source: str | None, display: str, meta: Meta
             if isinstance(item, str) and table == "event_mentions":
                 item_values, line = {"event_id": item}, span.line_of(key)
             elif isinstance(item, YDict):
-                _check_keys(item, allowed, f"{key} of span '{sid}'", display, problems)
+                for given in filled:
+                    if given in item:
+                        problems.append(Problem(display, item.line_of(given), "unknown-key", f"'{given}' is not written in {key} of span '{sid}': a claim belongs to the span it sits under; remove it or move the claim"))
+                _check_keys(item, [*allowed, *filled], f"{key} of span '{sid}'", display, problems)
                 item_values, line = {k: v for k, v in item.items() if k in allowed}, item
             else:
                 problems.append(Problem(display, span.line_of(key), "bad-structure", f"span '{sid}': each entry of '{key}' must be a mapping"))

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from pipeline.errors import PipelineError
 from pipeline.metadata import Metadata
 from pipeline.tables import Tables
 
-# Cells a spreadsheet would run as a formula. We keep the data exact for every other reader and
-# document the risk in the README instead of prefixing a quote (which would corrupt the values).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Tests set this to a folder: the build then creates `paused` there once the staging folder is
+# complete and waits for `resume` before swapping it in, so that a test can kill it (or start a
+# second build) at exactly that moment. Unset in every real run.
+PAUSE_ENV = "PIPELINE_TEST_PAUSE_BEFORE_SWAP"
+PAUSE_LIMIT_S = 60.0
 
 
 def _cell(value) -> str:
@@ -114,12 +117,23 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _recover(dist_dir: Path) -> None:
-    """Undo a swap that was killed half-way: put the previous build back if dist/ is gone."""
-    if dist_dir.exists():
+    """Clean up after a build killed half-way: put the previous build back if dist/ is gone,
+    then remove leftover staging and old folders. Runs under the lock."""
+    olds = sorted(dist_dir.parent.glob(f".{dist_dir.name}.old-*"), key=lambda p: p.stat().st_mtime_ns)
+    if not dist_dir.exists() and olds:
+        os.rename(olds.pop(), dist_dir)
+    for stale in [*olds, *dist_dir.parent.glob(f".{dist_dir.name}.tmp-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _pause_for_tests() -> None:
+    folder = os.environ.get(PAUSE_ENV)
+    if not folder:
         return
-    olds = sorted(dist_dir.parent.glob(f".{dist_dir.name}.old-*"))
-    if olds:
-        os.rename(olds[-1], dist_dir)
+    Path(folder, "paused").touch()
+    deadline = time.monotonic() + PAUSE_LIMIT_S
+    while not Path(folder, "resume").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _swap_in(new: Path, dist_dir: Path) -> None:
@@ -152,8 +166,6 @@ def staged_dist(dist_dir: Path) -> Iterator[Path]:
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _recover(dist_dir)
-        for stale in parent.glob(f".{dist_dir.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{dist_dir.name}.tmp-", dir=parent))
         try:
             yield stage
@@ -162,6 +174,7 @@ def staged_dist(dist_dir: Path) -> Iterator[Path]:
                     with open(path, "rb") as fh:
                         os.fsync(fh.fileno())
             os.chmod(stage, 0o755)
+            _pause_for_tests()
             _swap_in(stage, dist_dir)
         finally:
             if stage.exists():

@@ -14,9 +14,12 @@ import re
 
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
+from pipeline.spreadsheet import describe, formula_risk
 from pipeline.tables import Tables
 
 _DIGITS = re.compile(r"^[0-9]+$")
+# NUL breaks many CSV readers; lone surrogates (from YAML escapes) cannot be written as UTF-8.
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _suggest(value: str, allowed) -> str:
@@ -61,6 +64,9 @@ class _Checker:
                 return None
             if not isinstance(value, str):
                 value = str(value)
+            if bad := _UNWRITABLE.search(value):
+                self.add(i, "bad-character", name, f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it")
+                return None
         elif ftype == "integer":
             if isinstance(value, str) and _DIGITS.match(value):
                 value = int(value)
@@ -101,6 +107,8 @@ class _Checker:
                         self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
                     if "minLength" in cons and len(value) < cons["minLength"]:
                         self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
+                    if char := formula_risk(value):
+                        self.add(i, "formula-risk", name, f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}")
                     if name in self.patterns and not self.patterns[name].match(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
                     if schema.fields[name].get("format") == "uri" and not re.match(r"^https?://\S+$", value):
@@ -127,6 +135,12 @@ class _Checker:
                 seen[key] = i
 
 
+_FORMULA_HINT = {
+    "quote": "start the quote after that character (the build finds the new offsets)",
+    "": "start the text with a letter, digit or quotation mark instead",
+}
+
+
 def _form(name: str, pattern: str) -> str:
     if "EDTF" in pattern or "XX" in pattern:
         return "an EDTF date such as 1962-06-02, 1953-07, 1989-07~ or 1962-06-01/1962-06-03"
@@ -151,6 +165,34 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                 target = fk.resource[:-1] if fk.resource.endswith("s") else fk.resource
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
                 checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_suggest(values[0], pool) if pool else 'define it first'}")
+
+
+# Tables whose ids name things a reader refers to by id alone; one id must name one thing.
+ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"))
+
+
+def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
+    """Refuse an id used for two kinds of thing (say an event and an actor both `vorkuta-1953`).
+
+    Each table's own duplicates are `check_keys`' business; this is about ids across tables,
+    which readers, the codebook and linked-data exports treat as one namespace.
+    """
+    owner: dict[str, tuple[str, int]] = {}
+    for table, id_col in ID_SPACES:
+        if table not in checkers:
+            continue
+        checker = checkers[table]
+        for i, row in enumerate(checker.rows):
+            value = row.get(id_col)
+            if not isinstance(value, str) or not value:
+                continue
+            if value in owner and owner[value][0] != table:
+                first_table, j = owner[value]
+                first = checkers[first_table].origins[j]
+                where = f" at {first.file}:{first.line}" if first else ""
+                kind = first_table[:-1]
+                checker.add(i, "overlapping-id", id_col, f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them")
+            owner.setdefault(value, (table, i))
 
 
 def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
@@ -180,6 +222,7 @@ def validate_tables(tables: Tables, meta: Metadata, partial: bool = False) -> li
         if name not in derived:
             checker.check_cells()
             checker.check_keys()
+    _check_overlapping_ids(checkers)
     _check_foreign_keys(meta, tables, checkers)
     # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
     if not problems and not partial:

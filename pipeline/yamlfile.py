@@ -16,8 +16,11 @@ from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_YAML_BYTES = 64 * 1024 * 1024
+# Annotation files are hand-written: a few hundred KiB at most. The limits keep a careless or
+# hostile file from exhausting memory or time instead of failing with a clear message.
+MAX_YAML_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
+MAX_BRACKETS = 1000
 
 
 class YDict(dict):
@@ -74,17 +77,42 @@ def _construct_mapping(loader, node, depth=0):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _check_node(node, depth=0):
-    """Refuse aliases and absurd nesting before anything is constructed."""
-    if depth > MAX_DEPTH:
-        raise YamlError(node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _check_node(k, depth + 1)
-            _check_node(v, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            _check_node(v, depth + 1)
+def _too_many_brackets(text: str) -> int:
+    """Line where flow brackets nest absurdly deep, else 0.
+
+    libyaml's scanner is quadratic in flow depth and its composer recurses in C (a crash, not an
+    exception), so this plain count runs before YAML sees the text. Brackets inside quoted text
+    count too; that only matters past MAX_BRACKETS, far beyond any honest file.
+    """
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_BRACKETS:
+            return text.count("\n", 0, m.start()) + 1
+    return 0
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _check_events(text: str) -> None:
+    """Refuse aliases, explicit tags and deep nesting, streaming, before any node is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LineLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError(line, "YAML aliases (*name) are not allowed; write the value out in full")
+        if getattr(event, "anchor", None):
+            raise YamlError(line, f"YAML anchors (&{event.anchor}) are not allowed; remove the anchor")
+        if getattr(event, "tag", None):
+            raise YamlError(line, f"YAML tags such as '{_show_tag(event.tag)}' are not allowed; remove the tag and write a plain value")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlError(line, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure (spans, then their claims)")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
@@ -106,20 +134,16 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
         ]
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "*" in text or "&" in text:
-        # Cheap pre-check; the composer below decides for sure.
-        for event in yaml.parse(text, Loader=_LineLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return None, [
-                    Problem(display, event.start_mark.line + 1, "yaml-alias", "YAML aliases (*name) are not allowed; write the value out")
-                ]
+    bad_line = _too_many_brackets(text)
+    if bad_line:
+        return None, [Problem(display, bad_line, "too-deep", f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)")]
     try:
         loader = _LineLoader(text)
         try:
+            _check_events(text)
             node = loader.get_single_node()
             if node is None:
                 return None, []
-            _check_node(node)
             data = loader.construct_document(node)
         finally:
             loader.dispose()
@@ -130,6 +154,9 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
         line = mark.line + 1 if mark else 0
         what = exc.problem or "invalid YAML"
         return None, [Problem(display, line, "yaml-syntax", f"invalid YAML: {what}; check indentation and quoting")]
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        return None, [Problem(display, line, "bad-character", f"the control character U+{exc.character:04X} is not allowed in YAML; remove it")]
     except (yaml.YAMLError, RecursionError) as exc:
-        return None, [Problem(display, 0, "yaml-syntax", f"invalid YAML: {exc}")]
+        return None, [Problem(display, 1, "yaml-syntax", f"invalid YAML: {exc}; check indentation and quoting")]
     return data, []
