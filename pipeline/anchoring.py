@@ -108,7 +108,7 @@ def anchor(
                 )
         at, near = nearest_match(text, quote)
         hint = f"; nearest match at {at}: '{_show(near)}'" if at >= 0 else ""
-        raise AnchorError("quote-not-found", f"quote '{_show(quote)}' not found in the source{hint}")
+        raise AnchorError("quote-not-found", f"quote '{_show(quote)}' not found in the source{hint}; copy the words exactly from the source text")
     raise AnchorError(
         "quote-ambiguous",
         f"quote '{_show(quote)}' occurs {len(hits)} times (at {', '.join(map(str, hits[:5]))}); add a prefix with the words right before the one you mean",

@@ -91,6 +91,9 @@ class Corpus:
     # Sources listed but unusable (missing, changed, undecodable): their spans are skipped
     # quietly because the source's own problem was reported already.
     broken_sources: set[str] = field(default_factory=set)
+    # An entry of sources.yaml was refused before its id was known: annotation files naming an
+    # unknown source probably mean that one, so they are not blamed a second time.
+    sources_incomplete: bool = False
 
 
 def _display(path: Path, raw_dir: Path) -> str:
@@ -102,8 +105,15 @@ def _display(path: Path, raw_dir: Path) -> str:
 
 def _unknown_key(key: str, allowed, where: str) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed))
+    hint = f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(sorted(allowed))
     return f"unknown key '{key}' in {where}; {hint}"
+
+
+def _slug_hint(value) -> str:
+    """What to write instead of a bad id."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(value or "").lower()).strip("-")
+    example = f" such as '{slug}'" if slug and isinstance(value, str) else ""
+    return f"write lower-case letters, digits and single hyphens{example}"
 
 
 def _check_keys(d: YDict, allowed, where: str, display: str, problems: list[Problem]) -> None:
@@ -142,13 +152,15 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
     allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
     for entry in entries:
         if not isinstance(entry, YDict):
+            corpus.sources_incomplete = True
             corpus.problems.append(Problem(display, data.line_of("sources"), "bad-structure", "each source must be a mapping of keys to values (source_id: ..., title: ...)"))
             continue
         origin = _origin(display, entry)
         _check_keys(entry, allowed, "a source", display, corpus.problems)
         sid = entry.get("source_id")
         if not isinstance(sid, str) or not SLUG.match(sid):
-            corpus.problems.append(Problem(display, entry.line_of("source_id"), "bad-id", f"source_id {sid!r} is not a slug (lower-case letters, digits, single hyphens)"))
+            corpus.sources_incomplete = True
+            corpus.problems.append(Problem(display, entry.line_of("source_id"), "bad-id", f"source_id {sid!r} is not a slug; {_slug_hint(sid)}"))
             continue
         if sid in corpus.sources or sid in corpus.broken_sources:
             corpus.problems.append(Problem(display, entry.line_of("source_id"), "duplicate-id", f"source_id '{sid}' is listed twice; keep one entry"))
@@ -161,7 +173,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             continue
         try:
             if text_path.stat().st_size > MAX_TEXT_BYTES:
-                corpus.problems.append(Problem(display, entry.line_of("file"), "file-too-large", f"source text {rel} is larger than {MAX_TEXT_BYTES // 2**20} MiB"))
+                corpus.problems.append(Problem(display, entry.line_of("file"), "file-too-large", f"source text '{rel}' is larger than {MAX_TEXT_BYTES // 2**20} MiB; split the article into several sources"))
                 continue
             raw = text_path.read_bytes()
         except OSError:
@@ -206,7 +218,7 @@ def _read_span(span: YDict, default_source: str | None, display: str, meta: Meta
     _check_keys(span, SPAN_KEYS, "a span", display, problems)
     sid = span.get("span_id")
     if not isinstance(sid, str) or not SLUG.match(sid):
-        problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug (lower-case letters, digits, single hyphens)"))
+        problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug; {_slug_hint(sid)}"))
         return
     source = corpus.sources.get(default_source or "")
     if source is None:
@@ -222,7 +234,7 @@ def _read_span(span: YDict, default_source: str | None, display: str, meta: Meta
     start, end = span.get("start"), span.get("end")
     for key, value in (("start", start), ("end", end)):
         if value is not None and _as_int(value) is None:
-            problems.append(Problem(display, span.line_of(key), "bad-offset", f"span '{sid}': {key} {value!r} is not a whole number"))
+            problems.append(Problem(display, span.line_of(key), "bad-offset", f"span '{sid}': {key} {value!r} is not a whole number; write digits, or remove start and end and let the build find the quote"))
             return
     try:
         start, end = anchoring.anchor(source.text, quote, span.get("prefix"), span.get("suffix"), start, end)
@@ -278,21 +290,21 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
     if data is None:
         return
     if not isinstance(data, YDict):
-        corpus.problems.append(Problem(display, 1, "bad-structure", "expected a mapping with keys source, spans, events, actors"))
+        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events and actors; start it with 'source: <source_id>' (see the README's Annotating section)"))
         return
     _check_keys(data, ("source", "spans", "events", "actors"), "an annotation file", display, corpus.problems)
     source_id = data.get("source")
     spans = data.get("spans") or []
     if spans and source_id is None:
-        corpus.problems.append(Problem(display, data.line_of("spans"), "missing-source", "spans need a top-level 'source: <source_id>'"))
-    elif source_id in corpus.broken_sources:
+        corpus.problems.append(Problem(display, data.line_of("spans"), "missing-source", "spans need the source they quote; add 'source: <source_id>' at the top of the file"))
+    elif source_id in corpus.broken_sources or (source_id not in corpus.sources and corpus.sources_incomplete):
         spans = []
     elif source_id is not None and source_id not in corpus.sources:
         known = ", ".join(sorted(corpus.sources)) or "none"
-        corpus.problems.append(Problem(display, data.line_of("source"), "unknown-source", f"source '{source_id}' is not in raw/sources.yaml (known: {known})"))
+        corpus.problems.append(Problem(display, data.line_of("source"), "unknown-source", f"source '{source_id}' is not in raw/sources.yaml (known: {known}); add it there or fix the id"))
         spans = []
     if not isinstance(spans, list):
-        corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "'spans' must be a list"))
+        corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "'spans' must be a list, each entry starting with '- span_id: ...'"))
         spans = []
     for span in spans:
         if not isinstance(span, YDict):

@@ -37,7 +37,9 @@ def assemble(raw_dir: Path, meta: Metadata) -> Tables:
     corpus = read_corpus(raw_dir, meta)
     tables = build_tables(corpus, meta)
     problems = corpus.problems + tables.problems
-    problems += validate_tables(tables, meta, partial=bool(problems))
+    # A place already blamed by an earlier stage is not blamed again for the same mistake.
+    blamed = {(p.file, p.line) for p in problems if p.file}
+    problems += [p for p in validate_tables(tables, meta, partial=bool(problems)) if (p.file, p.line) not in blamed]
     if problems:
         raise BuildFailed(problems)
     return tables

@@ -32,13 +32,19 @@ class Tables:
         self.origins.setdefault(table, []).append(origin)
 
 
-def _counts(values: dict, origin: Origin, problems: list[Problem]) -> None:
+def _counts(values: dict, origin: Origin, problems: list[Problem], where: str) -> None:
     """Expand the `count: N` shorthand according to the qualifier, in place."""
     if "count" not in values:
         return
     n = values.pop("count")
     if "count_min" in values or "count_max" in values:
-        problems.append(Problem(origin.file, origin.line, "count-conflict", "give either count or count_min/count_max, not both"))
+        problems.append(Problem(origin.file, origin.line_of("count"), "count-conflict", f"{where}: give either count or count_min/count_max, not both; remove one"))
+        return
+    if isinstance(n, bool) or not isinstance(n, int):
+        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n!r} is not a whole number; write the figure in digits (e.g. 26), or leave count out if the source gives none"))
+        return
+    if n < 0:
+        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n} is negative; write the figure as the source gives it"))
         return
     qualifier = values.get("qualifier") or "exact"
     values.setdefault("qualifier", qualifier)
@@ -90,7 +96,7 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
         lows.append(lo)
         highs.append(hi)
     if lows[0] and lows[1] and highs[1] and highs[1] < lows[0]:
-        problems.append(Problem(origin.file, origin.line_of("end_date"), "date-order", f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}"))
+        problems.append(Problem(origin.file, origin.line_of("end_date"), "date-order", f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}; fix one of them"))
         return
     row["earliest_date"] = lows[0] or lows[1]
     row["latest_date"] = highs[1] or highs[0]
@@ -120,7 +126,7 @@ def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
     for claim in corpus.claims:
         values = dict(claim.values)
         values["span_id"] = claim.span_id
-        _counts(values, claim.origin, problems)
+        _counts(values, claim.origin, problems, f"{claim.table} of span '{claim.span_id}'")
         if claim.table in DERIVED_IDS:
             id_col, by = DERIVED_IDS[claim.table]
             if not values.get(id_col):
@@ -137,7 +143,7 @@ def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
             try:
                 edtf_bounds(str(values["date"]))
             except ValueError as exc:
-                problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}"))
+                problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
         tables.add(claim.table, row_of(claim.table, values), claim.origin)
 
     # Spans and events named by claims are mentioned by them too: fill event_mentions so that

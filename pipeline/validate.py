@@ -18,6 +18,7 @@ from pipeline.spreadsheet import describe, formula_risk
 from pipeline.tables import Tables
 
 _DIGITS = re.compile(r"^[0-9]+$")
+_INVALID = object()
 # NUL breaks many CSV readers; lone surrogates (from YAML escapes) cannot be written as UTF-8.
 _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -26,7 +27,7 @@ def _suggest(value: str, allowed) -> str:
     close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
     if not close:
         close = [a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()][:1]
-    return f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(map(str, allowed))
+    return f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(map(str, allowed))
 
 
 class _Checker:
@@ -55,34 +56,35 @@ class _Checker:
             self.problems.append(Problem("", 0, code, f"{message}", self.name, self.key_of(row), field))
 
     def normalise(self, i: int, row: dict, name: str, ftype: str):
+        """The value in its column's type, None if empty, or _INVALID (problem reported)."""
         value = row[name]
         if value is None:
             return None
         if ftype == "string":
             if isinstance(value, bool) or isinstance(value, (list, dict)):
-                self.add(i, "type-error", name, f"{name} must be text, not {type(value).__name__}")
-                return None
+                self.add(i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes")
+                return _INVALID
             if not isinstance(value, str):
                 value = str(value)
             if bad := _UNWRITABLE.search(value):
                 self.add(i, "bad-character", name, f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it")
-                return None
+                return _INVALID
         elif ftype == "integer":
             if isinstance(value, str) and _DIGITS.match(value):
                 value = int(value)
             if isinstance(value, bool) or not isinstance(value, int):
-                self.add(i, "type-error", name, f"{name} {value!r} is not a whole number")
-                return None
+                self.add(i, "type-error", name, f"{name} {value!r} is not a whole number; write digits only")
+                return _INVALID
         elif ftype == "boolean":
             if not isinstance(value, bool):
-                self.add(i, "type-error", name, f"{name} {value!r} is not true or false")
-                return None
+                self.add(i, "type-error", name, f"{name} {value!r} is not true or false; write true or false")
+                return _INVALID
         elif ftype == "date":
             try:
                 dt.date.fromisoformat(str(value))
             except ValueError:
                 self.add(i, "type-error", name, f"{name} {value!r} is not a date (YYYY-MM-DD)")
-                return None
+                return _INVALID
             value = str(value)
         row[name] = value
         return value
@@ -93,15 +95,18 @@ class _Checker:
         for i, row in enumerate(self.rows):
             for name, ftype, cons, required in specs:
                 value = self.normalise(i, row, name, ftype)
+                if value is _INVALID:
+                    row[name] = None
+                    continue
                 if value is None or value == "":
                     row[name] = None
                     if required:
-                        self.add(i, "missing-value", name, f"{name} is required but missing")
+                        self.add(i, "missing-value", name, f"{name} is required but missing; add it")
                     continue
                 if "enum" in cons and value not in cons["enum"]:
                     self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
                 if "minimum" in cons and isinstance(value, int) and value < cons["minimum"]:
-                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}")
+                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
                 if isinstance(value, str):
                     if "maxLength" in cons and len(value) > cons["maxLength"]:
                         self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
@@ -115,7 +120,7 @@ class _Checker:
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
             if "count_min" in row and isinstance(row.get("count_min"), int) and isinstance(row.get("count_max"), int):
                 if row["count_min"] > row["count_max"]:
-                    self.add(i, "count-order", "count_min", f"count_min {row['count_min']} is above count_max {row['count_max']}")
+                    self.add(i, "count-order", "count_min", f"count_min {row['count_min']} is above count_max {row['count_max']}; swap them or fix one")
             if self.name == "spans" and isinstance(row.get("start"), int) and isinstance(row.get("end"), int) and row["end"] <= row["start"]:
                 self.add(i, "offsets-reversed", "end", f"end {row['end']} is not after start {row['start']}")
 
@@ -130,7 +135,7 @@ class _Checker:
                 first = self.origins[seen[key]]
                 where = f" (first at {first.file}:{first.line})" if first else ""
                 what = "defined twice" if len(pk) == 1 else "repeated"
-                self.add(i, "duplicate-id", pk[0], f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}")
+                self.add(i, "duplicate-id", pk[0], f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}; keep one or rename the other")
             else:
                 seen[key] = i
 
@@ -139,6 +144,13 @@ _FORMULA_HINT = {
     "quote": "start the quote after that character (the build finds the new offsets)",
     "": "start the text with a letter, digit or quotation mark instead",
 }
+
+
+def _reference_hint(value, pool: list[str], resource: str) -> str:
+    close = difflib.get_close_matches(str(value), pool, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"define it under '{resource}:' in an annotation file, or fix the id"
 
 
 def _form(name: str, pattern: str) -> str:
@@ -164,7 +176,7 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                     continue
                 target = fk.resource[:-1] if fk.resource.endswith("s") else fk.resource
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
-                checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_suggest(values[0], pool) if pool else 'define it first'}")
+                checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}")
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.
