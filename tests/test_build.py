@@ -9,6 +9,7 @@ import pytest
 from frictionless import Package
 
 from pipeline.build import build
+from pipeline.errors import BuildFailed
 from tests.conftest import ROOT, snapshot
 
 
@@ -88,3 +89,28 @@ def test_failed_build_leaves_no_staging_folder(mini_raw, tmp_path):
         pass
     assert not any(p.name.startswith(".dist.tmp") for p in tmp_path.iterdir())
     assert not (tmp_path / "dist").exists()
+
+
+def _fingerprint(folder: Path) -> dict[str, tuple]:
+    """Path -> (sha256, mtime_ns, mode) of everything below folder, folders included."""
+    import hashlib
+
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        st = p.stat()
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        out[str(p.relative_to(folder))] = (digest, st.st_mtime_ns, st.st_mode)
+    return out
+
+
+def test_raw_is_never_modified_by_a_build_good_or_bad(mini_raw, tmp_path):
+    before = _fingerprint(mini_raw)
+    build(mini_raw, tmp_path / "dist")
+    assert _fingerprint(mini_raw) == before
+    (mini_raw / "annotations" / "mini-news.yaml").write_text("spans: [", encoding="utf-8")
+    before = _fingerprint(mini_raw)
+    try:
+        build(mini_raw, tmp_path / "dist")
+    except BuildFailed:
+        pass
+    assert _fingerprint(mini_raw) == before
