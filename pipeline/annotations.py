@@ -169,7 +169,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         rel = entry.get("file", f"{TEXTS_DIRNAME}/{sid}.txt")
         text_path = _safe_relative(raw_dir, str(rel))
         if text_path is None:
-            corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..'"))
+            corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..' (and not a link out of it)"))
             continue
         try:
             if text_path.stat().st_size > MAX_TEXT_BYTES:
@@ -189,7 +189,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         if entry["sha256"] != digest:
             corpus.problems.append(Problem(
                 display, entry.line_of("sha256"), "source-changed",
-                f"source text '{rel}' changed since it was annotated (sha256 {digest[:12]}..., recorded {str(entry['sha256'])[:12]}...); re-check its spans, then record the new sha256",
+                f"source text '{rel}' changed since it was annotated (recorded sha256 {str(entry['sha256'])[:12]}...); re-check its spans, then record 'sha256: {digest}'",
             ))
             continue
         try:
@@ -332,5 +332,8 @@ def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:
     ann_dir = raw_dir / ANNOTATIONS_DIRNAME
     files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
     for path in files:
+        if _safe_relative(raw_dir, str(path.relative_to(raw_dir))) is None:
+            corpus.problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
+            continue
         read_annotation_file(path, raw_dir, meta, corpus)
     return corpus

@@ -87,3 +87,19 @@ def test_every_problem_line_names_a_file_and_line(runner, mini_raw, tmp_path):
         where = line.removeprefix("Error: ").split(": ", 1)[0]
         file, _, number = where.rpartition(":")
         assert file.startswith("raw/") and number.isdigit(), line
+
+
+def test_links_out_of_raw_are_refused(runner, mini_raw, tmp_path):
+    """Symbolic links cannot be stored as fixtures portably, so this case lives here."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("source: mini-news\n", encoding="utf-8")
+    (mini_raw / "annotations" / "linked.yaml").symlink_to(outside)
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (mini_raw / "texts" / "mini-news.txt").unlink()
+    (mini_raw / "texts" / "mini-news.txt").symlink_to(tmp_path / "secret.txt")
+    result = runner.invoke(cli, ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(tmp_path / "dist")])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        "Error: raw/annotations/linked.yaml: is a link to a file outside raw/; copy the file into raw/ instead",
+        "raw/sources.yaml:3: file 'texts/mini-news.txt' points outside raw/; give a path inside raw/ without '..' (and not a link out of it)",
+    ]
