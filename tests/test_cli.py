@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.cli import cli
-from tests.conftest import snapshot
 
 ANN = "annotations/mini-news.yaml"
 
