@@ -1,8 +1,9 @@
 """Safe YAML loading that remembers the line of every mapping and key.
 
 Only plain data is built (no Python objects), dates stay strings (EDTF is ours to parse, not
-YAML 1.1's), `yes`/`no` stay strings, and aliases are refused so that a small file cannot
-expand into a huge one.
+YAML 1.1's), `yes`/`no` stay strings. Aliases, anchors and explicit tags (`!!python/object`,
+`!!timestamp`, ...) are refused, so that a small file cannot expand into a huge one or ask for
+anything but plain data, and size and nesting are capped before libyaml builds anything.
 """
 
 from __future__ import annotations
