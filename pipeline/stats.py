@@ -96,7 +96,9 @@ def compute_stats(tables: Tables) -> Stats:
     for r in rows["casualties"]:
         by_figure[(r["event_id"], r["category"])].append(r)
     for (event_id, category), claims in sorted(by_figure.items()):
-        figures = {(c.get("count_min"), c.get("count_max"), c.get("qualifier")) for c in claims}
+        # A claim without a figure ("the toll may never be known") contradicts no figure.
+        figures = {(c.get("count_min"), c.get("count_max"), c.get("qualifier")) for c in claims
+                   if c.get("count_min") is not None or c.get("count_max") is not None}
         if len(figures) > 1:
             conflicts.append(Conflict(event_id, category, sorted(_figure(c) for c in claims)))
     by_date: dict[str, list[dict]] = defaultdict(list)
