@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.annotations import read_corpus
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
+from pipeline.export import write_linked_data
 from pipeline.exports import write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
@@ -51,9 +52,10 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path = DATAPACKAGE_PATH) -
     tables = assemble(raw_dir, meta)
     with staged_dist(dist_dir) as stage:
         files = write_tables(tables, meta, stage)
-        write_descriptor(meta, files, stage)
+        files["datapackage.json"] = write_descriptor(meta, files, stage)
         (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
         write_parquet(tables, meta, stage)
         write_sqlite(tables, meta, stage)
+        write_linked_data(tables, meta, files, stage)
         names = sorted(p.name for p in stage.iterdir())
     return BuildResult(tables=tables, files=names)

@@ -1,0 +1,552 @@
+"""Maps the built tables onto one RDF graph, once, for every serialisation.
+
+Input: validated `Tables`, the `Metadata` (base IRI, schemas with their category definitions) and
+the bytes of the files already written to dist/. Output: a `Graph`: for every subject IRI the set
+of (property, value) pairs about it. Writers only render it, so Turtle, N-Triples and JSON-LD
+cannot say different things.
+
+Every row of every table is a resource with an IRI under the base IRI, built from the table's
+primary key (`<base>event/novocherkassk-1962`, `<base>event-actor/<event>/<actor>/<role>/<span>`).
+Things without ids of their own hang off their row's IRI as fragments (`<base>span/<id>#quote`,
+`<base>event/<id>#place`), so the graph has no blank nodes. Category values become SKOS concepts
+(`<base>qualifier/more_than`) defined by the schemas' `enumDefinitions`. Terms for which no
+established vocabulary exists live under `<base>vocab#` (prefix `voc`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from pipeline.errors import PipelineError
+from pipeline.metadata import Metadata
+from pipeline.tables import Tables, edtf_bounds
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+EDTF_DATATYPE = "http://id.loc.gov/datatypes/edtf/EDTF"
+
+PREFIXES = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "edtf": "http://id.loc.gov/datatypes/edtf/",
+    "oa": "http://www.w3.org/ns/oa#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "schema": "https://schema.org/",
+    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": XSD,
+}
+VOCAB_PATH = "vocab#"
+
+# What a property's values are. "lang" values are (text, language or None) pairs.
+DATATYPES = {
+    "integer": XSD + "integer",
+    "nonneg": XSD + "nonNegativeInteger",
+    "boolean": XSD + "boolean",
+    "date": XSD + "date",
+    "edtf": EDTF_DATATYPE,
+}
+KINDS = {"iri", "string", "lang", *DATATYPES}
+
+# JSON-LD term -> (property as prefix:local, kind). The term names are what JSON-LD readers see.
+PROPERTIES: dict[str, tuple[str, str]] = {
+    "@type": ("rdf:type", "iri"),
+    "value": ("rdf:value", "iri"),
+    # schema.org
+    "name": ("schema:name", "string"),
+    "description": ("schema:description", "string"),
+    "about": ("schema:about", "iri"),
+    "sameAs": ("schema:sameAs", "iri"),
+    "url": ("schema:url", "iri"),
+    "publisher": ("schema:publisher", "string"),
+    "author": ("schema:author", "string"),
+    "datePublished": ("schema:datePublished", "edtf"),
+    "inLanguage": ("schema:inLanguage", "string"),
+    "sha256": ("schema:sha256", "string"),
+    "text": ("schema:text", "string"),
+    "startDate": ("schema:startDate", "edtf"),
+    "endDate": ("schema:endDate", "edtf"),
+    "addressCountry": ("schema:addressCountry", "string"),
+    "version": ("schema:version", "string"),
+    "license": ("schema:license", "iri"),
+    "keywords": ("schema:keywords", "string"),
+    "temporalCoverage": ("schema:temporalCoverage", "string"),
+    "creator": ("schema:creator", "iri"),
+    "distribution": ("schema:distribution", "iri"),
+    "encodingFormat": ("schema:encodingFormat", "string"),
+    "contentUrl": ("schema:contentUrl", "iri"),
+    # Dublin Core terms and DCAT
+    "title": ("dcterms:title", "string"),
+    "dctDescription": ("dcterms:description", "string"),
+    "dctLicense": ("dcterms:license", "iri"),
+    "dctCreator": ("dcterms:creator", "iri"),
+    "temporal": ("dcterms:temporal", "iri"),
+    "rights": ("dcterms:rights", "string"),
+    "source": ("dcterms:source", "iri"),
+    "dcatVersion": ("dcat:version", "string"),
+    "keyword": ("dcat:keyword", "string"),
+    "dcatDistribution": ("dcat:distribution", "iri"),
+    "downloadURL": ("dcat:downloadURL", "iri"),
+    "mediaType": ("dcat:mediaType", "iri"),
+    "byteSize": ("dcat:byteSize", "nonneg"),
+    "dcatStartDate": ("dcat:startDate", "date"),
+    "dcatEndDate": ("dcat:endDate", "date"),
+    # Simple Event Model
+    "eventType": ("sem:eventType", "iri"),
+    "actorType": ("sem:actorType", "iri"),
+    "roleType": ("sem:roleType", "iri"),
+    "subEventOf": ("sem:subEventOf", "iri"),
+    "hasPlace": ("sem:hasPlace", "iri"),
+    "hasActor": ("sem:hasActor", "iri"),
+    "earliestBegin": ("sem:hasEarliestBeginTimeStamp", "date"),
+    "latestEnd": ("sem:hasLatestEndTimeStamp", "date"),
+    # SKOS
+    "prefLabel": ("skos:prefLabel", "string"),
+    "definition": ("skos:definition", "string"),
+    "inScheme": ("skos:inScheme", "iri"),
+    # Web Annotation
+    "hasSource": ("oa:hasSource", "iri"),
+    "hasSelector": ("oa:hasSelector", "iri"),
+    "exact": ("oa:exact", "lang"),
+    "prefix": ("oa:prefix", "lang"),
+    "suffix": ("oa:suffix", "lang"),
+    "start": ("oa:start", "nonneg"),
+    "end": ("oa:end", "nonneg"),
+    "hasBody": ("oa:hasBody", "iri"),
+    "hasTarget": ("oa:hasTarget", "iri"),
+    "motivatedBy": ("oa:motivatedBy", "iri"),
+    # PROV-O
+    "wasDerivedFrom": ("prov:wasDerivedFrom", "iri"),
+    "wasQuotedFrom": ("prov:wasQuotedFrom", "iri"),
+    # our own terms, where no established vocabulary has one
+    "chars": ("voc:chars", "integer"),
+    "spanLabel": ("voc:spanLabel", "iri"),
+    "category": ("voc:category", "iri"),
+    "qualifier": ("voc:qualifier", "iri"),
+    "countMin": ("voc:countMin", "integer"),
+    "countMax": ("voc:countMax", "integer"),
+    "claimant": ("voc:claimant", "string"),
+    "victim": ("voc:victim", "iri"),
+    "perpetrator": ("voc:perpetrator", "iri"),
+    "demandedBy": ("voc:demandedBy", "iri"),
+    "outcome": ("voc:outcome", "iri"),
+    "statedDate": ("voc:statedDate", "edtf"),
+    "statedPlace": ("voc:statedPlace", "string"),
+    "low": ("voc:low", "integer"),
+    "high": ("voc:high", "integer"),
+    "openEnded": ("voc:openEnded", "boolean"),
+    "nClaims": ("voc:nClaims", "integer"),
+    "nSources": ("voc:nSources", "integer"),
+}
+
+# Path segment of each table's row IRIs; the rest of the IRI is the row's primary key.
+SEGMENTS = {
+    "sources": "source",
+    "spans": "span",
+    "events": "event",
+    "actors": "actor",
+    "event_actors": "event-actor",
+    "event_mentions": "mention",
+    "casualties": "casualty",
+    "demands": "demand",
+    "casualty_estimates": "casualty-estimate",
+}
+
+# Category columns -> (concept scheme, extra class of its concepts).
+SCHEMES = {
+    ("spans", "label"): ("span-label", None),
+    ("events", "event_type"): ("event-type", "sem:EventType"),
+    ("actors", "actor_type"): ("actor-type", "sem:ActorType"),
+    ("event_actors", "role"): ("role", "sem:RoleType"),
+    ("event_actors", "qualifier"): ("qualifier", None),
+    ("casualties", "category"): ("casualty-category", None),
+    ("casualties", "qualifier"): ("qualifier", None),
+    ("casualty_estimates", "category"): ("casualty-category", None),
+    ("demands", "category"): ("demand-category", None),
+    ("demands", "outcome"): ("outcome", None),
+}
+
+# Columns each table's mapping below turns into triples; any other column is still exported,
+# as voc:<column>, so that a column added to a schema never silently disappears from the graph.
+MAPPED = {
+    "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
+    "spans": {"span_id", "source_id", "start", "end", "quote", "prefix", "suffix", "label"},
+    "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
+               "latest_date", "place", "country", "description", "wikidata_id"},
+    "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
+    "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "span_id"},
+    "event_mentions": {"event_id", "span_id", "date", "place"},
+    "casualties": {"casualty_id", "event_id", "category", "count_min", "count_max", "qualifier", "victim_actor_id",
+                   "perpetrator_actor_id", "claimant", "span_id"},
+    "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
+    "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
+}
+
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".jsonld": "application/ld+json",
+    ".nt": "application/n-triples",
+    ".ttl": "text/turtle",
+}
+FILE_TITLES = {
+    ".json": "Data package descriptor (Frictionless)",
+    ".jsonld": "The dataset as JSON-LD",
+    ".nt": "The dataset as N-Triples",
+    ".ttl": "The dataset as Turtle",
+}
+WIKIDATA = "http://www.wikidata.org/entity/"
+# Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One RDF property as the writers need it: full IRI, kind of value, JSON-LD term and Turtle name."""
+
+    term: str
+    iri: str
+    kind: str
+    curie: str
+
+
+@dataclass
+class Graph:
+    """Subjects with their (property, value) pairs; values are IRIs, text, (text, lang), ints, bools."""
+
+    base: str
+    prefixes: dict[str, str]
+    props: dict[str, Prop]
+    nodes: dict[str, set] = field(default_factory=dict)
+
+    def add(self, subject: str, term: str, value) -> None:
+        if value is None:
+            return
+        self.nodes.setdefault(subject, set()).add((self.props[term], value))
+
+    def types(self, subject: str, *curies: str) -> None:
+        for curie in curies:
+            self.add(subject, "@type", self.expand(curie))
+
+    def expand(self, curie: str) -> str:
+        prefix, local = curie.split(":", 1)
+        return self.prefixes[prefix] + local
+
+    def iri(self, segment: str, *keys) -> str:
+        return self.base + segment + "/" + "/".join(quote(str(k), safe="-._~") for k in keys)
+
+    def sorted_nodes(self):
+        """(subject, pairs) sorted by subject, the pairs by property IRI and value: the output order."""
+        for subject in sorted(self.nodes):
+            yield subject, sorted(self.nodes[subject], key=_pair_key)
+
+    def __len__(self) -> int:
+        return sum(len(pairs) for pairs in self.nodes.values())
+
+
+def _pair_key(pair):
+    prop, value = pair
+    return (prop.iri, (value[0], value[1] or "") if isinstance(value, tuple) else value)
+
+
+def new_graph(base: str, extra: dict[str, tuple[str, str]] | None = None) -> Graph:
+    """An empty graph with every property of PROPERTIES (and `extra`) resolved against base."""
+    if not re.match(r"^https?://[^\s<>\"{}|^`\\]+/$", base):
+        raise PipelineError(f"datapackage.json: baseIri '{base}' must be an http(s) IRI ending with '/'")
+    prefixes = {**PREFIXES, "voc": base + VOCAB_PATH}
+    props = {}
+    for term, (curie, kind) in {**PROPERTIES, **(extra or {})}.items():
+        prefix, local = curie.split(":", 1)
+        props[term] = Prop(term, prefixes[prefix] + local, kind, curie)
+    return Graph(base=base, prefixes=prefixes, props=props)
+
+
+def safe_iri(value: str) -> str:
+    """An IRI from a URL typed by hand: characters no IRI may hold are percent-encoded."""
+    return _NOT_IN_IRI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), value.strip())
+
+
+def _camel(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
+    """voc:<column> properties for columns the mapping does not know (yet)."""
+    kinds = {"integer": "integer", "boolean": "boolean", "date": "date"}
+    extra = {}
+    for name, schema in meta.tables.items():
+        for column, spec in schema.fields.items():
+            if column in MAPPED.get(name, ()):
+                continue
+            term = _camel(column)
+            if term in PROPERTIES:
+                term = _camel(f"{name}_{column}")
+            extra[term] = (f"voc:{_camel(column)}", kinds.get(spec.get("type"), "string"))
+    return extra
+
+
+def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
+    """Add every category of the schemas as a SKOS concept; return the scheme of each column."""
+    scheme_of = {}
+    done = set()
+    for (table, column), (scheme, extra_class) in SCHEMES.items():
+        if table not in meta.tables or column not in meta[table].fields:
+            continue
+        scheme_of[(table, column)] = scheme
+        spec = meta[table].fields[column]
+        scheme_iri = g.base + scheme
+        if scheme not in done:
+            g.types(scheme_iri, "skos:ConceptScheme")
+            g.add(scheme_iri, "title", spec.get("description"))
+            done.add(scheme)
+        definitions = spec.get("enumDefinitions", {})
+        for value in meta[table].enum(column):
+            concept = g.iri(scheme, value)
+            if concept in g.nodes:
+                continue
+            g.types(concept, "skos:Concept", *([extra_class] if extra_class else []))
+            g.add(concept, "prefLabel", value)
+            g.add(concept, "definition", definitions.get(value))
+            g.add(concept, "inScheme", scheme_iri)
+    return scheme_of
+
+
+def build_graph(tables: Tables, meta: Metadata, files: dict[str, bytes], exports: list[str]) -> Graph:
+    """The whole dataset as one graph: every row, the categories and the dataset's description."""
+    extra = _extra_properties(meta)
+    g = new_graph(meta.base_iri, extra)
+    scheme_of = _concepts(g, meta)
+    rows = tables.rows
+    base = g.base
+
+    def concept(table: str, column: str, value):
+        if value is None or (table, column) not in scheme_of:
+            return None
+        return g.iri(scheme_of[(table, column)], value)
+
+    def ref(segment: str, value):
+        return None if value is None else g.iri(segment, value)
+
+    def wikidata(value):
+        return None if value is None else WIKIDATA + quote(str(value))
+
+    language = {r["source_id"]: (r.get("language") or "").lower() or None for r in rows.get("sources", [])}
+
+    for r in rows.get("sources", []):
+        s = g.iri("source", r["source_id"])
+        g.types(s, "schema:CreativeWork")
+        g.add(s, "name", r.get("title"))
+        g.add(s, "publisher", r.get("publisher"))
+        g.add(s, "author", r.get("author"))
+        g.add(s, "datePublished", r.get("published"))
+        g.add(s, "url", safe_iri(r["url"]) if r.get("url") else None)
+        g.add(s, "rights", r.get("license"))
+        g.add(s, "inLanguage", r.get("language"))
+        g.add(s, "sha256", r.get("sha256"))
+        g.add(s, "chars", r.get("chars"))
+        g.add(base, "source", s)
+
+    for r in rows.get("spans", []):
+        s = g.iri("span", r["span_id"])
+        source = ref("source", r["source_id"])
+        lang = language.get(r["source_id"])
+        quote_sel, position_sel = s + "#quote", s + "#position"
+        g.types(s, "oa:SpecificResource")
+        g.add(s, "hasSource", source)
+        g.add(s, "wasQuotedFrom", source)
+        g.add(s, "hasSelector", quote_sel)
+        g.add(s, "hasSelector", position_sel)
+        g.add(s, "spanLabel", concept("spans", "label", r.get("label")))
+        g.types(quote_sel, "oa:TextQuoteSelector")
+        for column, term in (("quote", "exact"), ("prefix", "prefix"), ("suffix", "suffix")):
+            if r.get(column) is not None:
+                g.add(quote_sel, term, (str(r[column]), lang))
+        g.types(position_sel, "oa:TextPositionSelector")
+        g.add(position_sel, "start", r.get("start"))
+        g.add(position_sel, "end", r.get("end"))
+
+    for r in rows.get("events", []):
+        s = g.iri("event", r["event_id"])
+        g.types(s, "sem:Event", "schema:Event")
+        g.add(s, "name", r.get("name"))
+        g.add(s, "description", r.get("description"))
+        g.add(s, "eventType", concept("events", "event_type", r.get("event_type")))
+        g.add(s, "subEventOf", ref("event", r.get("parent_event_id")))
+        g.add(s, "startDate", r.get("start_date"))
+        g.add(s, "endDate", r.get("end_date"))
+        g.add(s, "earliestBegin", _iso(r.get("earliest_date")))
+        g.add(s, "latestEnd", _iso(r.get("latest_date")))
+        g.add(s, "sameAs", wikidata(r.get("wikidata_id")))
+        if r.get("place") is not None or r.get("country") is not None:
+            place = s + "#place"
+            g.add(s, "hasPlace", place)
+            g.types(place, "sem:Place", "schema:Place")
+            g.add(place, "name", r.get("place"))
+            g.add(place, "addressCountry", r.get("country"))
+
+    for r in rows.get("actors", []):
+        s = g.iri("actor", r["actor_id"])
+        g.types(s, "sem:Actor")
+        g.add(s, "name", r.get("name"))
+        g.add(s, "actorType", concept("actors", "actor_type", r.get("actor_type")))
+        g.add(s, "description", r.get("description"))
+        g.add(s, "sameAs", wikidata(r.get("wikidata_id")))
+
+    for r in rows.get("event_actors", []):
+        s = _row_iri(g, meta, "event_actors", r)
+        event, actor = ref("event", r["event_id"]), ref("actor", r["actor_id"])
+        # SEM's role pattern (event hasActor Role, Role rdf:value Actor) plus the plain link,
+        # so that "who took part" needs no knowledge of roles.
+        g.add(event, "hasActor", s)
+        g.add(event, "hasActor", actor)
+        g.types(s, "sem:Role")
+        g.add(s, "value", actor)
+        g.add(s, "roleType", concept("event_actors", "role", r.get("role")))
+        g.add(s, "countMin", r.get("count_min"))
+        g.add(s, "countMax", r.get("count_max"))
+        g.add(s, "qualifier", concept("event_actors", "qualifier", r.get("qualifier")))
+        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
+
+    for r in rows.get("event_mentions", []):
+        s = _row_iri(g, meta, "event_mentions", r)
+        g.types(s, "oa:Annotation")
+        g.add(s, "motivatedBy", g.expand("oa:identifying"))
+        g.add(s, "hasBody", ref("event", r["event_id"]))
+        g.add(s, "hasTarget", ref("span", r["span_id"]))
+        g.add(s, "statedDate", r.get("date"))
+        g.add(s, "statedPlace", r.get("place"))
+
+    for r in rows.get("casualties", []):
+        s = g.iri("casualty", r["casualty_id"])
+        g.types(s, "voc:CasualtyClaim", "prov:Entity")
+        g.add(s, "about", ref("event", r["event_id"]))
+        g.add(s, "category", concept("casualties", "category", r.get("category")))
+        g.add(s, "countMin", r.get("count_min"))
+        g.add(s, "countMax", r.get("count_max"))
+        g.add(s, "qualifier", concept("casualties", "qualifier", r.get("qualifier")))
+        g.add(s, "victim", ref("actor", r.get("victim_actor_id")))
+        g.add(s, "perpetrator", ref("actor", r.get("perpetrator_actor_id")))
+        g.add(s, "claimant", r.get("claimant"))
+        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
+
+    for r in rows.get("demands", []):
+        s = g.iri("demand", r["demand_id"])
+        g.types(s, "voc:Demand", "prov:Entity")
+        g.add(s, "about", ref("event", r["event_id"]))
+        g.add(s, "demandedBy", ref("actor", r.get("actor_id")))
+        g.add(s, "text", r.get("text"))
+        g.add(s, "category", concept("demands", "category", r.get("category")))
+        g.add(s, "outcome", concept("demands", "outcome", r.get("outcome")))
+        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
+
+    claims_of: dict[tuple, list[str]] = {}
+    for r in rows.get("casualties", []):
+        claims_of.setdefault((r["event_id"], r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+    for r in rows.get("casualty_estimates", []):
+        s = _row_iri(g, meta, "casualty_estimates", r)
+        g.types(s, "voc:CasualtyEstimate", "prov:Entity")
+        g.add(s, "about", ref("event", r["event_id"]))
+        g.add(s, "category", concept("casualty_estimates", "category", r.get("category")))
+        g.add(s, "low", r.get("low"))
+        g.add(s, "high", r.get("high"))
+        g.add(s, "openEnded", r.get("open_ended"))
+        g.add(s, "nClaims", r.get("n_claims"))
+        g.add(s, "nSources", r.get("n_sources"))
+        for claim in claims_of.get((r["event_id"], r["category"]), []):
+            g.add(s, "wasDerivedFrom", claim)
+
+    _unmapped_columns(g, meta, tables)
+    _describe_dataset(g, meta, files, exports)
+    return g
+
+
+def _iso(value):
+    return None if value is None else str(value)
+
+
+def _row_iri(g: Graph, meta: Metadata, table: str, row: dict) -> str:
+    return g.iri(SEGMENTS[table], *(row[k] for k in meta[table].primary_key))
+
+
+def _unmapped_columns(g: Graph, meta: Metadata, tables: Tables) -> None:
+    extra = {p.curie: p.term for p in g.props.values() if p.term not in PROPERTIES}
+    for name, schema in meta.tables.items():
+        columns = [c for c in schema.field_names if c not in MAPPED.get(name, ())]
+        if not columns or name not in SEGMENTS:
+            continue
+        for row in tables.rows.get(name, []):
+            s = _row_iri(g, meta, name, row)
+            for column in columns:
+                value = row.get(column)
+                if value is not None:
+                    term = extra[f"voc:{_camel(column)}"]
+                    g.add(s, term, value if g.props[term].kind != "string" else str(value))
+
+
+def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, bytes], exports: list[str]) -> None:
+    """DCAT and schema.org description of the dataset, with a distribution per file of dist/."""
+    import hashlib
+
+    d = meta.descriptor
+    s = g.base
+    g.types(s, "dcat:Dataset", "schema:Dataset")
+    for term in ("title", "name"):
+        g.add(s, term, d.get("title"))
+    for term in ("dctDescription", "description"):
+        g.add(s, term, d.get("description"))
+    for term in ("dcatVersion", "version"):
+        g.add(s, term, d.get("version"))
+    for lic in d.get("licenses", []):
+        if lic.get("path"):
+            g.add(s, "dctLicense", safe_iri(lic["path"]))
+            g.add(s, "license", safe_iri(lic["path"]))
+    g.add(s, "rights", d.get("rights"))
+    for keyword in d.get("keywords", []):
+        g.add(s, "keyword", keyword)
+        g.add(s, "keywords", keyword)
+    if d.get("homepage"):
+        g.add(s, "url", safe_iri(d["homepage"]))
+    for person in d.get("contributors", []):
+        if "creator" not in person.get("roles", [person.get("role")]):
+            continue
+        name = person.get("title") or " ".join(filter(None, (person.get("givenName"), person.get("familyName"))))
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        agent = g.iri("contributor", slug)
+        g.types(agent, "schema:Person" if person.get("familyName") else "schema:Organization")
+        g.add(agent, "name", name)
+        g.add(s, "dctCreator", agent)
+        g.add(s, "creator", agent)
+    if d.get("temporalCoverage"):
+        coverage = str(d["temporalCoverage"])
+        period = s + "#temporal-coverage"
+        g.add(s, "temporalCoverage", coverage)
+        g.add(s, "temporal", period)
+        g.types(period, "dcterms:PeriodOfTime")
+        try:
+            low, high = edtf_bounds(coverage)
+        except ValueError as exc:
+            raise PipelineError(f"datapackage.json: temporalCoverage {exc}") from exc
+        g.add(period, "dcatStartDate", low)
+        g.add(period, "dcatEndDate", high)
+
+    titles = {schema.path: schema.title for schema in meta.tables.values()}
+    for name in sorted({*files, *exports}):
+        dist = g.iri("distribution", name)
+        suffix = name[name.rfind("."):]
+        media = MEDIA_TYPES.get(suffix, "application/octet-stream")
+        g.add(s, "dcatDistribution", dist)
+        g.add(s, "distribution", dist)
+        g.types(dist, "dcat:Distribution", "schema:DataDownload")
+        title = titles.get(name) or ("JSON-LD context" if name == "context.jsonld" else FILE_TITLES.get(suffix, name))
+        g.add(dist, "title", title)
+        g.add(dist, "downloadURL", g.iri("dist", name))
+        g.add(dist, "contentUrl", g.iri("dist", name))
+        g.add(dist, "mediaType", "https://www.iana.org/assignments/media-types/" + media)
+        g.add(dist, "encodingFormat", media)
+        # The exports cannot carry their own size and hash; the CSVs and the descriptor can.
+        if name in files:
+            g.add(dist, "byteSize", len(files[name]))
+            g.add(dist, "sha256", hashlib.sha256(files[name]).hexdigest())
