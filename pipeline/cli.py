@@ -215,5 +215,30 @@ def citation(datapackage: Path, output: Path, check: bool):
     click.echo(f"wrote {output}")
 
 
+@cli.command()
+@dist_option
+@datapackage_option
+@_handle_errors
+def validate(dist_dir: Path, datapackage: Path):
+    """Check the linked-data export of dist/ against the SHACL shapes in schemas/shapes.ttl.
+
+    Every violation is reported on its own line, naming the focus node, the shape and the
+    property path; the command then exits 1. It is not part of `pipeline build` because SHACL
+    validation takes longer than the whole build on large corpora; CI and releases run it.
+
+    \b
+    Example:
+        pipeline build && pipeline validate
+    """
+    from pipeline.errors import ShapesViolated
+    from pipeline.export.shacl import validate_export
+    from pipeline.metadata import load_metadata
+
+    triples, problems = validate_export(dist_dir, load_metadata(datapackage))
+    if problems:
+        raise ShapesViolated(problems)
+    click.echo(f"valid {dist_dir}: {triples} triples conform to the SHACL shapes")
+
+
 if __name__ == "__main__":
     cli()

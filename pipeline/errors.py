@@ -50,3 +50,14 @@ class AnchorError(PipelineError):
     def __init__(self, code: str, message: str):
         self.code = code
         super().__init__(message)
+
+
+class ShapesViolated(PipelineError):
+    """The linked-data export does not conform to the SHACL shapes; `problems` lists every violation."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        n = len(problems)
+        lines = [str(p) for p in problems]
+        lines.append(f"validate failed: {n} SHACL violation{'s' if n != 1 else ''}")
+        super().__init__("\n".join(lines))

@@ -550,3 +550,32 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, bytes], exports
         if name in files:
             g.add(dist, "byteSize", len(files[name]))
             g.add(dist, "sha256", hashlib.sha256(files[name]).hexdigest())
+
+
+def to_rdflib(graph: Graph):
+    """The same graph as an rdflib Graph (for tests and the reference path; slow on big graphs)."""
+    from rdflib import Graph as RdflibGraph
+    from rdflib import Literal, URIRef
+
+    out = RdflibGraph()
+    for prefix, ns in graph.prefixes.items():
+        out.bind(prefix, ns)
+    datatypes = {kind: URIRef(iri) for kind, iri in DATATYPES.items()}
+    for subject, pairs in graph.nodes.items():
+        s = URIRef(subject)
+        for prop, value in pairs:
+            kind = prop.kind
+            if kind == "iri":
+                o = URIRef(value)
+            elif kind == "string":
+                o = Literal(value)
+            elif kind == "lang":
+                o = Literal(value[0], lang=value[1])
+            elif kind == "boolean":
+                o = Literal("true" if value else "false", datatype=datatypes[kind])
+            elif kind in ("integer", "nonneg"):
+                o = Literal(str(int(value)), datatype=datatypes[kind])
+            else:
+                o = Literal(str(value), datatype=datatypes[kind])
+            out.add((s, URIRef(prop.iri), o))
+    return out

@@ -1,0 +1,130 @@
+"""Rows -> graph -> Turtle, N-Triples, JSON-LD -> parsed back: the same graph every way, with no network."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, XSD
+
+from pipeline.export import jsonld, ntriples, turtle
+from pipeline.export.graph import build_graph, new_graph, to_rdflib
+from tests.export.conftest import META, NAMES
+
+FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
+PROV = Namespace("http://www.w3.org/ns/prov#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+
+
+def _parse(path, fmt) -> Graph:
+    return Graph().parse(path, format=fmt)
+
+
+@pytest.fixture(scope="module")
+def parsed(mini_build):
+    _, dist = mini_build
+    return {name: _parse(dist / NAMES[name], fmt) for name, fmt in FORMATS.items()}
+
+
+def test_every_file_parses_to_the_graph_built_from_the_rows(mini_build, parsed):
+    result, dist = mini_build
+    files = {p.name: p.read_bytes() for p in dist.iterdir() if p.suffix in (".csv", ".json")}
+    reference = to_rdflib(build_graph(result.tables, META, files, list(NAMES.values())))
+    for name, graph in parsed.items():
+        assert isomorphic(graph, reference), name
+        assert not any(isinstance(t, BNode) for triple in graph for t in triple), name
+
+
+def test_claims_read_independently_from_the_csv_are_in_the_graph(mini_build, parsed):
+    """An rdflib graph built here from the CSV files alone, without the exporter, is contained in the export."""
+    _, dist = mini_build
+    base, voc = META.base_iri, Namespace(META.base_iri + "vocab#")
+    expected = Graph()
+    with open(dist / "casualties.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            claim = URIRef(base + "casualty/" + row["casualty_id"])
+            expected.add((claim, RDF.type, voc.CasualtyClaim))
+            expected.add((claim, voc.claimant, Literal(row["claimant"])))
+            expected.add((claim, PROV.wasDerivedFrom, URIRef(base + "span/" + row["span_id"])))
+            expected.add((claim, voc.qualifier, URIRef(base + "qualifier/" + row["qualifier"])))
+            for column, prop in (("count_min", voc.countMin), ("count_max", voc.countMax)):
+                if row[column]:
+                    expected.add((claim, prop, Literal(int(row[column]))))
+    with open(dist / "spans.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            span = URIRef(base + "span/" + row["span_id"])
+            expected.add((span, OA.hasSource, URIRef(base + "source/" + row["source_id"])))
+            expected.add((URIRef(span + "#quote"), OA.exact, Literal(row["quote"], lang="en")))
+            expected.add((URIRef(span + "#position"), OA.start, Literal(row["start"], datatype=XSD.nonNegativeInteger)))
+    assert len(expected) > 20
+    missing = set(expected) - set(parsed["turtle"])
+    assert not missing
+
+
+def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
+    _, dist = mini_build
+    dcat = Namespace("http://www.w3.org/ns/dcat#")
+    urls = {str(o) for o in parsed["turtle"].objects(None, dcat.downloadURL)}
+    assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
+
+
+def _offline_loader(url, options=None):
+    raise AssertionError(f"JSON-LD processing tried to fetch {url}")
+
+
+def test_pyld_reads_the_jsonld_without_network(mini_build, parsed):
+    from pyld import jsonld as pyld
+
+    _, dist = mini_build
+    doc = json.loads((dist / NAMES["jsonld"]).read_text(encoding="utf-8"))
+    nquads = pyld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _offline_loader})
+    assert isomorphic(Graph().parse(data=nquads, format="nquads"), parsed["turtle"])
+
+
+def test_the_published_context_file_gives_the_same_graph(mini_build, parsed):
+    """A document that names context.jsonld instead of inlining it means the same (served from disk)."""
+    from pyld import jsonld as pyld
+
+    _, dist = mini_build
+    context_file = dist / NAMES["context"]
+
+    def local_only(url, options=None):
+        if url != "context.jsonld" and not url.endswith("/context.jsonld"):
+            raise AssertionError(f"refused to fetch {url}")
+        return {"contextUrl": None, "documentUrl": url, "document": json.loads(context_file.read_text(encoding="utf-8"))}
+
+    doc = json.loads((dist / NAMES["jsonld"]).read_text(encoding="utf-8"))
+    doc["@context"] = "context.jsonld"
+    nquads = pyld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": local_only, "base": "file:///dist/"})
+    assert isomorphic(Graph().parse(data=nquads, format="nquads"), parsed["turtle"])
+
+
+def test_turtle_writer_agrees_with_rdflib_serialiser(mini_build, parsed):
+    result, _ = mini_build
+    reference = to_rdflib(build_graph(result.tables, META, {}, []))
+    reparsed = Graph().parse(data=reference.serialize(format="turtle"), format="turtle")
+    ours = Graph().parse(data=turtle.serialize(build_graph(result.tables, META, {}, [])), format="turtle")
+    assert isomorphic(ours, reparsed)
+
+
+# Any text a quote or a claimant can hold: quotes, backslashes, newlines, control characters, emoji.
+texts = st.text(min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(quote=texts, claimant=texts, lang=st.sampled_from([None, "en", "de-CH"]))
+def test_any_text_survives_every_serialisation(quote, claimant, lang):
+    graph = new_graph("https://example.org/x/")
+    graph.add("https://example.org/x/span/a#quote", "exact", (quote, lang.lower() if lang else None))
+    graph.add("https://example.org/x/casualty/a", "claimant", claimant)
+    graph.add("https://example.org/x/casualty/a", "countMin", 0)
+    graph.add("https://example.org/x/casualty/a", "openEnded", False)
+    reference = to_rdflib(graph)
+    for name, data in (("turtle", turtle.serialize(graph)), ("nt", ntriples.serialize(graph)),
+                       ("json-ld", jsonld.serialize(graph))):
+        assert set(Graph().parse(data=data, format=name)) == set(reference), name
