@@ -1,4 +1,4 @@
-"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite.
+"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite, RDF.
 
 Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
 every problem found and dist/ untouched.

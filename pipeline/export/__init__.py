@@ -34,12 +34,9 @@ def write_linked_data(tables: Tables, meta: Metadata, files: dict[str, bytes], o
 
     names = export_names(meta)
     graph = build_graph(tables, meta, files, list(names.values()))
-    outputs = {
-        names["turtle"]: turtle.serialize(graph),
-        names["ntriples"]: ntriples.serialize(graph),
-        names["jsonld"]: jsonld.serialize(graph),
-        names["context"]: jsonld.context_bytes(graph),
-    }
-    for name, data in outputs.items():
-        (out_dir / name).write_bytes(data)
-    return sorted(outputs)
+    writers = {names["turtle"]: turtle.write, names["ntriples"]: ntriples.write, names["jsonld"]: jsonld.write}
+    for name, write in writers.items():
+        with open(out_dir / name, "w", encoding="utf-8", newline="\n") as out:
+            write(graph, out)
+    (out_dir / names["context"]).write_bytes(jsonld.context_bytes(graph))
+    return sorted([*writers, names["context"]])

@@ -40,7 +40,7 @@ PREFIXES = {
 }
 VOCAB_PATH = "vocab#"
 
-# What a property's values are. "lang" values are (text, language or None) pairs.
+# What a property's values are. "lang" values are (text, language) pairs, language "" if unknown.
 DATATYPES = {
     "integer": XSD + "integer",
     "nonneg": XSD + "nonNegativeInteger",
@@ -212,19 +212,34 @@ class Prop:
     curie: str
 
 
+_SAFE_KEY = re.compile(r"[A-Za-z0-9._~-]*\Z").match
+
+
 @dataclass
 class Graph:
-    """Subjects with their (property, value) pairs; values are IRIs, text, (text, lang), ints, bools."""
+    """Subjects with their (property, value) pairs; values are IRIs, text, (text, lang), ints, bools.
+
+    Pairs are stored as (property number, value), the numbers following the properties' IRIs,
+    so that sorting a subject's pairs needs no key function; lists rather than sets keep a
+    large graph small (duplicates are dropped when the pairs are sorted).
+    """
 
     base: str
     prefixes: dict[str, str]
     props: dict[str, Prop]
-    nodes: dict[str, set] = field(default_factory=dict)
+    nodes: dict[str, list] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.ordered = sorted(self.props.values(), key=lambda p: p.iri)
+        self.number = {p.term: i for i, p in enumerate(self.ordered)}
 
     def add(self, subject: str, term: str, value) -> None:
         if value is None:
             return
-        self.nodes.setdefault(subject, set()).add((self.props[term], value))
+        pairs = self.nodes.get(subject)
+        if pairs is None:
+            pairs = self.nodes[subject] = []
+        pairs.append((self.number[term], value))
 
     def types(self, subject: str, *curies: str) -> None:
         for curie in curies:
@@ -235,20 +250,22 @@ class Graph:
         return self.prefixes[prefix] + local
 
     def iri(self, segment: str, *keys) -> str:
-        return self.base + segment + "/" + "/".join(quote(str(k), safe="-._~") for k in keys)
+        parts = [k if isinstance(k, str) and _SAFE_KEY(k) else quote(str(k), safe="-._~") for k in keys]
+        return self.base + segment + "/" + "/".join(parts)
 
     def sorted_nodes(self):
-        """(subject, pairs) sorted by subject, the pairs by property IRI and value: the output order."""
-        for subject in sorted(self.nodes):
-            yield subject, sorted(self.nodes[subject], key=_pair_key)
+        """(subject, [(Prop, value), ...]) by subject, the pairs by property IRI and value, no duplicates."""
+        ordered = self.ordered
+        nodes = self.nodes
+        for subject in sorted(nodes):
+            yield subject, [(ordered[i], v) for i, v in sorted(set(nodes[subject]))]
+
+    def about(self, subject: str) -> set[tuple[str, object]]:
+        """What the graph says about one subject, as (JSON-LD term, value) pairs."""
+        return {(self.ordered[i].term, v) for i, v in self.nodes.get(subject, [])}
 
     def __len__(self) -> int:
-        return sum(len(pairs) for pairs in self.nodes.values())
-
-
-def _pair_key(pair):
-    prop, value = pair
-    return (prop.iri, (value[0], value[1] or "") if isinstance(value, tuple) else value)
+        return sum(len(set(pairs)) for pairs in self.nodes.values())
 
 
 def new_graph(base: str, extra: dict[str, tuple[str, str]] | None = None) -> Graph:
@@ -333,7 +350,7 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, bytes], exports
     def wikidata(value):
         return None if value is None else WIKIDATA + quote(str(value))
 
-    language = {r["source_id"]: (r.get("language") or "").lower() or None for r in rows.get("sources", [])}
+    language = {r["source_id"]: (r.get("language") or "").lower() for r in rows.get("sources", [])}
 
     for r in rows.get("sources", []):
         s = g.iri("source", r["source_id"])
@@ -352,7 +369,7 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, bytes], exports
     for r in rows.get("spans", []):
         s = g.iri("span", r["span_id"])
         source = ref("source", r["source_id"])
-        lang = language.get(r["source_id"])
+        lang = language.get(r["source_id"], "")
         quote_sel, position_sel = s + "#quote", s + "#position"
         g.types(s, "oa:SpecificResource")
         g.add(s, "hasSource", source)
@@ -561,7 +578,7 @@ def to_rdflib(graph: Graph):
     for prefix, ns in graph.prefixes.items():
         out.bind(prefix, ns)
     datatypes = {kind: URIRef(iri) for kind, iri in DATATYPES.items()}
-    for subject, pairs in graph.nodes.items():
+    for subject, pairs in graph.sorted_nodes():
         s = URIRef(subject)
         for prop, value in pairs:
             kind = prop.kind
@@ -570,7 +587,7 @@ def to_rdflib(graph: Graph):
             elif kind == "string":
                 o = Literal(value)
             elif kind == "lang":
-                o = Literal(value[0], lang=value[1])
+                o = Literal(value[0], lang=value[1] or None)
             elif kind == "boolean":
                 o = Literal("true" if value else "false", datatype=datatypes[kind])
             elif kind in ("integer", "nonneg"):

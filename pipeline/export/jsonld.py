@@ -3,16 +3,21 @@
 Input: `pipeline.export.graph.Graph`. Output: UTF-8 JSON bytes. The context maps every term to
 its property and value type, so values are plain JSON (`"countMin": 26`); nothing refers to a
 remote context, so no JSON-LD processor needs the network. The `@graph` holds one node object
-per line, sorted by `@id`, written with the C JSON encoder because the pretty printer is slow on
-large graphs.
+per line, sorted by `@id`, written with the C JSON encoder (the pretty printer is slow on large
+graphs) and streamed to the file.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
+from typing import TextIO
 
 from pipeline.export.graph import Graph
+from pipeline.export.ntriples import CHUNK
 
+_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF"}
 
 
@@ -33,13 +38,6 @@ def context_bytes(graph: Graph) -> bytes:
     return (json.dumps({"@context": context(graph)}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _compact(iri: str, namespaces: list[tuple[str, str]]) -> str:
-    for ns, prefix in namespaces:
-        if iri.startswith(ns) and iri[len(ns):].replace("_", "").replace("-", "").isalnum():
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
-
-
 def _value(kind: str, value):
     if kind == "lang":
         text, lang = value
@@ -47,21 +45,45 @@ def _value(kind: str, value):
     return value
 
 
-def serialize(graph: Graph) -> bytes:
+def write(graph: Graph, out: TextIO) -> None:
     namespaces = sorted(((ns, p) for p, ns in graph.prefixes.items()), key=lambda x: -len(x[0]))
+    compact: dict[str, str] = {}
+
+    def type_name(iri: str) -> str:
+        name = compact.get(iri)
+        if name is None:
+            name = iri
+            for ns, prefix in namespaces:
+                if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]):
+                    name = f"{prefix}:{iri[len(ns):]}"
+                    break
+            compact[iri] = name
+        return name
+
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(", ", ": ")).encode
-    nodes = []
-    for subject, pairs in graph.sorted_nodes():
+    head = json.dumps(context(graph), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    out.write(f'{{\n  "@context": {head},\n  "@graph": [')
+    chunk = []
+    separator = "\n    "
+    for n, (subject, pairs) in enumerate(graph.sorted_nodes(), 1):
         node: dict = {"@id": subject}
         for prop, value in pairs:
             if prop.term == "@type":
-                node.setdefault("@type", []).append(_compact(value, namespaces))
+                node.setdefault("@type", []).append(type_name(value))
             else:
                 node.setdefault(prop.term, []).append(_value(prop.kind, value))
         for key, values in node.items():
             if key != "@id" and len(values) == 1:
                 node[key] = values[0]
-        nodes.append(dumps(node))
-    head = json.dumps(context(graph), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    body = ",\n    ".join(nodes)
-    return f'{{\n  "@context": {head},\n  "@graph": [\n    {body}\n  ]\n}}\n'.encode("utf-8")
+        chunk.append(separator + dumps(node))
+        separator = ",\n    "
+        if n % CHUNK == 0:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk) + "\n  ]\n}\n")
+
+
+def serialize(graph: Graph) -> bytes:
+    buf = io.StringIO()
+    write(graph, buf)
+    return buf.getvalue().encode("utf-8")

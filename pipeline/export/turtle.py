@@ -1,45 +1,50 @@
 """Renders a `Graph` as Turtle: `@base` and prefixes, then one block per subject, all sorted.
 
-Input: `pipeline.export.graph.Graph`. Output: UTF-8 bytes with LF line ends. IRIs under the base
+Input: `pipeline.export.graph.Graph`. Output: UTF-8 text with LF line ends, streamed to a file. IRIs under the base
 IRI are written relative to it (`<event/novocherkassk-1962>`), known vocabularies with their prefix.
 """
 
 from __future__ import annotations
 
+import io
 import re
+from typing import TextIO
 
 from pipeline.export.graph import DATATYPES, Graph
-from pipeline.export.ntriples import literal, quoted
+from pipeline.export.ntriples import CHUNK, literal, quoted
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-# Relative references we may write: no scheme-like first segment, no dot segments to normalise.
-_RELATIVE = re.compile(r"^(?:[A-Za-z0-9_~-][A-Za-z0-9._~%/-]*)?(?:#[A-Za-z0-9._~%-]*)?$")
+# Relative references we may write: no scheme-like first segment, no dot segments to normalise
+# (the lookahead), only characters that need no escaping.
+_RELATIVE = re.compile(r"(?!.*(?:^|/)\.\.?(?:[/#]|$))(?:[A-Za-z0-9_~-][A-Za-z0-9._~%/-]*)?(?:#[A-Za-z0-9._~%-]*)?\Z").match
 _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 class _Names:
-    """Shortest safe Turtle spelling of an IRI, cached (the same IRIs recur a lot)."""
+    """Shortest safe Turtle spelling of an IRI."""
 
     def __init__(self, graph: Graph):
         self.base = graph.base
-        # Longest namespace first, so that voc: (under the base) wins over a relative IRI.
+        # Longest namespace first, so that the most specific prefix wins.
         self.namespaces = sorted(((ns, p) for p, ns in graph.prefixes.items()), key=lambda x: -len(x[0]))
+        self.vocab = graph.prefixes["voc"]
         self.cache: dict[str, str] = {}
 
     def __call__(self, iri: str) -> str:
+        if iri.startswith(self.base) and not iri.startswith(self.vocab):
+            # Our own resources: relative to @base (unique, so not worth caching), unless a
+            # reader could misresolve them (dot segments, a scheme-like start, odd characters).
+            rest = iri[len(self.base):]
+            return f"<{rest}>" if _RELATIVE(rest) else f"<{iri}>"
         name = self.cache.get(iri)
         if name is None:
-            name = self.cache[iri] = self._name(iri)
+            name = self.cache[iri] = self._prefixed(iri)
         return name
 
-    def _name(self, iri: str) -> str:
+    def _prefixed(self, iri: str) -> str:
         for ns, prefix in self.namespaces:
             if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]):
                 return f"{prefix}:{iri[len(ns):]}"
-        if iri.startswith(self.base):
-            rest = iri[len(self.base):]
-            if _RELATIVE.match(rest) and not any(seg in (".", "..") for seg in rest.split("#")[0].split("/")):
-                return f"<{rest}>"
         return f"<{iri}>"
 
 
@@ -54,24 +59,33 @@ def _literal(kind: str, value, name: _Names) -> str:
     return literal(kind, value)
 
 
-def serialize(graph: Graph) -> bytes:
+def write(graph: Graph, out: TextIO) -> None:
     name = _Names(graph)
-    out = [f"@base <{graph.base}> .\n"]
-    out += [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(graph.prefixes.items())]
-    for subject, pairs in graph.sorted_nodes():
+    head = [f"@base <{graph.base}> .\n"]
+    head += [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(graph.prefixes.items())]
+    out.write("".join(head))
+    chunk = []
+    for n, (subject, pairs) in enumerate(graph.sorted_nodes(), 1):
         # rdf:type first (as `a`), then the other properties in IRI order.
-        pairs = sorted(pairs, key=lambda pv: pv[0].iri != RDF_TYPE)
-        out.append("\n" + name(subject))
+        pairs.sort(key=lambda pv: pv[0].iri != RDF_TYPE)
+        chunk.append("\n" + name(subject))
         previous = None
         for prop, value in pairs:
             obj = name(value) if prop.kind == "iri" else _literal(prop.kind, value, name)
             if prop is previous:
-                out.append(f", {obj}")
+                chunk.append(", " + obj)
                 continue
-            if previous is not None:
-                out.append(" ;")
             predicate = "a" if prop.iri == RDF_TYPE else name(prop.iri)
-            out.append(f"\n    {predicate} {obj}")
+            chunk.append(f"\n    {predicate} {obj}" if previous is None else f" ;\n    {predicate} {obj}")
             previous = prop
-        out.append(" .\n")
-    return "".join(out).encode("utf-8")
+        chunk.append(" .\n")
+        if n % CHUNK == 0:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def serialize(graph: Graph) -> bytes:
+    buf = io.StringIO()
+    write(graph, buf)
+    return buf.getvalue().encode("utf-8")

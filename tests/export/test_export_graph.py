@@ -33,8 +33,8 @@ def test_conflicting_casualty_claims_are_separate_resources(mini_build):
     graph = build_graph(result.tables, META, {}, [])
     claims = {}
     for row in result.tables.rows["casualties"]:
-        pairs = graph.nodes[graph.iri("casualty", row["casualty_id"])]
-        claims[row["casualty_id"]] = {(p.term, v) for p, v in pairs if p.term in ("countMin", "claimant", "qualifier", "wasDerivedFrom")}
+        pairs = graph.about(graph.iri("casualty", row["casualty_id"]))
+        claims[row["casualty_id"]] = {(t, v) for t, v in pairs if t in ("countMin", "claimant", "qualifier", "wasDerivedFrom")}
     assert claims == {
         "mini-killed-12-killed": {("countMin", 12), ("claimant", "the article"),
                                   ("qualifier", graph.iri("qualifier", "at_least")),
@@ -58,8 +58,7 @@ def test_a_column_the_mapping_does_not_know_is_still_exported(mini_build):
     tables = copy.deepcopy(result.tables)
     tables.rows["actors"][0]["founded_year"] = 1917
     graph = build_graph(tables, _with_extra_column(META), {}, [])
-    pairs = graph.nodes[graph.iri("actor", tables.rows["actors"][0]["actor_id"])]
-    assert ("foundedYear", 1917) in {(p.term, v) for p, v in pairs}
+    assert ("foundedYear", 1917) in graph.about(graph.iri("actor", tables.rows["actors"][0]["actor_id"]))
     assert graph.props["foundedYear"].iri == META.base_iri + "vocab#foundedYear"
 
 

@@ -120,7 +120,7 @@ texts = st.text(min_size=1, max_size=40)
 @given(quote=texts, claimant=texts, lang=st.sampled_from([None, "en", "de-CH"]))
 def test_any_text_survives_every_serialisation(quote, claimant, lang):
     graph = new_graph("https://example.org/x/")
-    graph.add("https://example.org/x/span/a#quote", "exact", (quote, lang.lower() if lang else None))
+    graph.add("https://example.org/x/span/a#quote", "exact", (quote, lang.lower() if lang else ""))
     graph.add("https://example.org/x/casualty/a", "claimant", claimant)
     graph.add("https://example.org/x/casualty/a", "countMin", 0)
     graph.add("https://example.org/x/casualty/a", "openEnded", False)
@@ -128,3 +128,14 @@ def test_any_text_survives_every_serialisation(quote, claimant, lang):
     for name, data in (("turtle", turtle.serialize(graph)), ("nt", ntriples.serialize(graph)),
                        ("json-ld", jsonld.serialize(graph))):
         assert set(Graph().parse(data=data, format=name)) == set(reference), name
+
+
+@pytest.mark.parametrize("rest", ["", "#coverage", "x/../y", "./z", "q:r/s", "a/.", "event/a%2Fb", "distribution/a.csv"])
+def test_iris_under_the_base_survive_every_serialisation(rest):
+    graph = new_graph("https://example.org/x/")
+    graph.add("https://example.org/x/" + rest, "sameAs", "https://example.org/x/" + rest)
+    graph.add("https://example.org/x/" + rest, "@type", "https://example.org/x/vocab#Thing")
+    reference = set(to_rdflib(graph))
+    for name, data in (("turtle", turtle.serialize(graph)), ("nt", ntriples.serialize(graph)),
+                       ("json-ld", jsonld.serialize(graph))):
+        assert set(Graph().parse(data=data, format=name)) == reference, name

@@ -55,3 +55,14 @@ def test_every_claim_leads_back_to_a_quoted_source(real_turtle):
     hashes = {str(r.claim): r.hash for r in rows}
     assert len(hashes) >= 10
     assert [claim for claim, h in hashes.items() if h is None] == []
+
+
+def test_the_readme_query_answers(real_turtle):
+    import re
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    query = re.search(r'## Linked data.*?query = """(.*?)"""', readme, re.S).group(1)
+    rows = list(real_turtle.query(query))
+    assert {(str(r.qualifier), int(r.n)) for r in rows} >= {("exact", 26), ("more_than", 80)}
