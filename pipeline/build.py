@@ -52,10 +52,11 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path = DATAPACKAGE_PATH) -
     tables = assemble(raw_dir, meta)
     with staged_dist(dist_dir) as stage:
         files = write_tables(tables, meta, stage)
-        files["datapackage.json"] = write_descriptor(meta, files, stage)
+        write_descriptor(meta, files, stage)
         (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
         write_parquet(tables, meta, stage)
         write_sqlite(tables, meta, stage)
-        write_linked_data(tables, meta, files, stage)
+        # Last: the dataset's description lists every file written before it.
+        write_linked_data(tables, meta, stage)
         names = sorted(p.name for p in stage.iterdir())
     return BuildResult(tables=tables, files=names)

@@ -23,7 +23,7 @@ def _handle_errors(func):
             if debug:
                 raise
             raise click.ClickException(str(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - anything unexpected still gets one clear line
+        except Exception as exc:
             if debug:
                 raise
             raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)") from exc

@@ -95,11 +95,8 @@ def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, byt
     return files
 
 
-def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> bytes:
-    """Write out_dir/datapackage.json; return its bytes."""
-    data = json_bytes(package_descriptor(meta, files))
-    (out_dir / "datapackage.json").write_bytes(data)
-    return data
+def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> None:
+    (out_dir / "datapackage.json").write_bytes(json_bytes(package_descriptor(meta, files)))
 
 
 # ---- atomic replacement of the dist folder ---------------------------------------------------

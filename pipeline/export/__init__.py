@@ -23,17 +23,31 @@ def export_names(meta: Metadata) -> dict[str, str]:
     }
 
 
-def write_linked_data(tables: Tables, meta: Metadata, files: dict[str, bytes], out_dir: Path) -> list[str]:
+def file_stats(folder: Path) -> dict[str, tuple[int, str]]:
+    """(size, SHA-256) of every file in folder, by name, read in blocks."""
+    import hashlib
+
+    stats = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        stats[path.name] = (path.stat().st_size, digest.hexdigest())
+    return stats
+
+
+def write_linked_data(tables: Tables, meta: Metadata, out_dir: Path) -> list[str]:
     """Write the three serialisations and the context into out_dir; return the names written.
 
-    `files` are the bytes already written into out_dir (CSVs, datapackage.json): the dataset's
-    description lists them as distributions with their size and SHA-256.
+    The dataset's description lists every file already in out_dir as a distribution with its
+    size and SHA-256, and the exports themselves (which cannot carry their own hash).
     """
     from pipeline.export import jsonld, ntriples, turtle
     from pipeline.export.graph import build_graph
 
     names = export_names(meta)
-    graph = build_graph(tables, meta, files, list(names.values()))
+    graph = build_graph(tables, meta, file_stats(out_dir), list(names.values()))
     writers = {names["turtle"]: turtle.write, names["ntriples"]: ntriples.write, names["jsonld"]: jsonld.write}
     for name, write in writers.items():
         with open(out_dir / name, "w", encoding="utf-8", newline="\n") as out:

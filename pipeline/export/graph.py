@@ -1,7 +1,7 @@
 """Maps the built tables onto one RDF graph, once, for every serialisation.
 
 Input: validated `Tables`, the `Metadata` (base IRI, schemas with their category definitions) and
-the bytes of the files already written to dist/. Output: a `Graph`: for every subject IRI the set
+the size and SHA-256 of the files already written to dist/. Output: a `Graph`: for every subject IRI the set
 of (property, value) pairs about it. Writers only render it, so Turtle, N-Triples and JSON-LD
 cannot say different things.
 
@@ -188,15 +188,21 @@ MEDIA_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
     ".jsonld": "application/ld+json",
+    ".md": "text/markdown",
     ".nt": "application/n-triples",
+    ".parquet": "application/vnd.apache.parquet",
+    ".sqlite": "application/vnd.sqlite3",
     ".ttl": "text/turtle",
 }
 FILE_TITLES = {
     ".json": "Data package descriptor (Frictionless)",
     ".jsonld": "The dataset as JSON-LD",
+    ".md": "Codebook",
     ".nt": "The dataset as N-Triples",
+    ".sqlite": "All tables as one SQLite database",
     ".ttl": "The dataset as Turtle",
 }
+HASHED = {".csv", ".json", ".md"}
 WIKIDATA = "http://www.wikidata.org/entity/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
@@ -331,7 +337,7 @@ def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
     return scheme_of
 
 
-def build_graph(tables: Tables, meta: Metadata, files: dict[str, bytes], exports: list[str]) -> Graph:
+def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
     """The whole dataset as one graph: every row, the categories and the dataset's description."""
     extra = _extra_properties(meta)
     g = new_graph(meta.base_iri, extra)
@@ -503,10 +509,8 @@ def _unmapped_columns(g: Graph, meta: Metadata, tables: Tables) -> None:
                     g.add(s, term, value if g.props[term].kind != "string" else str(value))
 
 
-def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, bytes], exports: list[str]) -> None:
+def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> None:
     """DCAT and schema.org description of the dataset, with a distribution per file of dist/."""
-    import hashlib
-
     d = meta.descriptor
     s = g.base
     g.types(s, "dcat:Dataset", "schema:Dataset")
@@ -550,6 +554,8 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, bytes], exports
         g.add(period, "dcatEndDate", high)
 
     titles = {schema.path: schema.title for schema in meta.tables.values()}
+    titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
+                   for schema in meta.tables.values() if schema.path.endswith(".csv")})
     for name in sorted({*files, *exports}):
         dist = g.iri("distribution", name)
         suffix = name[name.rfind("."):]
@@ -563,10 +569,12 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, bytes], exports
         g.add(dist, "contentUrl", g.iri("dist", name))
         g.add(dist, "mediaType", "https://www.iana.org/assignments/media-types/" + media)
         g.add(dist, "encodingFormat", media)
-        # The exports cannot carry their own size and hash; the CSVs and the descriptor can.
-        if name in files:
-            g.add(dist, "byteSize", len(files[name]))
-            g.add(dist, "sha256", hashlib.sha256(files[name]).hexdigest())
+        # The exports cannot carry their own size and hash. Binary files (Parquet, SQLite) change
+        # bytes with the library versions: their hash here would make the committed RDF differ
+        # from a build on another machine, so only our own text files carry size and hash.
+        if name in files and suffix in HASHED:
+            g.add(dist, "byteSize", files[name][0])
+            g.add(dist, "sha256", files[name][1])
 
 
 def to_rdflib(graph: Graph):

@@ -12,7 +12,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
-from pipeline.export import jsonld, ntriples, turtle
+from pipeline.export import file_stats, jsonld, ntriples, turtle
 from pipeline.export.graph import build_graph, new_graph, to_rdflib
 from tests.export.conftest import META, NAMES
 
@@ -33,7 +33,7 @@ def parsed(mini_build):
 
 def test_every_file_parses_to_the_graph_built_from_the_rows(mini_build, parsed):
     result, dist = mini_build
-    files = {p.name: p.read_bytes() for p in dist.iterdir() if p.suffix in (".csv", ".json")}
+    files = {name: stat for name, stat in file_stats(dist).items() if name not in NAMES.values()}
     reference = to_rdflib(build_graph(result.tables, META, files, list(NAMES.values())))
     for name, graph in parsed.items():
         assert isomorphic(graph, reference), name
@@ -71,6 +71,9 @@ def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
     dcat = Namespace("http://www.w3.org/ns/dcat#")
     urls = {str(o) for o in parsed["turtle"].objects(None, dcat.downloadURL)}
     assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
+    sizes = {str(d).rsplit("/", 1)[1]: int(n) for d, n in parsed["turtle"].subject_objects(dcat.byteSize)}
+    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir() if p.suffix in (".csv", ".json", ".md")}
+    assert any(p.suffix == ".parquet" for p in dist.iterdir())
 
 
 def _offline_loader(url, options=None):

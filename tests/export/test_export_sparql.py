@@ -63,6 +63,6 @@ def test_the_readme_query_answers(real_turtle):
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    query = re.search(r'## Linked data.*?query = """(.*?)"""', readme, re.S).group(1)
+    query = re.search(r'## Linked data.*?query = """(.*?)"""', readme, re.DOTALL).group(1)
     rows = list(real_turtle.query(query))
     assert {(str(r.qualifier), int(r.n)) for r in rows} >= {("exact", 26), ("more_than", 80)}
