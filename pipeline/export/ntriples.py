@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from pipeline.export.graph import DATATYPES, Graph
@@ -46,20 +47,35 @@ def literal(kind: str, value) -> str:
     return f"{quoted(lexical)}^^<{DATATYPES[kind]}>"
 
 
-def write(graph: Graph, out: TextIO) -> None:
+def stream(blocks: Iterable[str], out: TextIO) -> None:
+    """Write rendered subject blocks, CHUNK subjects per write (few system calls, bounded memory)."""
     chunk = []
-    for n, (subject, pairs) in enumerate(graph.sorted_nodes(), 1):
-        head = f"<{subject}> <"
-        for prop, value in pairs:
-            obj = f"<{value}>" if prop.kind == "iri" else literal(prop.kind, value)
-            chunk.append(f"{head}{prop.iri}> {obj} .\n")
+    for n, block in enumerate(blocks, 1):
+        chunk.append(block)
         if n % CHUNK == 0:
             out.write("".join(chunk))
             chunk.clear()
     out.write("".join(chunk))
 
 
-def serialize(graph: Graph) -> bytes:
+def to_bytes(write: Callable[[Graph, TextIO], None], graph: Graph) -> bytes:
+    """Run a streaming writer into memory and return its UTF-8 bytes."""
     buf = io.StringIO()
     write(graph, buf)
     return buf.getvalue().encode("utf-8")
+
+
+def _blocks(graph: Graph) -> Iterator[str]:
+    for subject, pairs in graph.sorted_nodes():
+        head = f"<{subject}> <"
+        yield "".join(
+            f"{head}{prop.iri}> {f'<{value}>' if prop.kind == 'iri' else literal(prop.kind, value)} .\n" for prop, value in pairs
+        )
+
+
+def write(graph: Graph, out: TextIO) -> None:
+    stream(_blocks(graph), out)
+
+
+def serialize(graph: Graph) -> bytes:
+    return to_bytes(write, graph)

@@ -6,12 +6,12 @@ IRI are written relative to it (`<event/novocherkassk-1962>`), known vocabularie
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Iterator
 from typing import TextIO
 
 from pipeline.export.graph import DATATYPES, Graph
-from pipeline.export.ntriples import CHUNK, literal, quoted
+from pipeline.export.ntriples import literal, quoted, stream, to_bytes
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Relative references we may write: no scheme-like first segment, no dot segments to normalise
@@ -59,33 +59,31 @@ def _literal(kind: str, value, name: _Names) -> str:
     return literal(kind, value)
 
 
+def _blocks(graph: Graph, name: _Names) -> Iterator[str]:
+    for subject, pairs in graph.sorted_nodes():
+        # rdf:type first (as `a`), then the other properties in IRI order.
+        pairs.sort(key=lambda pv: pv[0].iri != RDF_TYPE)
+        parts = ["\n" + name(subject)]
+        previous = None
+        for prop, value in pairs:
+            obj = name(value) if prop.kind == "iri" else _literal(prop.kind, value, name)
+            if prop is previous:
+                parts.append(", " + obj)
+                continue
+            predicate = "a" if prop.iri == RDF_TYPE else name(prop.iri)
+            parts.append(f"\n    {predicate} {obj}" if previous is None else f" ;\n    {predicate} {obj}")
+            previous = prop
+        parts.append(" .\n")
+        yield "".join(parts)
+
+
 def write(graph: Graph, out: TextIO) -> None:
     name = _Names(graph)
     head = [f"@base <{graph.base}> .\n"]
     head += [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(graph.prefixes.items())]
     out.write("".join(head))
-    chunk = []
-    for n, (subject, pairs) in enumerate(graph.sorted_nodes(), 1):
-        # rdf:type first (as `a`), then the other properties in IRI order.
-        pairs.sort(key=lambda pv: pv[0].iri != RDF_TYPE)
-        chunk.append("\n" + name(subject))
-        previous = None
-        for prop, value in pairs:
-            obj = name(value) if prop.kind == "iri" else _literal(prop.kind, value, name)
-            if prop is previous:
-                chunk.append(", " + obj)
-                continue
-            predicate = "a" if prop.iri == RDF_TYPE else name(prop.iri)
-            chunk.append(f"\n    {predicate} {obj}" if previous is None else f" ;\n    {predicate} {obj}")
-            previous = prop
-        chunk.append(" .\n")
-        if n % CHUNK == 0:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
+    stream(_blocks(graph, name), out)
 
 
 def serialize(graph: Graph) -> bytes:
-    buf = io.StringIO()
-    write(graph, buf)
-    return buf.getvalue().encode("utf-8")
+    return to_bytes(write, graph)
