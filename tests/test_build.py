@@ -83,10 +83,8 @@ def test_committed_dist_equals_a_fresh_build(tmp_path):
 
 def test_failed_build_leaves_no_staging_folder(mini_raw, tmp_path):
     (mini_raw / "annotations" / "mini-news.yaml").write_text("spans: [", encoding="utf-8")
-    try:
+    with pytest.raises(BuildFailed):
         build(mini_raw, tmp_path / "dist")
-    except Exception:
-        pass
     assert not any(p.name.startswith(".dist.tmp") for p in tmp_path.iterdir())
     assert not (tmp_path / "dist").exists()
 
