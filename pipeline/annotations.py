@@ -329,11 +329,24 @@ def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:
     """Read every source and annotation file under raw_dir into one Corpus."""
     corpus = Corpus()
     read_sources(raw_dir, meta, corpus)
-    ann_dir = raw_dir / ANNOTATIONS_DIRNAME
-    files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
-    for path in files:
-        if _safe_relative(raw_dir, str(path.relative_to(raw_dir))) is None:
-            corpus.problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
-            continue
+    for path in annotation_paths(raw_dir, corpus.problems):
         read_annotation_file(path, raw_dir, meta, corpus)
     return corpus
+
+
+def display_path(path: Path, raw_dir: Path) -> str:
+    """How problems name a file: relative to the folder holding raw/, e.g. raw/annotations/x.yaml."""
+    return _display(path, raw_dir)
+
+
+def annotation_paths(raw_dir: Path, problems: list[Problem]) -> list[Path]:
+    """The annotation files under raw_dir, in the order the build reads them; links out of raw/ become problems."""
+    ann_dir = raw_dir / ANNOTATIONS_DIRNAME
+    files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
+    safe = []
+    for path in files:
+        if _safe_relative(raw_dir, str(path.relative_to(raw_dir))) is None:
+            problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
+            continue
+        safe.append(path)
+    return safe

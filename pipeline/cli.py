@@ -55,8 +55,14 @@ def cli():
 @raw_option
 @dist_option
 @datapackage_option
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<raw-dir>/../.cache",
+    help="Where rows of unchanged annotation files are kept between builds.",
+)
+@click.option("--no-cache", is_flag=True, help="Build every annotation file afresh and store nothing.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
 @_handle_errors
-def build(raw_dir: Path, dist_dir: Path, datapackage: Path):
+def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | None, no_cache: bool, jobs: int | None):
     """Read raw/, validate everything and write the data package to dist/.
 
     All problems of the input are reported together (file:line: what is wrong) and the
@@ -68,8 +74,11 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path):
         pipeline build --raw-dir tests/fixtures/mini/raw --dist-dir /tmp/out
     """
     from pipeline.build import build as run_build
+    from pipeline.progress import Progress
 
-    result = run_build(raw_dir, dist_dir, datapackage)
+    if not no_cache and cache_dir is None:
+        cache_dir = raw_dir.absolute().parent / ".cache"
+    result = run_build(raw_dir, dist_dir, datapackage, cache_dir=None if no_cache else cache_dir, jobs=jobs, progress=Progress())
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
 

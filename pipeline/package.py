@@ -14,7 +14,6 @@ import ctypes
 import ctypes.util
 import fcntl
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -45,6 +44,9 @@ def _cell(value) -> str:
 
 
 def _sort_key(row: dict, pk: list[str]) -> tuple:
+    if len(pk) == 1:
+        value = row.get(pk[0])
+        return ("" if value is None else value,) if value.__class__ is str or value is None else (str(value),)
     return tuple("" if row.get(k) is None else str(row.get(k)) for k in pk)
 
 
@@ -53,14 +55,32 @@ def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
     return sorted(rows, key=lambda r: _sort_key(r, primary_key))
 
 
-def table_csv(rows: list[dict], columns: list[str], primary_key: list[str]) -> bytes:
-    """One table as CSV bytes: header, rows sorted by primary key, LF line ends."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in sorted_rows(rows, primary_key):
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return buf.getvalue().encode("utf-8")
+def csv_lines(rows: list[dict], columns: list[str]) -> list[str]:
+    """Each row as its CSV line (LF-terminated), in the order given."""
+    lines: list[str] = []
+    writer = csv.writer(_Appender(lines), lineterminator="\n")
+    writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+    return lines
+
+
+class _Appender:
+    """A file whose writes land in a list: csv.writer writes each row in one call."""
+
+    def __init__(self, lines: list[str]):
+        self.write = lines.append
+
+
+def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None) -> bytes:
+    """One table as CSV bytes: header, rows sorted by primary key, LF line ends.
+
+    `lines` are the rows already rendered by `csv_lines` (by the partitions), in row order.
+    """
+    if lines is None or len(lines) != len(rows):
+        lines = csv_lines(rows, columns)
+    keys = [_sort_key(row, primary_key) for row in rows]
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    head = csv_lines([dict(zip(columns, columns))], columns)
+    return "".join(head + [lines[i] for i in order]).encode("utf-8")
 
 
 def json_bytes(data) -> bytes:
@@ -89,7 +109,7 @@ def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, byt
     """Write every table's CSV into out_dir; return the bytes written by file name."""
     files = {}
     for name, schema in meta.tables.items():
-        data = table_csv(tables.rows.get(name, []), schema.field_names, schema.primary_key)
+        data = table_csv(tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name))
         (out_dir / schema.path).write_bytes(data)
         files[schema.path] = data
     return files

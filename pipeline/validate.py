@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import operator
 import re
 
 from pipeline.errors import Problem
@@ -126,6 +127,9 @@ class _Checker:
 
     def check_keys(self) -> None:
         pk = self.schema.primary_key
+        keys = _distinct(self.rows, pk)
+        if len(set(keys)) == len(keys):
+            return  # every key distinct: the usual case, without the bookkeeping below
         seen: dict[tuple, int] = {}
         for i, row in enumerate(self.rows):
             key = tuple(row.get(k) for k in pk)
@@ -153,6 +157,16 @@ def _reference_hint(value, pool: list[str], resource: str) -> str:
     return f"define it under '{resource}:' in an annotation file, or fix the id"
 
 
+def _distinct(rows: list[dict], columns) -> list:
+    """Each row's values in `columns` as a tuple (None where absent), in row order."""
+    try:
+        if len(columns) == 1:
+            return [(v,) for v in map(operator.itemgetter(columns[0]), rows)]
+        return list(map(operator.itemgetter(*columns), rows))
+    except KeyError:  # rows lacking a column: the general way
+        return [tuple(row.get(c) for c in columns) for row in rows]
+
+
 def _form(name: str, pattern: str) -> str:
     if "EDTF" in pattern or "XX" in pattern:
         return "an EDTF date such as 1962-06-02, 1953-07, 1989-07~ or 1962-06-01/1962-06-03"
@@ -170,6 +184,8 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
             if ref_key not in index:
                 index[ref_key] = {tuple(r.get(c) for c in fk.reference_fields) for r in tables.rows[fk.resource]}
             known = index[ref_key]
+            if all(None in v or v in known for v in set(_distinct(checker.rows, fk.fields))):
+                continue  # every reference resolves: the usual case, checked per distinct value
             for i, row in enumerate(checker.rows):
                 values = tuple(row.get(c) for c in fk.fields)
                 if None in values or values in known:
@@ -221,23 +237,40 @@ def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
                 checker.add(i, "unsupported", id_col, f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it")
 
 
-def validate_tables(tables: Tables, meta: Metadata, partial: bool = False) -> list[Problem]:
+def check_cells(tables: Tables, meta: Metadata) -> list[Problem]:
+    """The row-local checks (types, categories, constraints) of the tables present in `tables`.
+
+    Rows depend on no other row here, so a partition of the corpus can be checked on its own;
+    `validate_tables(..., checked=...)` then skips these tables' cells.
+    """
+    problems: list[Problem] = []
+    for name, schema in meta.tables.items():
+        if tables.rows.get(name) and not schema.derived_from:
+            _Checker(schema, tables, problems).check_cells()
+    return problems
+
+
+def validate_tables(
+    tables: Tables, meta: Metadata, partial: bool = False, checked: frozenset[str] = frozenset(), cell_problems: bool = False
+) -> list[Problem]:
     """Check every table; return all problems found (none means valid).
 
     `partial` says earlier stages already dropped broken records; then entities that only
-    those records supported are not reported again as unsupported.
+    those records supported are not reported again as unsupported. `checked` names tables
+    whose cells `check_cells` checked already, and `cell_problems` says whether it found any.
     """
     problems: list[Problem] = []
     checkers = {name: _Checker(schema, tables, problems) for name, schema in meta.tables.items()}
     derived = [name for name, schema in meta.tables.items() if schema.derived_from]
     for name, checker in checkers.items():
         if name not in derived:
-            checker.check_cells()
+            if name not in checked:
+                checker.check_cells()
             checker.check_keys()
     _check_overlapping_ids(checkers)
     _check_foreign_keys(meta, tables, checkers)
     # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
-    if not problems and not partial:
+    if not problems and not cell_problems and not partial:
         for name in derived:
             checkers[name].check_cells()
             checkers[name].check_keys()

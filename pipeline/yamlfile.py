@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import yamlfast
 from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,8 +43,25 @@ class YamlError(Exception):
         super().__init__(message)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# Plain scalars repeat a lot (keys, ids, categories): remember how each short one resolved.
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 200_000
+
+
 class _LineLoader(_Base):  # type: ignore[misc, valid-type]
-    pass
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0] and len(value) < 64:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) < _RESOLVED_MAX:
+                    _RESOLVED[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 # YAML 1.1 would turn 1962-06-01 into a date and `no` into False; we want the text as written.
@@ -116,6 +134,56 @@ def _check_events(text: str) -> None:
             depth -= 1
 
 
+def _resolve_plain(value: str) -> str:
+    """The tag PyYAML gives a plain scalar, through the same resolvers and memo as `_LineLoader`."""
+    tag = _RESOLVED.get(value)
+    if tag is None:
+        tag = yaml.resolver.BaseResolver.resolve(_RESOLVER, yaml.ScalarNode, value, (True, False))
+        if len(value) < 64 and len(_RESOLVED) < _RESOLVED_MAX:
+            _RESOLVED[value] = tag
+    return tag
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+class _Unusual(Exception):
+    """The document has something `_build` leaves to PyYAML's constructors (merge keys)."""
+
+
+def _build(loader, node, depth=0):
+    """Construct plain data from a node tree, as `_construct_mapping` would, in one quick walk.
+
+    Strings, lists and mappings are built directly; other scalars (int, bool, null, float) and
+    explicitly tagged nodes go through PyYAML's own constructors, so the values are the same.
+    """
+    if depth > MAX_DEPTH:
+        raise YamlError(node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
+    tag = node.tag
+    if tag == _STR_TAG and node.__class__ is yaml.ScalarNode:
+        return node.value
+    if tag == _MAP_TAG:
+        result = YDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = lines = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                raise _Unusual
+            key = _build(loader, key_node, depth + 1)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise YamlError(key_node.start_mark.line + 1, f"duplicate key '{key}' (first at line {lines[key]}); keep one")
+            result[key] = _build(loader, value_node, depth + 1)
+            lines[key] = key_node.start_mark.line + 1
+        return result
+    if tag == _SEQ_TAG:
+        return [_build(loader, v, depth + 1) for v in node.value]
+    return loader.construct_object(node, deep=True)
+
+
 def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
     """Parse one YAML file; return its data (None on failure) and any problems."""
     try:
@@ -138,6 +206,9 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
     bad_line = _too_many_brackets(text)
     if bad_line:
         return None, [Problem(display, bad_line, "too-deep", f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)")]
+    data = yamlfast.parse(text, YDict, _resolve_plain, _CONSTRUCTOR)
+    if data is not None:
+        return data, []
     try:
         loader = _LineLoader(text)
         try:
@@ -145,7 +216,10 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
             node = loader.get_single_node()
             if node is None:
                 return None, []
-            data = loader.construct_document(node)
+            try:
+                data = _build(loader, node)
+            except _Unusual:
+                data = loader.construct_document(node)
         finally:
             loader.dispose()
     except YamlError as exc:

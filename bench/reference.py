@@ -1,0 +1,84 @@
+"""The reference path the benchmark compares us with: frictionless and rdflib on our built package.
+
+Input: a built dist/ folder. Output: seconds for `frictionless validate` of the package and for
+rdflib's Turtle and JSON-LD serialisation of the same data as a graph, plus the triple count.
+
+The graph comes from the CSV rows through a plain mapping defined here (one subject per row,
+one triple per non-empty cell, foreign keys as IRIs), because this branch has no RDF export
+yet; once `pipeline/export/` exists its graph should replace `rows_to_graph`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+
+def frictionless_validate(dist: Path) -> tuple[float, bool, int]:
+    """Seconds, verdict and error count of `frictionless validate dist/datapackage.json`."""
+    from frictionless import Package
+
+    start = time.perf_counter()
+    report = Package(str(dist / "datapackage.json")).validate()
+    return time.perf_counter() - start, report.valid, report.stats["errors"]
+
+
+def rows_to_graph(dist: Path):
+    """An rdflib Graph of every row of the package (the simple mapping described above)."""
+    from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+
+    desc = json.loads((dist / "datapackage.json").read_text(encoding="utf-8"))
+    base = desc.get("baseIri") or "https://example.org/dataset/"
+    voc = Namespace(base + "vocab/")
+    graph = Graph()
+    graph.bind("voc", voc)
+    targets = {}
+    for res in desc["resources"]:
+        for fk in res["schema"].get("foreignKeys", []):
+            if len(fk["fields"]) == 1:
+                targets[(res["name"], fk["fields"][0])] = fk["reference"]["resource"]
+    for res in desc["resources"]:
+        name, schema = res["name"], res["schema"]
+        pk = schema.get("primaryKey", [])
+        types = {f["name"]: f["type"] for f in schema["fields"]}
+        cls = voc[name]
+        with open(dist / res["path"], encoding="utf-8", newline="") as fh:
+            for i, row in enumerate(csv.DictReader(fh)):
+                key = "/".join(row[k] for k in pk) if pk else str(i)
+                subject = URIRef(f"{base}{name}/{key}")
+                graph.add((subject, RDF.type, cls))
+                for col, value in row.items():
+                    if value == "":
+                        continue
+                    if (name, col) in targets:
+                        obj = URIRef(f"{base}{targets[(name, col)]}/{value}")
+                    elif types[col] == "integer":
+                        obj = Literal(int(value))
+                    elif types[col] == "boolean":
+                        obj = Literal(value == "true")
+                    elif types[col] == "date":
+                        obj = Literal(value, datatype=XSD.date)
+                    else:
+                        obj = Literal(value)
+                    graph.add((subject, voc[col], obj))
+    return graph
+
+
+def run(dist: Path, out: Path) -> dict:
+    """Every reference step on dist/, writing the serialisations into out/; seconds per step."""
+    out.mkdir(parents=True, exist_ok=True)
+    result: dict = {}
+    seconds, valid, errors = frictionless_validate(dist)
+    result["frictionless validate"] = seconds
+    result["frictionless verdict"] = "valid" if valid else f"invalid ({errors} errors)"
+    start = time.perf_counter()
+    graph = rows_to_graph(dist)
+    result["rdflib graph from CSV (not counted)"] = time.perf_counter() - start
+    result["triples"] = len(graph)
+    for fmt, ext in (("turtle", "ttl"), ("json-ld", "jsonld")):
+        start = time.perf_counter()
+        graph.serialize(destination=str(out / f"reference.{ext}"), format=fmt)
+        result[f"rdflib {fmt}"] = time.perf_counter() - start
+    return result

@@ -1,0 +1,216 @@
+"""Stages 1-3 per source partition: one annotation file (with the text it names) becomes checked rows.
+
+Input: one annotation file, the sources already read from raw/sources.yaml, the metadata.
+Output: a `Partition`: the file's rows (every table but `sources` and the derived ones), the
+problems of reading, anchoring and building them, and those of the row-local checks. Building a
+partition is a pure function of those inputs, so partitions run in parallel, are cached in
+`.cache/` by content hash, and could run on Dask or Spark unchanged (docs/scaling.md). Keys,
+foreign keys and the derived tables need the whole corpus and stay in `build.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.annotations import Corpus, Source, display_path, read_annotation_file
+from pipeline.errors import Problem
+from pipeline.metadata import Metadata
+from pipeline.package import csv_lines
+from pipeline.tables import Tables, partition_tables
+from pipeline.validate import check_cells
+
+# Below this many files to build, starting worker processes costs more than it saves.
+MIN_FILES_PER_WORKER = 64
+
+
+@dataclass
+class Partition:
+    """The rows of one annotation file and what they depend on besides the file itself."""
+
+    display: str
+    tables: Tables
+    cell_problems: list[Problem] = field(default_factory=list)
+    # The source ids the file looked up, each with the sha256 of its text then ("" if absent,
+    # "broken" if unusable): a cached partition is reused only while these still hold.
+    depends: dict[str, str] = field(default_factory=dict)
+    # Seconds of each step (one process, so about its CPU time), summed over partitions by build.py.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Recorded(dict):
+    """The sources mapping, remembering which ids a partition looked up."""
+
+    def __init__(self, data, seen: set):
+        super().__init__(data)
+        self.seen = seen
+
+    def __contains__(self, key):
+        self.seen.add(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+
+class _RecordedSet(set):
+    def __init__(self, data, seen: set):
+        super().__init__(data)
+        self.seen = seen
+
+    def __contains__(self, key):
+        self.seen.add(key)
+        return super().__contains__(key)
+
+
+def source_state(sid: str, sources: dict[str, Source], broken: set[str]) -> str:
+    if sid in sources:
+        return sources[sid].row["sha256"]
+    return "broken" if sid in broken else ""
+
+
+def build_partition(
+    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False
+) -> Partition:
+    """Read, anchor, build, cell-check and render one annotation file.
+
+    Without `origins` the rows forget the file and line they came from (their own problems
+    have them already): that halves what crosses process boundaries and the cache. A build
+    that meets whole-corpus problems builds again with origins, for the messages.
+    """
+    seen: set = set()
+    corpus = Corpus(sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen))
+    t0 = time.perf_counter()
+    read_annotation_file(path, raw_dir, meta, corpus)
+    t1 = time.perf_counter()
+    tables = partition_tables(corpus, meta)
+    tables.problems[:0] = corpus.problems
+    t2 = time.perf_counter()
+    cell_problems = check_cells(tables, meta)
+    t3 = time.perf_counter()
+    if not origins:
+        tables.drop_origins()
+    for name, rows in tables.rows.items():
+        tables.lines[name] = csv_lines(rows, meta[name].field_names)
+    t4 = time.perf_counter()
+    return Partition(
+        display=display_path(path, raw_dir), tables=tables, cell_problems=cell_problems,
+        depends={sid: source_state(sid, sources, broken) for sid in seen if isinstance(sid, str)},
+        seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3},
+    )
+
+
+def environment_key(meta: Metadata) -> str:
+    """Hash of everything besides the inputs that shapes a partition: schemas and our code."""
+    h = hashlib.sha256(json.dumps(meta.descriptor, sort_keys=True).encode())
+    for schema in meta.tables.values():
+        h.update(json.dumps(schema.descriptor, sort_keys=True).encode())
+    code_dir = Path(__file__).resolve().parent
+    for py in sorted(code_dir.glob("*.py")):
+        h.update(py.name.encode() + b"\0" + py.read_bytes())
+    return h.hexdigest()
+
+
+class PartitionCache:
+    """Partitions pickled under cache_dir, keyed by the file's bytes, its name and the environment.
+
+    Only partitions without problems are stored: a problem's message may name other sources,
+    and a broken file is rebuilt anyway once it is fixed.
+    """
+
+    def __init__(self, cache_dir: Path, env_key: str):
+        self.dir = cache_dir / "partitions"
+        self.env_key = env_key
+
+    def key(self, path: Path, display: str) -> str:
+        h = hashlib.sha256(self.env_key.encode() + b"\0" + display.encode() + b"\0")
+        h.update(path.read_bytes())
+        return h.hexdigest()
+
+    def get(self, key: str, sources: dict[str, Source], broken: set[str]) -> Partition | None:
+        try:
+            with open(self.dir / key[:2] / key, "rb") as fh:
+                part = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        if any(source_state(sid, sources, broken) != state for sid, state in part.depends.items()):
+            return None
+        part.seconds = {}  # nothing was spent building it this time
+        return part
+
+    def put(self, key: str, part: Partition) -> None:
+        if part.tables.problems or part.cell_problems:
+            return
+        folder = self.dir / key[:2]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{key}.{os.getpid()}"
+            tmp.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, folder / key)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+# Worker processes inherit these through fork instead of receiving every source text per task.
+_WORKER_ARGS: tuple = ()
+
+
+def _work(task: tuple[Path, str | None]) -> Partition:
+    path, key = task
+    raw_dir, meta, sources, broken, cache, origins = _WORKER_ARGS
+    part = build_partition(path, raw_dir, meta, sources, broken, origins)
+    if cache is not None and key is not None:
+        cache.put(key, part)
+    return part
+
+
+def build_partitions(
+    paths: list[Path], raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str],
+    cache: PartitionCache | None = None, jobs: int | None = None,
+    progress: Callable[[int], None] | None = None, origins: bool = False,
+) -> tuple[list[Partition], dict[str, int]]:
+    """Every file's partition, in the order of `paths`, from the cache where it still holds."""
+    results: list[Partition | None] = [None] * len(paths)
+    keys: list[str | None] = [None] * len(paths)
+    todo = []
+    for i, path in enumerate(paths):
+        if cache is not None and not origins:
+            keys[i] = cache.key(path, display_path(path, raw_dir))
+            results[i] = cache.get(keys[i], sources, broken)
+        if results[i] is None:
+            todo.append(i)
+        elif progress:
+            progress(1)
+    jobs = jobs or os.cpu_count() or 1
+    jobs = min(jobs, len(todo) // MIN_FILES_PER_WORKER)
+    global _WORKER_ARGS
+    _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins)
+    try:
+        for i, part in zip(todo, _run([(paths[i], keys[i]) for i in todo], jobs)):
+            results[i] = part
+            if progress:
+                progress(1)
+    finally:
+        _WORKER_ARGS = ()
+    return results, {"cached": len(paths) - len(todo), "built": len(todo)}  # type: ignore[return-value]
+
+
+def _run(tasks: list[tuple[Path, str | None]], jobs: int) -> Iterator[Partition]:
+    if jobs < 2:
+        yield from map(_work, tasks)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(_work, tasks, chunksize=16)

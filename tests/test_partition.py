@@ -1,0 +1,85 @@
+"""Per-file partitions: same rows as one pass over the corpus, cached by content, rebuilt on change."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from pipeline.annotations import read_corpus
+from pipeline.build import build
+from pipeline.metadata import load_metadata
+from pipeline.progress import Progress
+from pipeline.tables import build_tables
+from tests.conftest import ROOT, snapshot
+
+META = load_metadata(ROOT / "datapackage.json")
+
+
+def test_partitions_give_the_rows_of_one_pass(tmp_path):
+    one_pass = build_tables(read_corpus(ROOT / "raw", META), META)
+    result = build(ROOT / "raw", tmp_path / "dist", jobs=1)
+    for name in META.tables:
+        assert result.tables.rows[name] == one_pass.rows[name], name
+
+
+def test_parallel_cached_and_serial_builds_write_the_same_bytes(mini_raw, tmp_path):
+    build(mini_raw, tmp_path / "serial", jobs=1)
+    build(mini_raw, tmp_path / "parallel", jobs=2, cache_dir=tmp_path / "cache")
+    again = build(mini_raw, tmp_path / "cached", cache_dir=tmp_path / "cache")
+    assert again.partitions == {"cached": 1, "built": 0}
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel") == snapshot(tmp_path / "cached")
+
+
+def test_a_changed_file_is_built_again_and_the_others_are_reused(mini_raw, tmp_path):
+    # Two files: the entities on their own, the spans in the source's file.
+    ann = mini_raw / "annotations" / "mini-news.yaml"
+    head, spans = ann.read_text(encoding="utf-8").split("spans:\n")
+    (mini_raw / "annotations" / "entities.yaml").write_text(head.replace("source: mini-news\n", ""), encoding="utf-8")
+    ann.write_text("source: mini-news\nspans:\n" + spans, encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert build(mini_raw, tmp_path / "a", cache_dir=cache).partitions == {"cached": 0, "built": 2}
+    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"), encoding="utf-8")
+    result = build(mini_raw, tmp_path / "b", cache_dir=cache)
+    assert result.partitions == {"cached": 1, "built": 1}
+    assert "the revised article" in (tmp_path / "b" / "casualties.csv").read_text(encoding="utf-8")
+
+
+def test_a_cached_file_is_built_again_when_its_source_text_changes(mini_raw, tmp_path):
+    cache = tmp_path / "cache"
+    build(mini_raw, tmp_path / "a", cache_dir=cache)
+    text = mini_raw / "texts" / "mini-news.txt"
+    sources = mini_raw / "sources.yaml"
+
+    new = text.read_bytes() + "Postscript – „Ende“.\n".encode()
+    old_hash = hashlib.sha256(text.read_bytes()).hexdigest()
+    text.write_bytes(new)
+    sources.write_text(sources.read_text(encoding="utf-8").replace(old_hash, hashlib.sha256(new).hexdigest()), encoding="utf-8")
+    result = build(mini_raw, tmp_path / "b", cache_dir=cache)
+    assert result.partitions == {"cached": 0, "built": 1}
+    build(mini_raw, tmp_path / "fresh")
+    assert snapshot(tmp_path / "b") == snapshot(tmp_path / "fresh")
+
+
+def test_build_reports_its_stage_timings(mini_raw, tmp_path):
+    result = build(mini_raw, tmp_path / "dist")
+    assert {"read sources", "validate keys", "write", "total"} <= set(result.timings)
+    assert all(seconds >= 0 for seconds in result.timings.values())
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_shows_on_a_terminal_only(mini_raw, tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    tty, pipe = _Tty(), io.StringIO()
+    build(mini_raw, tmp_path / "a", progress=Progress(tty))
+    build(mini_raw, tmp_path / "b", progress=Progress(pipe))
+    assert "reading annotations 1/1" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_progress_stays_quiet_in_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    assert not Progress(_Tty()).enabled
