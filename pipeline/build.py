@@ -72,7 +72,8 @@ def assemble(
     paths = annotation_paths(raw_dir, corpus.problems)
     progress.stage("reading annotations", len(paths))
     cache = PartitionCache(cache_dir, environment_key(meta)) if cache_dir is not None else None
-    parts, part_stats = build_partitions(paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins)
+    parts, part_stats = build_partitions(
+        paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins, corpus.sources_incomplete)
     if stats is not None:
         stats.update(part_stats)
     clock.lap("read+anchor+build rows (per file)")

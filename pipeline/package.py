@@ -58,8 +58,13 @@ def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
 def csv_lines(rows: list[dict], columns: list[str]) -> list[str]:
     """Each row as its CSV line (LF-terminated), in the order given."""
     lines: list[str] = []
-    writer = csv.writer(_Appender(lines), lineterminator="\n")
-    writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+    out = _Appender(lines)
+    writer = csv.writer(out, lineterminator="\n")
+    # csv quotes only the line terminator's characters: a bare CR would end the row for readers.
+    cr_writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        cells = [_cell(row.get(c)) for c in columns]
+        (cr_writer if any("\r" in c for c in cells) else writer).writerow(cells)
     return lines
 
 

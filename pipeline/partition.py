@@ -74,14 +74,21 @@ class _RecordedSet(set):
         return super().__contains__(key)
 
 
-def source_state(sid: str, sources: dict[str, Source], broken: set[str]) -> str:
+# Pseudo source id under which `depends` records whether sources.yaml had unreadable entries.
+INCOMPLETE = "\0incomplete"
+
+
+def source_state(sid: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False) -> str:
+    if sid == INCOMPLETE:
+        return str(incomplete)
     if sid in sources:
         return sources[sid].row["sha256"]
     return "broken" if sid in broken else ""
 
 
 def build_partition(
-    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False
+    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False,
+    incomplete: bool = False,
 ) -> Partition:
     """Read, anchor, build, cell-check and render one annotation file.
 
@@ -90,7 +97,7 @@ def build_partition(
     that meets whole-corpus problems builds again with origins, for the messages.
     """
     seen: set = set()
-    corpus = Corpus(sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen))
+    corpus = Corpus(sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen), sources_incomplete=incomplete)
     t0 = time.perf_counter()
     read_annotation_file(path, raw_dir, meta, corpus)
     t1 = time.perf_counter()
@@ -106,7 +113,7 @@ def build_partition(
     t4 = time.perf_counter()
     return Partition(
         display=display_path(path, raw_dir), tables=tables, cell_problems=cell_problems,
-        depends={sid: source_state(sid, sources, broken) for sid in seen if isinstance(sid, str)},
+        depends={sid: source_state(sid, sources, broken, incomplete) for sid in [*seen, INCOMPLETE] if isinstance(sid, str)},
         seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3},
     )
 
@@ -138,13 +145,13 @@ class PartitionCache:
         h.update(path.read_bytes())
         return h.hexdigest()
 
-    def get(self, key: str, sources: dict[str, Source], broken: set[str]) -> Partition | None:
+    def get(self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False) -> Partition | None:
         try:
             with open(self.dir / key[:2] / key, "rb") as fh:
                 part = pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
-        if any(source_state(sid, sources, broken) != state for sid, state in part.depends.items()):
+        if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
         return part
@@ -168,8 +175,8 @@ _WORKER_ARGS: tuple = ()
 
 def _work(task: tuple[Path, str | None]) -> Partition:
     path, key = task
-    raw_dir, meta, sources, broken, cache, origins = _WORKER_ARGS
-    part = build_partition(path, raw_dir, meta, sources, broken, origins)
+    raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
+    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete)
     if cache is not None and key is not None:
         cache.put(key, part)
     return part
@@ -178,7 +185,7 @@ def _work(task: tuple[Path, str | None]) -> Partition:
 def build_partitions(
     paths: list[Path], raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str],
     cache: PartitionCache | None = None, jobs: int | None = None,
-    progress: Callable[[int], None] | None = None, origins: bool = False,
+    progress: Callable[[int], None] | None = None, origins: bool = False, incomplete: bool = False,
 ) -> tuple[list[Partition], dict[str, int]]:
     """Every file's partition, in the order of `paths`, from the cache where it still holds."""
     results: list[Partition | None] = [None] * len(paths)
@@ -187,7 +194,7 @@ def build_partitions(
     for i, path in enumerate(paths):
         if cache is not None and not origins:
             keys[i] = cache.key(path, display_path(path, raw_dir))
-            results[i] = cache.get(keys[i], sources, broken)
+            results[i] = cache.get(keys[i], sources, broken, incomplete)
         if results[i] is None:
             todo.append(i)
         elif progress:
@@ -195,7 +202,7 @@ def build_partitions(
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, len(todo) // MIN_FILES_PER_WORKER)
     global _WORKER_ARGS
-    _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins)
+    _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins, incomplete)
     try:
         for i, part in zip(todo, _run([(paths[i], keys[i]) for i in todo], jobs)):
             results[i] = part

@@ -72,8 +72,11 @@ def test_fast_yaml_readers_equal_pyyaml(tmp_path):
     paths = [p for folder in (ROOT / "raw", FIXTURES / "mini" / "raw", generated) for p in sorted(folder.rglob("*.yaml"))]
     for path in paths:
         fast = _fast(path.read_text(encoding="utf-8"))
-        assert fast is not None, f"{path} is outside the quick reader's subset"
-        _same(fast, _slow(path))
+        # Hand-written files may use block scalars (note: >-) and go to PyYAML; generated ones not.
+        if fast is None:
+            assert generated not in path.parents, f"{path} is outside the quick reader's subset"
+        else:
+            _same(fast, _slow(path))
         data, problems = yamlfile.load_yaml(path, path.name)
         assert not problems
         _same(data, _slow(path))
