@@ -9,7 +9,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.paths import CHANGELOG_PATH, CITATION_PATH, DATAPACKAGE_PATH, DIST_DIR, RAW_DIR, RELEASES_DIR
+from pipeline.paths import CACHE_DIR, CHANGELOG_PATH, CITATION_PATH, DATAPACKAGE_PATH, DIST_DIR, RAW_DIR, RELEASES_DIR
 
 
 def _handle_errors(func):
@@ -56,7 +56,7 @@ def cli():
 @dist_option
 @datapackage_option
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<raw-dir>/../.cache",
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=CACHE_DIR, show_default=".cache/",
     help="Where rows of unchanged annotation files are kept between builds.",
 )
 @click.option("--no-cache", is_flag=True, help="Build every annotation file afresh and store nothing.")
@@ -76,8 +76,6 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
     from pipeline.build import build as run_build
     from pipeline.progress import Progress
 
-    if not no_cache and cache_dir is None:
-        cache_dir = raw_dir.absolute().parent / ".cache"
     result = run_build(raw_dir, dist_dir, datapackage, cache_dir=None if no_cache else cache_dir, jobs=jobs, progress=Progress())
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")

@@ -7,6 +7,8 @@ RAW_DIR = ROOT / "raw"
 SCHEMAS_DIR = ROOT / "schemas"
 DIST_DIR = ROOT / "dist"
 DATAPACKAGE_PATH = ROOT / "datapackage.json"
+# Rows of annotation files already built, by content hash (see partition.py); never published.
+CACHE_DIR = ROOT / ".cache"
 
 SOURCES_FILENAME = "sources.yaml"
 ANNOTATIONS_DIRNAME = "annotations"
