@@ -3,9 +3,10 @@
 Input: a built dist/ folder. Output: seconds for `frictionless validate` of the package and for
 rdflib's Turtle and JSON-LD serialisation of the same data as a graph, plus the triple count.
 
-The graph comes from the CSV rows through a plain mapping defined here (one subject per row,
-one triple per non-empty cell, foreign keys as IRIs), because this branch has no RDF export
-yet; once `pipeline/export/` exists its graph should replace `rows_to_graph`.
+The graph is our own export's: rdflib parses the N-Triples file the build wrote (not timed), so
+both paths serialise exactly the same triples. Without such a file (a build from before the
+linked-data exports), `rows_to_graph` maps the CSV rows instead: one subject per row, one triple
+per non-empty cell, foreign keys as IRIs.
 """
 
 from __future__ import annotations
@@ -74,8 +75,16 @@ def run(dist: Path, out: Path) -> dict:
     result["frictionless validate"] = seconds
     result["frictionless verdict"] = "valid" if valid else f"invalid ({errors} errors)"
     start = time.perf_counter()
-    graph = rows_to_graph(dist)
-    result["rdflib graph from CSV (not counted)"] = time.perf_counter() - start
+    ntriples = sorted(dist.glob("*.nt"))
+    if ntriples:
+        from rdflib import Graph
+
+        graph = Graph()
+        graph.parse(str(ntriples[0]), format="nt")
+        result[f"rdflib parse {ntriples[0].name} (not counted)"] = time.perf_counter() - start
+    else:
+        graph = rows_to_graph(dist)
+        result["rdflib graph from CSV (not counted)"] = time.perf_counter() - start
     result["triples"] = len(graph)
     for fmt, ext in (("turtle", "ttl"), ("json-ld", "jsonld")):
         start = time.perf_counter()
