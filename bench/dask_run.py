@@ -5,8 +5,9 @@
 
 The same pure function as the normal build, `pipeline.partition.build_partition`, runs as a
 Dask bag map over the annotation files; the whole-corpus steps (merge, keys and foreign keys,
-derived tables, writing) run on the client, as in docs/scaling.md. A demonstration on a local
-process pool, not a production runner.
+derived tables, writing the CSV tables) run on the client, as in docs/scaling.md. The linked-data,
+Parquet and SQLite exports are left out. A demonstration on a local process pool, not a
+production runner.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def dask_build(raw: Path, dist: Path, workers: int, files_per_task: int) -> dict
     meta = load_metadata(ROOT / "datapackage.json")
     corpus = Corpus()
     read_sources(raw, meta, corpus)
-    paths = annotation_paths(raw)
+    paths = annotation_paths(raw, corpus.problems)
     timings["read sources"] = time.perf_counter() - t
     t = time.perf_counter()
     bag = db.from_sequence(paths, partition_size=files_per_task)
-    parts = bag.map(build_partition, raw, meta, corpus.sources, corpus.broken_sources).compute(
+    parts = bag.map(build_partition, raw, meta, corpus.sources, corpus.broken_sources, False, corpus.sources_incomplete).compute(
         scheduler="processes", num_workers=workers)
     timings["partitions on dask"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -76,8 +77,9 @@ def main() -> None:
     t = time.perf_counter()
     build(args.raw, out / "plain", ROOT / "datapackage.json", jobs=args.workers)
     print(f"  {'pipeline build, same jobs':<28} {time.perf_counter() - t:7.2f} s")
-    same = all((out / "dask" / p.name).read_bytes() == p.read_bytes() for p in (out / "plain").iterdir())
-    print(f"dask output byte-identical to pipeline build: {same}")
+    # The Dask run writes the tables and their descriptor; the exports are pipeline build's alone.
+    same = all((out / "plain" / p.name).read_bytes() == p.read_bytes() for p in (out / "dask").iterdir())
+    print(f"dask CSV tables and descriptor byte-identical to pipeline build's: {same}")
     if not same:
         sys.exit(1)
 
