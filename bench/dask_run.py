@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.annotations import Corpus, annotation_paths, read_sources  # noqa: E402
-from pipeline.build import build  # noqa: E402
-from pipeline.errors import BuildFailed  # noqa: E402
-from pipeline.metadata import load_metadata  # noqa: E402
-from pipeline.package import staged_dist, write_descriptor, write_tables  # noqa: E402
-from pipeline.partition import build_partition  # noqa: E402
-from pipeline.tables import merge_tables  # noqa: E402
-from pipeline.validate import validate_tables  # noqa: E402
+from pipeline.annotations import Corpus, annotation_paths, read_sources
+from pipeline.build import build
+from pipeline.errors import BuildFailed
+from pipeline.metadata import load_metadata
+from pipeline.package import staged_dist, write_descriptor, write_tables
+from pipeline.partition import build_partition
+from pipeline.tables import merge_tables
+from pipeline.validate import validate_tables
 
 
 def dask_build(raw: Path, dist: Path, workers: int, files_per_task: int) -> dict[str, float]:

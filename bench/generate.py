@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.metadata import load_metadata  # noqa: E402
+from pipeline.metadata import load_metadata
 
 SPANS_PER_SOURCE = 40
 PLACES = ["Novocherkassk", "Vorkuta", "Norilsk", "Kengir", "East Berlin", "Poznań", "Budapest", "Gdańsk",

@@ -46,7 +46,7 @@ def nearest_match(text: str, quote: str) -> tuple[int, str]:
     index: dict[str, list[int]] = {}
     for i in range(len(text) - n + 1):
         index.setdefault(text[i : i + n], []).append(i)
-    for j in range(0, len(quote) - n + 1):
+    for j in range(len(quote) - n + 1):
         for p in index.get(quote[j : j + n], ()):
             votes[p - j] += 1
     if not votes:

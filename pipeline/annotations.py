@@ -17,8 +17,8 @@ from pathlib import Path
 from pipeline import anchoring
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
-from pipeline.spreadsheet import safe_prefix, safe_suffix
 from pipeline.paths import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
+from pipeline.spreadsheet import safe_prefix, safe_suffix
 from pipeline.yamlfile import YDict, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

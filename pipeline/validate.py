@@ -62,7 +62,7 @@ class _Checker:
         if value is None:
             return None
         if ftype == "string":
-            if isinstance(value, bool) or isinstance(value, (list, dict)):
+            if isinstance(value, (bool, list, dict)):
                 self.add(i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes")
                 return _INVALID
             if not isinstance(value, str):
@@ -119,9 +119,9 @@ class _Checker:
                         self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
                     if schema.fields[name].get("format") == "uri" and not re.match(r"^https?://\S+$", value):
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
-            if "count_min" in row and isinstance(row.get("count_min"), int) and isinstance(row.get("count_max"), int):
-                if row["count_min"] > row["count_max"]:
-                    self.add(i, "count-order", "count_min", f"count_min {row['count_min']} is above count_max {row['count_max']}; swap them or fix one")
+            lo, hi = row.get("count_min"), row.get("count_max")
+            if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+                self.add(i, "count-order", "count_min", f"count_min {lo} is above count_max {hi}; swap them or fix one")
             if self.name == "spans" and isinstance(row.get("start"), int) and isinstance(row.get("end"), int) and row["end"] <= row["start"]:
                 self.add(i, "offsets-reversed", "end", f"end {row['end']} is not after start {row['start']}")
 
@@ -190,7 +190,7 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                 values = tuple(row.get(c) for c in fk.fields)
                 if None in values or values in known:
                     continue
-                target = fk.resource[:-1] if fk.resource.endswith("s") else fk.resource
+                target = fk.resource.removesuffix("s")
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
                 checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}")
 

@@ -122,7 +122,7 @@ def _parse(text: str, ydict, resolve, constructor):
         if not s or s[0] == "#":
             continue
         col = len(line) - len(s)
-        if col == 0 and (s.startswith("---") or s.startswith("...")):
+        if col == 0 and s.startswith(("---", "...")):
             raise _NotSubset
         dash = s.startswith("- ")
         if dash:

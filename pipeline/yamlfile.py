@@ -201,8 +201,7 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
         return None, [
             Problem(display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
         ]
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     bad_line = _too_many_brackets(text)
     if bad_line:
         return None, [Problem(display, bad_line, "too-deep", f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)")]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from pipeline import yamlfast, yamlfile
 from pipeline.tables import _library_bounds, edtf_bounds
