@@ -9,6 +9,7 @@ and derived tables are checked over the whole corpus here.
 from __future__ import annotations
 
 import gc
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +58,13 @@ class _Clock:
 def assemble(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
     progress: Progress | None = None, timings: dict[str, float] | None = None, stats: dict[str, int] | None = None,
-    origins: bool = False,
+    origins: bool = False, scratch: Path | None = None, fragments: list | None = None,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
-    With `cache_dir`, the partitions of unchanged annotation files are reused from there.
+    With `cache_dir`, the partitions of unchanged annotation files are reused from there. With
+    `scratch` (a folder for fragments when there is no cache), the partitions also render their
+    linked data, and `fragments` receives each one's fragment files, in partition order.
     """
     progress = progress or Progress(enabled=False)
     clock = _Clock({} if timings is None else timings)
@@ -73,7 +76,8 @@ def assemble(
     progress.stage("reading annotations", len(paths))
     cache = PartitionCache(cache_dir, environment_key(meta)) if cache_dir is not None else None
     parts, part_stats = build_partitions(
-        paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins, corpus.sources_incomplete)
+        paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins,
+        corpus.sources_incomplete, scratch)
     if stats is not None:
         stats.update(part_stats)
     clock.lap("read+anchor+build rows (per file)")
@@ -98,6 +102,8 @@ def assemble(
     if problems:
         progress.close()
         raise BuildFailed(problems)
+    if fragments is not None:
+        fragments[:] = [p.fragments for p in parts]
     return tables
 
 
@@ -123,7 +129,13 @@ def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress) -> BuildRe
     stats: dict[str, int] = {}
     start = time.perf_counter()
     meta = load_metadata(datapackage)
-    tables = assemble(raw_dir, meta, cache_dir, jobs, progress, timings, stats)
+    with tempfile.TemporaryDirectory(prefix="pipeline-fragments-") as scratch:
+        return _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, Path(scratch))
+
+
+def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch) -> BuildResult:
+    fragments: list = []
+    tables = assemble(raw_dir, meta, cache_dir, jobs, progress, timings, stats, scratch=scratch, fragments=fragments)
     clock = _Clock(timings)
     progress.stage("writing")
     with staged_dist(dist_dir) as stage:
@@ -138,7 +150,7 @@ def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress) -> BuildRe
         clock.lap("export SQLite")
         progress.stage("writing linked data")
         # Last: the dataset's description lists every file written before it.
-        write_linked_data(tables, meta, stage)
+        write_linked_data(tables, meta, stage, fragments)
         clock.lap("export RDF (Turtle, N-Triples, JSON-LD)")
         names = sorted(p.name for p in stage.iterdir())
     clock.lap("swap dist/ in")

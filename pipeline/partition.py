@@ -42,6 +42,8 @@ class Partition:
     depends: dict[str, str] = field(default_factory=dict)
     # Seconds of each step (one process, so about its CPU time), summed over partitions by build.py.
     seconds: dict[str, float] = field(default_factory=dict)
+    # The linked-data fragment files of the rows, by format (export/stream.py), if rendered.
+    fragments: dict[str, Path] = field(default_factory=dict)
 
 
 class _Recorded(dict):
@@ -82,15 +84,19 @@ def source_state(sid: str, sources: dict[str, Source], broken: set[str], incompl
     if sid == INCOMPLETE:
         return str(incomplete)
     if sid in sources:
-        return sources[sid].row["sha256"]
+        # The language too: the linked-data fragments tag the quotes with it.
+        return f'{sources[sid].row["sha256"]} {sources[sid].row.get("language") or ""}'
     return "broken" if sid in broken else ""
 
 
 def build_partition(
     path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False,
-    incomplete: bool = False,
+    incomplete: bool = False, fragments: Path | None = None,
 ) -> Partition:
     """Read, anchor, build, cell-check and render one annotation file.
+
+    With `fragments`, a partition without problems also renders its linked data into files
+    named `<fragments><suffix>` (export/stream.py).
 
     Without `origins` the rows forget the file and line they came from (their own problems
     have them already): that halves what crosses process boundaries and the cache. A build
@@ -111,10 +117,19 @@ def build_partition(
     for name, rows in tables.rows.items():
         tables.lines[name] = csv_lines(rows, meta[name].field_names)
     t4 = time.perf_counter()
+    paths: dict[str, Path] = {}
+    if fragments is not None and not (tables.problems or cell_problems):
+        from pipeline.export import stream
+
+        language = stream.languages(tables.rows, corpus.sources)
+        paths = stream.save(stream.render(tables.rows, meta, language), fragments)
+    t5 = time.perf_counter()
     return Partition(
         display=display_path(path, raw_dir), tables=tables, cell_problems=cell_problems,
         depends={sid: source_state(sid, sources, broken, incomplete) for sid in [*seen, INCOMPLETE] if isinstance(sid, str)},
-        seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3},
+        seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3,
+                 "render RDF": t5 - t4},
+        fragments=paths,
     )
 
 
@@ -124,8 +139,8 @@ def environment_key(meta: Metadata) -> str:
     for schema in meta.tables.values():
         h.update(json.dumps(schema.descriptor, sort_keys=True).encode())
     code_dir = Path(__file__).resolve().parent
-    for py in sorted(code_dir.glob("*.py")):
-        h.update(py.name.encode() + b"\0" + py.read_bytes())
+    for py in sorted([*code_dir.glob("*.py"), *code_dir.glob("export/*.py")]):
+        h.update(py.relative_to(code_dir).as_posix().encode() + b"\0" + py.read_bytes())
     return h.hexdigest()
 
 
@@ -145,7 +160,14 @@ class PartitionCache:
         h.update(path.read_bytes())
         return h.hexdigest()
 
-    def get(self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False) -> Partition | None:
+    def stem(self, key: str) -> Path:
+        """Where the partition of key and its fragment files are stored (fragments add a suffix)."""
+        return self.dir / key[:2] / key
+
+    def get(
+        self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False, fragments: bool = False,
+    ) -> Partition | None:
+        """The cached partition of key if it still holds (and, with `fragments`, has its fragment files)."""
         try:
             with open(self.dir / key[:2] / key, "rb") as fh:
                 part = pickle.load(fh)
@@ -154,6 +176,13 @@ class PartitionCache:
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
+        if fragments:
+            from pipeline.export.stream import SUFFIXES
+
+            stem = self.stem(key)
+            part.fragments = {fmt: stem.with_name(stem.name + suffix) for fmt, suffix in SUFFIXES.items()}
+            if not all(p.is_file() for p in part.fragments.values()):
+                return None
         return part
 
     def put(self, key: str, part: Partition) -> None:
@@ -173,10 +202,10 @@ class PartitionCache:
 _WORKER_ARGS: tuple = ()
 
 
-def _work(task: tuple[Path, str | None]) -> Partition:
-    path, key = task
+def _work(task: tuple[Path, str | None, Path | None]) -> Partition:
+    path, key, stem = task
     raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
-    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete)
+    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, stem)
     if cache is not None and key is not None:
         cache.put(key, part)
     return part
@@ -186,15 +215,26 @@ def build_partitions(
     paths: list[Path], raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str],
     cache: PartitionCache | None = None, jobs: int | None = None,
     progress: Callable[[int], None] | None = None, origins: bool = False, incomplete: bool = False,
+    scratch: Path | None = None,
 ) -> tuple[list[Partition], dict[str, int]]:
-    """Every file's partition, in the order of `paths`, from the cache where it still holds."""
+    """Every file's partition, in the order of `paths`, from the cache where it still holds.
+
+    With `scratch`, partitions also render their linked-data fragments: into the cache next to
+    the partition if there is one, else into the scratch folder.
+    """
     results: list[Partition | None] = [None] * len(paths)
     keys: list[str | None] = [None] * len(paths)
+    stems: list[Path | None] = [None] * len(paths)
     todo = []
     for i, path in enumerate(paths):
+        if scratch is not None and not origins:
+            stems[i] = scratch / f"{i:07d}"
         if cache is not None and not origins:
             keys[i] = cache.key(path, display_path(path, raw_dir))
-            results[i] = cache.get(keys[i], sources, broken, incomplete)
+            results[i] = cache.get(keys[i], sources, broken, incomplete, fragments=scratch is not None)
+            if scratch is not None:
+                stems[i] = cache.stem(keys[i])
+                stems[i].parent.mkdir(parents=True, exist_ok=True)
         if results[i] is None:
             todo.append(i)
         elif progress:
@@ -204,7 +244,7 @@ def build_partitions(
     global _WORKER_ARGS
     _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins, incomplete)
     try:
-        for i, part in zip(todo, _run([(paths[i], keys[i]) for i in todo], jobs)):
+        for i, part in zip(todo, _run([(paths[i], keys[i], stems[i]) for i in todo], jobs)):
             results[i] = part
             if progress:
                 progress(1)
@@ -213,7 +253,7 @@ def build_partitions(
     return results, {"cached": len(paths) - len(todo), "built": len(todo)}  # type: ignore[return-value]
 
 
-def _run(tasks: list[tuple[Path, str | None]], jobs: int) -> Iterator[Partition]:
+def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterator[Partition]:
     if jobs < 2:
         yield from map(_work, tasks)
         return

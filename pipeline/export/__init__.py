@@ -1,16 +1,21 @@
 """Linked-data exports: built tables in, Turtle, N-Triples and JSON-LD files (plus the JSON-LD context) out.
 
 `graph.py` maps the rows onto RDF once; `turtle.py`, `ntriples.py` and `jsonld.py` only render
-that one graph, so the three files cannot drift apart. `shacl.py` checks a written graph against
+that mapping, so the three files cannot drift apart. `stream.py` renders it per partition (in the
+partition workers, cached with the partitions) and joins the fragments into the files. `shacl.py` checks a written graph against
 `schemas/shapes.ttl` (run by `pipeline validate`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.metadata import Metadata
 from pipeline.tables import Tables
+
+if TYPE_CHECKING:
+    from pipeline.export.stream import Fragment
 
 
 def export_names(meta: Metadata) -> dict[str, str]:
@@ -37,20 +42,32 @@ def file_stats(folder: Path) -> dict[str, tuple[int, str]]:
     return stats
 
 
-def write_linked_data(tables: Tables, meta: Metadata, out_dir: Path) -> list[str]:
+def write_linked_data(
+    tables: Tables, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]] | None = None,
+) -> list[str]:
     """Write the three serialisations and the context into out_dir; return the names written.
 
-    The dataset's description lists every file already in out_dir as a distribution with its
-    size and SHA-256, and the exports themselves (which cannot carry their own hash).
+    `fragments` holds each partition's rendered fragments by format (`stream.render`), in the
+    order of the partitions; without it, the partition tables of `tables` are rendered here as
+    one. The dataset's description lists every file already in out_dir as a distribution with
+    its size and SHA-256, and the exports themselves (which cannot carry their own hash).
     """
-    from pipeline.export import jsonld, ntriples, turtle
-    from pipeline.export.graph import build_graph
+    from pipeline.export import jsonld, ntriples, stream, turtle
+    from pipeline.export.graph import GLOBAL_TABLES, global_graph
 
+    if fragments is None:
+        rows = {name: r for name, r in tables.rows.items() if name not in GLOBAL_TABLES}
+        language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
+        fragments = [stream.render(rows, meta, language)]
     names = export_names(meta)
-    graph = build_graph(tables, meta, file_stats(out_dir), list(names.values()))
-    writers = {names["turtle"]: turtle.write, names["ntriples"]: ntriples.write, names["jsonld"]: jsonld.write}
-    for name, write in writers.items():
-        with open(out_dir / name, "w", encoding="utf-8", newline="\n") as out:
-            write(graph, out)
+    graph = global_graph(tables, meta, file_stats(out_dir), list(names.values()))
+    whole = {
+        "turtle": (turtle.head(graph), turtle.blocks(graph), "", 0),
+        "ntriples": ("", ntriples.blocks(graph), "", 0),
+        "jsonld": (jsonld.head(graph), jsonld.fragment(graph), jsonld.TAIL, 1),
+    }
+    for fmt, (head, own, tail, skip) in whole.items():
+        parts = [*(f[fmt] for f in fragments), own.encode("utf-8")]
+        stream.concatenate(out_dir / names[fmt], head, parts, tail, skip)
     (out_dir / names["context"]).write_bytes(jsonld.context_bytes(graph))
-    return sorted([*writers, names["context"]])
+    return sorted(names.values())

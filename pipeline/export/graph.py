@@ -311,6 +311,12 @@ def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
     return extra
 
 
+def _schemes(meta: Metadata) -> dict[tuple[str, str], str]:
+    """The concept scheme of each category column of the schemas."""
+    return {(table, column): scheme for (table, column), (scheme, _) in SCHEMES.items()
+            if table in meta.tables and column in meta[table].fields}
+
+
 def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
     """Add every category of the schemas as a SKOS concept; return the scheme of each column."""
     scheme_of = {}
@@ -337,10 +343,28 @@ def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
     return scheme_of
 
 
+# Tables that are not rendered per partition: read from sources.yaml, or derived by the merge.
+GLOBAL_TABLES = ("sources", "casualty_estimates")
+
+
 def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
     """The whole dataset as one graph: every row, the categories and the dataset's description."""
-    extra = _extra_properties(meta)
-    g = new_graph(meta.base_iri, extra)
+    g = global_graph(tables, meta, files, exports)
+    language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
+    _map_partition_rows(g, meta, tables.rows, language)
+    return g
+
+
+def partition_graph(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]) -> Graph:
+    """The triples of one partition's rows (every table but GLOBAL_TABLES); `language` by source id."""
+    g = new_graph(meta.base_iri, _extra_properties(meta))
+    _map_partition_rows(g, meta, rows, language)
+    return g
+
+
+def global_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
+    """What no partition can say alone: sources, categories, who took part, estimates, the dataset's description."""
+    g = new_graph(meta.base_iri, _extra_properties(meta))
     scheme_of = _concepts(g, meta)
     rows = tables.rows
     base = g.base
@@ -352,11 +376,6 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]
 
     def ref(segment: str, value):
         return None if value is None else g.iri(segment, value)
-
-    def wikidata(value):
-        return None if value is None else WIKIDATA + quote(str(value))
-
-    language = {r["source_id"]: (r.get("language") or "").lower() for r in rows.get("sources", [])}
 
     for r in rows.get("sources", []):
         s = g.iri("source", r["source_id"])
@@ -371,6 +390,46 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]
         g.add(s, "sha256", r.get("sha256"))
         g.add(s, "chars", r.get("chars"))
         g.add(base, "source", s)
+
+    # The plain link event hasActor actor, so that "who took part" needs no knowledge of roles.
+    # Several files may state the same pair, so it is said once, here, not per partition.
+    for r in rows.get("event_actors", []):
+        g.add(ref("event", r["event_id"]), "hasActor", ref("actor", r["actor_id"]))
+
+    claims_of: dict[tuple, list[str]] = {}
+    for r in rows.get("casualties", []):
+        claims_of.setdefault((r["event_id"], r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+    for r in rows.get("casualty_estimates", []):
+        s = _row_iri(g, meta, "casualty_estimates", r)
+        g.types(s, "voc:CasualtyEstimate", "prov:Entity")
+        g.add(s, "about", ref("event", r["event_id"]))
+        g.add(s, "category", concept("casualty_estimates", "category", r.get("category")))
+        g.add(s, "low", r.get("low"))
+        g.add(s, "high", r.get("high"))
+        g.add(s, "openEnded", r.get("open_ended"))
+        g.add(s, "nClaims", r.get("n_claims"))
+        g.add(s, "nSources", r.get("n_sources"))
+        for claim in claims_of.get((r["event_id"], r["category"]), []):
+            g.add(s, "wasDerivedFrom", claim)
+
+    _unmapped_columns(g, meta, rows, GLOBAL_TABLES)
+    _describe_dataset(g, meta, files, exports)
+    return g
+
+
+def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], language: dict[str, str]) -> None:
+    scheme_of = _schemes(meta)
+
+    def concept(table: str, column: str, value):
+        if value is None or (table, column) not in scheme_of:
+            return None
+        return g.iri(scheme_of[(table, column)], value)
+
+    def ref(segment: str, value):
+        return None if value is None else g.iri(segment, value)
+
+    def wikidata(value):
+        return None if value is None else WIKIDATA + quote(str(value))
 
     for r in rows.get("spans", []):
         s = g.iri("span", r["span_id"])
@@ -421,10 +480,8 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]
     for r in rows.get("event_actors", []):
         s = _row_iri(g, meta, "event_actors", r)
         event, actor = ref("event", r["event_id"]), ref("actor", r["actor_id"])
-        # SEM's role pattern (event hasActor Role, Role rdf:value Actor) plus the plain link,
-        # so that "who took part" needs no knowledge of roles.
+        # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
         g.add(event, "hasActor", s)
-        g.add(event, "hasActor", actor)
         g.types(s, "sem:Role")
         g.add(s, "value", actor)
         g.add(s, "roleType", concept("event_actors", "role", r.get("role")))
@@ -465,25 +522,7 @@ def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]
         g.add(s, "outcome", concept("demands", "outcome", r.get("outcome")))
         g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
 
-    claims_of: dict[tuple, list[str]] = {}
-    for r in rows.get("casualties", []):
-        claims_of.setdefault((r["event_id"], r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
-    for r in rows.get("casualty_estimates", []):
-        s = _row_iri(g, meta, "casualty_estimates", r)
-        g.types(s, "voc:CasualtyEstimate", "prov:Entity")
-        g.add(s, "about", ref("event", r["event_id"]))
-        g.add(s, "category", concept("casualty_estimates", "category", r.get("category")))
-        g.add(s, "low", r.get("low"))
-        g.add(s, "high", r.get("high"))
-        g.add(s, "openEnded", r.get("open_ended"))
-        g.add(s, "nClaims", r.get("n_claims"))
-        g.add(s, "nSources", r.get("n_sources"))
-        for claim in claims_of.get((r["event_id"], r["category"]), []):
-            g.add(s, "wasDerivedFrom", claim)
-
-    _unmapped_columns(g, meta, tables)
-    _describe_dataset(g, meta, files, exports)
-    return g
+    _unmapped_columns(g, meta, rows, [n for n in meta.tables if n not in GLOBAL_TABLES])
 
 
 def _iso(value):
@@ -494,13 +533,14 @@ def _row_iri(g: Graph, meta: Metadata, table: str, row: dict) -> str:
     return g.iri(SEGMENTS[table], *(row[k] for k in meta[table].primary_key))
 
 
-def _unmapped_columns(g: Graph, meta: Metadata, tables: Tables) -> None:
+def _unmapped_columns(g: Graph, meta: Metadata, rows: dict[str, list[dict]], names) -> None:
     extra = {p.curie: p.term for p in g.props.values() if p.term not in PROPERTIES}
-    for name, schema in meta.tables.items():
+    for name in names:
+        schema = meta[name]
         columns = [c for c in schema.field_names if c not in MAPPED.get(name, ())]
         if not columns or name not in SEGMENTS:
             continue
-        for row in tables.rows.get(name, []):
+        for row in rows.get(name, []):
             s = _row_iri(g, meta, name, row)
             for column in columns:
                 value = row.get(column)

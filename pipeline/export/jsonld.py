@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from typing import TextIO
 
 from pipeline.export.graph import Graph
@@ -45,7 +46,19 @@ def _value(kind: str, value):
     return value
 
 
-def write(graph: Graph, out: TextIO) -> None:
+def head(graph: Graph) -> str:
+    """The document up to the first node object of `@graph`."""
+    ctx = json.dumps(context(graph), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return f'{{\n  "@context": {ctx},\n  "@graph": ['
+
+
+TAIL = "\n  ]\n}\n"
+# What precedes every node object; the very first one in a document drops the comma.
+SEPARATOR = ",\n    "
+
+
+def nodes(graph: Graph) -> Iterator[str]:
+    """One compact JSON node object per subject, sorted by `@id`."""
     namespaces = sorted(((ns, p) for p, ns in graph.prefixes.items()), key=lambda x: -len(x[0]))
     compact: dict[str, str] = {}
 
@@ -61,11 +74,7 @@ def write(graph: Graph, out: TextIO) -> None:
         return name
 
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(", ", ": ")).encode
-    head = json.dumps(context(graph), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    out.write(f'{{\n  "@context": {head},\n  "@graph": [')
-    chunk = []
-    separator = "\n    "
-    for n, (subject, pairs) in enumerate(graph.sorted_nodes(), 1):
+    for subject, pairs in graph.sorted_nodes():
         node: dict = {"@id": subject}
         for prop, value in pairs:
             if prop.term == "@type":
@@ -75,12 +84,23 @@ def write(graph: Graph, out: TextIO) -> None:
         for key, values in node.items():
             if key != "@id" and len(values) == 1:
                 node[key] = values[0]
-        chunk.append(separator + dumps(node))
-        separator = ",\n    "
+        yield dumps(node)
+
+
+def fragment(graph: Graph) -> str:
+    """Every node object of graph, each preceded by SEPARATOR: fragments concatenate."""
+    return "".join(SEPARATOR + node for node in nodes(graph))
+
+
+def write(graph: Graph, out: TextIO) -> None:
+    out.write(head(graph))
+    chunk = []
+    for n, node in enumerate(nodes(graph), 1):
+        chunk.append(("\n    " if n == 1 else SEPARATOR) + node)
         if n % CHUNK == 0:
             out.write("".join(chunk))
             chunk.clear()
-    out.write("".join(chunk) + "\n  ]\n}\n")
+    out.write("".join(chunk) + TAIL)
 
 
 def serialize(graph: Graph) -> bytes:

@@ -73,6 +73,11 @@ def _blocks(graph: Graph) -> Iterator[str]:
         )
 
 
+def blocks(graph: Graph) -> str:
+    """Every triple of graph as N-Triples lines: a fragment that may follow other fragments."""
+    return "".join(_blocks(graph))
+
+
 def write(graph: Graph, out: TextIO) -> None:
     stream(_blocks(graph), out)
 

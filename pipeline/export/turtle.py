@@ -77,12 +77,21 @@ def _blocks(graph: Graph, name: _Names) -> Iterator[str]:
         yield "".join(parts)
 
 
+def head(graph: Graph) -> str:
+    """`@base` and the prefixes: what every subject block relies on."""
+    lines = [f"@base <{graph.base}> .\n"]
+    lines += [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(graph.prefixes.items())]
+    return "".join(lines)
+
+
+def blocks(graph: Graph) -> str:
+    """Every subject block of graph, without the head: a fragment that may follow other fragments."""
+    return "".join(_blocks(graph, _Names(graph)))
+
+
 def write(graph: Graph, out: TextIO) -> None:
-    name = _Names(graph)
-    head = [f"@base <{graph.base}> .\n"]
-    head += [f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(graph.prefixes.items())]
-    out.write("".join(head))
-    stream(_blocks(graph, name), out)
+    out.write(head(graph))
+    stream(_blocks(graph, _Names(graph)), out)
 
 
 def serialize(graph: Graph) -> bytes:

@@ -1,0 +1,75 @@
+"""Linked data per partition: one partition's rows in, its Turtle, N-Triples and JSON-LD fragments out; fragments in, files out.
+
+A partition's fragment holds only the triples of its own rows, rendered by the same writers as a
+whole graph, so the partition workers render them in parallel and the partition cache keeps them.
+The final files are the head, every partition's fragment in the order of the partitions, then
+the global part (sources, categories, estimates, the dataset's description), streamed from disk.
+A subject whose triples come from several partitions gets several Turtle blocks or JSON-LD node
+objects; both parse to the same graph as one block would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.metadata import Metadata
+
+FORMATS = ("turtle", "ntriples", "jsonld")
+SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld"}
+
+# A fragment is its UTF-8 bytes, or the path of a file holding them.
+Fragment = bytes | Path
+
+
+def languages(rows: dict[str, list[dict]], sources) -> dict[str, str]:
+    """The language tag of the source of every span in rows (`sources`: id -> Source)."""
+    tags = {}
+    for r in rows.get("spans", ()):
+        sid = r["source_id"]
+        if sid not in tags:
+            source = sources.get(sid)
+            tags[sid] = ((source.row.get("language") if source else None) or "").lower()
+    return tags
+
+
+def render(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]) -> dict[str, bytes]:
+    """The fragment of each format for the rows of one partition."""
+    from pipeline.export import jsonld, ntriples, turtle
+    from pipeline.export.graph import partition_graph
+
+    graph = partition_graph(rows, meta, language)
+    return {
+        "turtle": turtle.blocks(graph).encode("utf-8"),
+        "ntriples": ntriples.blocks(graph).encode("utf-8"),
+        "jsonld": jsonld.fragment(graph).encode("utf-8"),
+    }
+
+
+def save(fragments: dict[str, bytes], stem: Path) -> dict[str, Path]:
+    """Write each fragment to `<stem><suffix>` (atomically: caches may be shared); return the paths."""
+    paths = {}
+    for fmt, data in fragments.items():
+        path = stem.with_name(stem.name + SUFFIXES[fmt])
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        paths[fmt] = path
+    return paths
+
+
+def concatenate(path: Path, head: str, parts: Iterable[Fragment], tail: str = "", first_skip: int = 0) -> None:
+    """Write head, the fragments in order, then tail; the first non-empty fragment loses first_skip bytes.
+
+    Only one partition's fragment is in memory at a time.
+    """
+    with open(path, "wb") as out:
+        out.write(head.encode("utf-8"))
+        skip = first_skip
+        for fragment in parts:
+            data = fragment if isinstance(fragment, bytes) else fragment.read_bytes()
+            if data:
+                out.write(data[skip:] if skip else data)
+                skip = 0
+        out.write(tail.encode("utf-8"))
