@@ -144,9 +144,9 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
         (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
         clock.lap("write CSV, descriptor, codebook")
         progress.stage("writing Parquet and SQLite")
-        write_parquet(tables, meta, stage)
+        write_parquet(meta, stage, files, cache_dir)
         clock.lap("export Parquet")
-        write_sqlite(tables, meta, stage)
+        write_sqlite(tables, meta, stage, files, cache_dir)
         clock.lap("export SQLite")
         progress.stage("writing linked data")
         # Last: the dataset's description lists every file written before it.

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.build import build
 from pipeline.metadata import load_metadata
-from tests.conftest import ROOT
+from tests.conftest import ROOT, snapshot
 
 META = load_metadata(ROOT / "datapackage.json")
 
@@ -59,3 +59,20 @@ def test_sqlite_holds_the_same_rows_as_the_csv(dist):
         assert con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] == n, name
     assert con.execute("SELECT casualty_id, count_min FROM casualties ORDER BY casualty_id").fetchall() == [
         ("mini-killed-12-killed", 12), ("mini-killed-3-killed", 3)]
+
+
+def test_exports_updated_from_the_cache_are_the_bytes_of_a_fresh_build(mini_raw, tmp_path):
+    """Removing a span deletes rows from four tables of the cached database; putting it back inserts them."""
+    ann = mini_raw / "annotations" / "mini-news.yaml"
+    original = ann.read_text(encoding="utf-8")
+    start = original.index("  - span_id: mini-killed-3")
+    without = original[:start] + original[original.index("  - span_id: mini-demand"):]
+    cache = tmp_path / "cache"
+    for step, text in enumerate([original, without, original]):
+        ann.write_text(text, encoding="utf-8")
+        build(mini_raw, tmp_path / f"cached-{step}", cache_dir=cache)
+        build(mini_raw, tmp_path / f"fresh-{step}")
+        assert snapshot(tmp_path / f"cached-{step}") == snapshot(tmp_path / f"fresh-{step}"), step
+    con = sqlite3.connect(tmp_path / "cached-1" / "soviet-bloc-revolts.sqlite")
+    assert con.execute("SELECT count(*) FROM spans WHERE span_id = 'mini-killed-3'").fetchone() == (0,)
+    assert len(list((cache / "parquet").glob("*.parquet"))) == len(META.tables)
