@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         path.write_bytes(before)
     print(f"rebuild after changing {path.name}: {rewall:.2f} s wall ({rewall / wall:.0%} of the full build), "
           f"{again['partitions']}, peak {fmt_mb(rerss)}")
+    for stage, seconds in again["timings"].items():
+        if not stage.startswith("  "):
+            print(f"  {stage:<44} {seconds:8.2f} s")
 
     if args.no_reference:
         print("reference: skipped (--no-reference)")

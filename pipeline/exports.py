@@ -8,10 +8,12 @@ rows are sorted as in the CSV files, nothing carries a timestamp, and the writer
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
+import json
 import os
-import pickle
 import shutil
 import sqlite3
 from pathlib import Path
@@ -226,111 +228,90 @@ def write_sqlite(
     The tables are WITHOUT ROWID, so each is stored in primary-key order whatever the order of
     the inserts, and `VACUUM INTO` writes a fresh, compact file: its bytes depend only on the
     content and the SQLite version. That makes the database incremental: with cache_dir (and
-    the tables' CSV bytes), the last build's database is kept there, and in a table whose CSV
-    changed only the rows whose CSV line changed are deleted or inserted. Foreign keys are
-    enforced either way.
+    the tables' CSV bytes by file name), the last build's database and CSV files are kept there,
+    and in a table whose CSV changed only the rows whose CSV record changed are deleted or
+    inserted. Foreign keys are enforced either way.
     """
     path = out_dir / sqlite_filename(meta)
-    if cache_dir is None or csv_files is None or not all(s.primary_key for s in meta.tables.values()):
-        con = sqlite3.connect(":memory:", isolation_level=None)
+    folder = cache_dir / "sqlite" if cache_dir is not None and csv_files is not None else None
+    if folder is None or not all(s.primary_key for s in meta.tables.values()):
+        _fresh(tables, meta, path)
+        return path.name
+    db, state_path = folder / "last.sqlite", folder / "state.json"
+    digests = {name: hashlib.sha256(csv_files[schema.path]).hexdigest() for name, schema in meta.tables.items()}
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = None
+    if not (state and state.get("env") == _sqlite_env(meta) and db.is_file()):
+        state = None
+    folder.mkdir(parents=True, exist_ok=True)
+    # Until the new state is written, the files in the folder match no known state.
+    state_path.unlink(missing_ok=True)
+    changed = [name for name in meta.tables if state is None or state["tables"].get(name) != digests[name]]
+    if state is None:
+        cookie = _fresh(tables, meta, path)
+        shutil.copyfile(path, db)
+    else:
+        con = sqlite3.connect(db, isolation_level=None)
         try:
-            _fill(con, tables, meta, set(meta.tables), {}, track=False)
+            con.execute("PRAGMA journal_mode = OFF")
+            con.execute("PRAGMA synchronous = OFF")
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("BEGIN")
+            for name in changed:
+                old = (folder / meta[name].path).read_text(encoding="utf-8")
+                _update(con, meta[name], tables.rows.get(name, []), old, csv_files[meta[name].path].decode("utf-8"))
+            _commit(con)
+            # VACUUM INTO writes the schema cookie plus one into the header: set it back to the
+            # fresh database's, which the cached copy (written by VACUUM INTO) exceeds by one.
+            cookie = state["cookie"]
+            con.execute(f"PRAGMA schema_version = {int(cookie)}")
             con.execute("VACUUM INTO ?", (str(path),))
         finally:
             con.close()
-        return path.name
-    folder = cache_dir / "sqlite"
-    folder.mkdir(parents=True, exist_ok=True)
-    db, state_path = folder / "last.sqlite", folder / "last.pickle"
-    env = _sqlite_env(meta)
-    digests = {name: hashlib.sha256(csv_files[schema.path]).hexdigest() for name, schema in meta.tables.items()}
-    state = _load(state_path)
-    if state is None or state.get("env") != env or not db.is_file():
-        state = None
-    # Until the new state is written, the database on disk matches no known state.
-    state_path.unlink(missing_ok=True)
-    if state is None:
-        db.unlink(missing_ok=True)
-        changed = set(meta.tables)
-        old: dict = {}
-    else:
-        changed = {name for name in meta.tables if state["tables"].get(name) != digests[name]}
-        old = {name: _load(folder / f"rows-{name}.pickle") for name in changed}
-        if any(rows is None for rows in old.values()):
-            return write_sqlite(tables, meta, out_dir, csv_files, cache_dir)  # state is gone now: afresh
-    con = sqlite3.connect(db, isolation_level=None)
-    try:
-        con.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
-        con.execute("PRAGMA journal_mode = OFF")
-        con.execute("PRAGMA synchronous = OFF")
-        new = _fill(con, tables, meta, changed, old, track=True)
-        con.execute("VACUUM INTO ?", (str(path),))
-    finally:
-        con.close()
-    try:
-        for name, rows in new.items():
-            _save(folder / f"rows-{name}.pickle", rows)
-        _save(state_path, {"env": env, "tables": digests})
-    except OSError:
-        pass  # the next build starts afresh
+    for name in changed:
+        (folder / meta[name].path).write_bytes(csv_files[meta[name].path])
+    state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}), encoding="utf-8")
     return path.name
 
 
-def _load(path: Path):
+def _fresh(tables: Tables, meta: Metadata, path: Path) -> int:
+    """Fill a database in memory with every table and write it to path; return its schema cookie."""
+    con = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return None
-
-
-def _save(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(tmp, path)
-
-
-def _row_digests(tables: Tables, meta: Metadata, name: str) -> list[bytes]:
-    """A digest of each row's CSV line, at the row's index: it identifies the row's whole content."""
-    from pipeline.package import csv_lines
-
-    rows = tables.rows.get(name, [])
-    lines = tables.lines.get(name)
-    if lines is None or len(lines) != len(rows):
-        lines = csv_lines(rows, meta[name].field_names)
-    blake = hashlib.blake2b
-    return [blake(line.encode(), digest_size=16).digest() for line in lines]
-
-
-def _fill(con, tables: Tables, meta: Metadata, changed: set[str], old: dict[str, dict], track: bool) -> dict[str, dict]:
-    """Bring the `changed` tables from their rows in `old` (row digest -> primary key; a table
-    not in `old` is empty) to those of `tables`; with `track`, return their new rows (digest -> key)."""
-    con.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # no effect once the file has tables
-    con.execute("PRAGMA foreign_keys = ON")
-    con.execute("BEGIN")
-    if not con.execute("SELECT 1 FROM sqlite_master").fetchone():
-        for schema in meta.tables.values():
+        con.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("BEGIN")
+        for name, schema in meta.tables.items():
             con.execute(create_table_sql(schema))
-    new = {}
-    for name, schema in meta.tables.items():
-        if name not in changed:
-            continue
-        rows, cols, pk = tables.rows.get(name, []), schema.field_names, schema.primary_key
-        before = old.get(name)
-        if before is None:
-            con.executemany(_insert_sql(schema), _values(rows, cols))
-            if track:
-                new[name] = {d: tuple(_sqlite_value(rows[i].get(k)) for k in pk)
-                             for i, d in enumerate(_row_digests(tables, meta, name))}
-            continue
-        index = {d: i for i, d in enumerate(_row_digests(tables, meta, name))}
-        where = " AND ".join(f"{_quote(k)} = ?" for k in pk)
-        con.executemany(f"DELETE FROM {_quote(name)} WHERE {where}", [key for d, key in before.items() if d not in index])
-        con.executemany(_insert_sql(schema), _values([rows[i] for d, i in index.items() if d not in before], cols))
-        new[name] = {d: before.get(d) or tuple(_sqlite_value(rows[i].get(k)) for k in pk) for d, i in index.items()}
+            con.executemany(_insert_sql(schema), _values(tables.rows.get(name, []), schema.field_names))
+        _commit(con)
+        cookie = con.execute("PRAGMA schema_version").fetchone()[0]
+        con.execute("VACUUM INTO ?", (str(path),))
+    finally:
+        con.close()
+    return cookie
+
+
+def _update(con, schema: TableSchema, rows: list[dict], old_csv: str, new_csv: str) -> None:
+    """Delete the rows whose CSV record is gone and insert those whose record is new."""
+    from pipeline.package import cell_text
+
+    old = set(map(tuple, csv.reader(io.StringIO(old_csv, newline=""))))
+    new = set(map(tuple, csv.reader(io.StringIO(new_csv, newline=""))))
+    at = [schema.field_names.index(k) for k in schema.primary_key]
+    where = " AND ".join(f"{_quote(k)} = ?" for k in schema.primary_key)
+    con.executemany(f"DELETE FROM {_quote(schema.name)} WHERE {where}", [[rec[i] for i in at] for rec in old - new])
+    added = {tuple(rec[i] for i in at) for rec in new - old}
+    pk = schema.primary_key
+    rows = [row for row in rows if tuple(cell_text(row.get(k)) for k in pk) in added] if added else []
+    con.executemany(_insert_sql(schema), _values(rows, schema.field_names))
+
+
+def _commit(con) -> None:
     try:
         con.execute("COMMIT")
     except sqlite3.IntegrityError as exc:
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         raise PipelineError(f"the SQLite export breaks a foreign key ({exc}): {bad[:5]}") from exc
-    return new

@@ -33,7 +33,7 @@ PAUSE_ENV = "PIPELINE_TEST_PAUSE_BEFORE_SWAP"
 PAUSE_LIMIT_S = 60.0
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if value is True:
@@ -63,7 +63,7 @@ def csv_lines(rows: list[dict], columns: list[str]) -> list[str]:
     # csv quotes only the line terminator's characters: a bare CR would end the row for readers.
     cr_writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in rows:
-        cells = [_cell(row.get(c)) for c in columns]
+        cells = [cell_text(row.get(c)) for c in columns]
         (cr_writer if any("\r" in c for c in cells) else writer).writerow(cells)
     return lines
 
