@@ -9,6 +9,7 @@ and derived tables are checked over the whole corpus here.
 from __future__ import annotations
 
 import gc
+import hashlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -142,11 +143,16 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
         files = write_tables(tables, meta, stage)
         write_descriptor(meta, files, stage)
         (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
+        # The exports read the CSV files back when they need them: held here, their bytes and
+        # the rows' lines would only raise the peak memory of what follows.
+        digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        del files
+        tables.lines.clear()
         clock.lap("write CSV, descriptor, codebook")
         progress.stage("writing Parquet and SQLite")
-        write_parquet(meta, stage, files, cache_dir)
+        write_parquet(meta, stage, digests, cache_dir)
         clock.lap("export Parquet")
-        write_sqlite(tables, meta, stage, files, cache_dir)
+        write_sqlite(tables, meta, stage, digests, cache_dir)
         clock.lap("export SQLite")
         progress.stage("writing linked data")
         # Last: the dataset's description lists every file written before it.

@@ -71,7 +71,7 @@ def arrow_schema(schema: TableSchema):
     return pa.schema(fields, metadata={"primary_key": ",".join(schema.primary_key)})
 
 
-def arrow_table(csv_bytes: bytes, schema: TableSchema):
+def arrow_table(csv_path: Path, schema: TableSchema):
     """One table's CSV file (as written by package.table_csv) as a pyarrow Table typed by its Table Schema.
 
     Arrow's C++ reader parses the whole table in a fraction of the time of converting the rows
@@ -82,7 +82,7 @@ def arrow_table(csv_bytes: bytes, schema: TableSchema):
 
     target = arrow_schema(schema)
     table = pacsv.read_csv(
-        pa.py_buffer(csv_bytes),
+        str(csv_path),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={f.name: f.type for f in target}, include_columns=target.names, null_values=[""],
@@ -93,34 +93,34 @@ def arrow_table(csv_bytes: bytes, schema: TableSchema):
     return pa.Table.from_arrays([c.combine_chunks() for c in table.columns], schema=target)
 
 
-def _parquet_key(csv_bytes: bytes, schema: TableSchema) -> str:
-    import pyarrow as pa
+def _parquet_key(csv_sha256: str, schema: TableSchema) -> str:
+    # No pyarrow import for a cache hit: importing it costs time and a hundred MB.
+    from importlib.metadata import version
 
-    h = hashlib.sha256(f"{pa.__version__}\0{sorted(PARQUET_OPTIONS.items())}\0{arrow_schema(schema)}\0".encode())
-    h.update(csv_bytes)
-    return h.hexdigest()
+    key = json.dumps([version("pyarrow"), sorted(PARQUET_OPTIONS.items()), schema.descriptor, csv_sha256], sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
-def write_parquet(meta: Metadata, out_dir: Path, csv_files: dict[str, bytes], cache_dir: Path | None = None) -> list[str]:
-    """Write one Parquet file per table from its CSV bytes (by file name); return the file names.
+def write_parquet(meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None,
+                  cache_dir: Path | None = None) -> list[str]:
+    """Write one Parquet file per table from its CSV file in out_dir; return the file names.
 
-    With cache_dir, a table whose CSV bytes are unchanged since a build that wrote its Parquet
-    file there reuses that file; only the files of the last build are kept.
+    With cache_dir and the SHA-256 of each CSV file (by file name), a table whose CSV file is
+    unchanged since a build that wrote its Parquet file there reuses that file; only the files
+    of the last build are kept.
     """
-    import pyarrow.parquet as pq
-
-    folder = cache_dir / "parquet" if cache_dir is not None else None
+    folder = cache_dir / "parquet" if cache_dir is not None and csv_sha256 is not None else None
     names, kept = [], set()
     for schema in meta.tables.values():
         path = out_dir / parquet_filename(schema)
         names.append(path.name)
         if folder is None:
-            pq.write_table(arrow_table(csv_files[schema.path], schema), path, **PARQUET_OPTIONS)
+            _write_parquet(out_dir / schema.path, schema, path)
             continue
-        cached = folder / (_parquet_key(csv_files[schema.path], schema) + ".parquet")
+        cached = folder / (_parquet_key(csv_sha256[schema.path], schema) + ".parquet")
         kept.add(cached.name)
         if not cached.is_file():
-            pq.write_table(arrow_table(csv_files[schema.path], schema), path, **PARQUET_OPTIONS)
+            _write_parquet(out_dir / schema.path, schema, path)
             _store(path, cached)
         else:
             shutil.copyfile(cached, path)
@@ -129,6 +129,12 @@ def write_parquet(meta: Metadata, out_dir: Path, csv_files: dict[str, bytes], ca
             if old.name not in kept:
                 old.unlink(missing_ok=True)
     return names
+
+
+def _write_parquet(csv_path: Path, schema: TableSchema, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(arrow_table(csv_path, schema), path, **PARQUET_OPTIONS)
 
 
 def _store(path: Path, cached: Path) -> None:
@@ -221,24 +227,24 @@ def _sqlite_env(meta: Metadata) -> str:
 
 
 def write_sqlite(
-    tables: Tables, meta: Metadata, out_dir: Path, csv_files: dict[str, bytes] | None = None, cache_dir: Path | None = None,
+    tables: Tables, meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None, cache_dir: Path | None = None,
 ) -> str:
     """Write every table into one SQLite database with its keys; return the file name.
 
     The tables are WITHOUT ROWID, so each is stored in primary-key order whatever the order of
     the inserts, and `VACUUM INTO` writes a fresh, compact file: its bytes depend only on the
-    content and the SQLite version. That makes the database incremental: with cache_dir (and
-    the tables' CSV bytes by file name), the last build's database and CSV files are kept there,
+    content and the SQLite version. That makes the database incremental: with cache_dir (and the
+    SHA-256 of the CSV files in out_dir, by name), the last build's database and CSV files are kept there,
     and in a table whose CSV changed only the rows whose CSV record changed are deleted or
     inserted. Foreign keys are enforced either way.
     """
     path = out_dir / sqlite_filename(meta)
-    folder = cache_dir / "sqlite" if cache_dir is not None and csv_files is not None else None
+    folder = cache_dir / "sqlite" if cache_dir is not None and csv_sha256 is not None else None
     if folder is None or not all(s.primary_key for s in meta.tables.values()):
         _fresh(tables, meta, path)
         return path.name
     db, state_path = folder / "last.sqlite", folder / "state.json"
-    digests = {name: hashlib.sha256(csv_files[schema.path]).hexdigest() for name, schema in meta.tables.items()}
+    digests = {name: csv_sha256[schema.path] for name, schema in meta.tables.items()}
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -261,7 +267,8 @@ def write_sqlite(
             con.execute("BEGIN")
             for name in changed:
                 old = (folder / meta[name].path).read_text(encoding="utf-8")
-                _update(con, meta[name], tables.rows.get(name, []), old, csv_files[meta[name].path].decode("utf-8"))
+                new = (out_dir / meta[name].path).read_text(encoding="utf-8")
+                _update(con, meta[name], tables.rows.get(name, []), old, new)
             _commit(con)
             # VACUUM INTO writes the schema cookie plus one into the header: set it back to the
             # fresh database's, which the cached copy (written by VACUUM INTO) exceeds by one.
@@ -271,7 +278,7 @@ def write_sqlite(
         finally:
             con.close()
     for name in changed:
-        (folder / meta[name].path).write_bytes(csv_files[meta[name].path])
+        shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
     state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}), encoding="utf-8")
     return path.name
 

@@ -8,6 +8,7 @@ partition workers, cached with the partitions) and joins the fragments into the 
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,13 +62,14 @@ def write_linked_data(
         fragments = [stream.render(rows, meta, language)]
     names = export_names(meta)
     graph = global_graph(tables, meta, file_stats(out_dir), list(names.values()))
+    # The global part is rendered while it is written, a chunk of subjects at a time.
     whole = {
-        "turtle": (turtle.head(graph), turtle.blocks(graph), "", 0),
-        "ntriples": ("", ntriples.blocks(graph), "", 0),
-        "jsonld": (jsonld.head(graph), jsonld.fragment(graph), jsonld.TAIL, 1),
+        "turtle": (turtle.head(graph), turtle.chunks(graph), "", 0),
+        "ntriples": ("", ntriples.chunks(graph), "", 0),
+        "jsonld": (jsonld.head(graph), jsonld.chunks(graph), jsonld.TAIL, 1),
     }
     for fmt, (head, own, tail, skip) in whole.items():
-        parts = [*(f[fmt] for f in fragments), own.encode("utf-8")]
+        parts = chain((f[fmt] for f in fragments), (chunk.encode("utf-8") for chunk in own))
         stream.concatenate(out_dir / names[fmt], head, parts, tail, skip)
     (out_dir / names["context"]).write_bytes(jsonld.context_bytes(graph))
     return sorted(names.values())

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from pipeline.export.graph import Graph
-from pipeline.export.ntriples import CHUNK
+from pipeline.export.ntriples import CHUNK, chunked
 
 _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF"}
@@ -90,6 +90,11 @@ def nodes(graph: Graph) -> Iterator[str]:
 def fragment(graph: Graph) -> str:
     """Every node object of graph, each preceded by SEPARATOR: fragments concatenate."""
     return "".join(SEPARATOR + node for node in nodes(graph))
+
+
+def chunks(graph: Graph) -> Iterator[str]:
+    """`fragment(graph)` a chunk of node objects at a time."""
+    return chunked(SEPARATOR + node for node in nodes(graph))
 
 
 def write(graph: Graph, out: TextIO) -> None:

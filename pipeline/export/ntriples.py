@@ -47,15 +47,21 @@ def literal(kind: str, value) -> str:
     return f"{quoted(lexical)}^^<{DATATYPES[kind]}>"
 
 
-def stream(blocks: Iterable[str], out: TextIO) -> None:
-    """Write rendered subject blocks, CHUNK subjects per write (few system calls, bounded memory)."""
+def chunked(blocks: Iterable[str]) -> Iterator[str]:
+    """Rendered subject blocks joined CHUNK at a time (few system calls, bounded memory)."""
     chunk = []
     for n, block in enumerate(blocks, 1):
         chunk.append(block)
         if n % CHUNK == 0:
-            out.write("".join(chunk))
+            yield "".join(chunk)
             chunk.clear()
-    out.write("".join(chunk))
+    yield "".join(chunk)
+
+
+def stream(blocks: Iterable[str], out: TextIO) -> None:
+    """Write rendered subject blocks, CHUNK subjects per write."""
+    for chunk in chunked(blocks):
+        out.write(chunk)
 
 
 def to_bytes(write: Callable[[Graph, TextIO], None], graph: Graph) -> bytes:
@@ -76,6 +82,11 @@ def _blocks(graph: Graph) -> Iterator[str]:
 def blocks(graph: Graph) -> str:
     """Every triple of graph as N-Triples lines: a fragment that may follow other fragments."""
     return "".join(_blocks(graph))
+
+
+def chunks(graph: Graph) -> Iterator[str]:
+    """`blocks(graph)` a chunk of subjects at a time."""
+    return chunked(_blocks(graph))
 
 
 def write(graph: Graph, out: TextIO) -> None:

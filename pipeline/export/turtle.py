@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from pipeline.export.graph import DATATYPES, Graph
-from pipeline.export.ntriples import literal, quoted, stream, to_bytes
+from pipeline.export.ntriples import chunked, literal, quoted, stream, to_bytes
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Relative references we may write: no scheme-like first segment, no dot segments to normalise
@@ -87,6 +87,11 @@ def head(graph: Graph) -> str:
 def blocks(graph: Graph) -> str:
     """Every subject block of graph, without the head: a fragment that may follow other fragments."""
     return "".join(_blocks(graph, _Names(graph)))
+
+
+def chunks(graph: Graph) -> Iterator[str]:
+    """`blocks(graph)` a chunk of subjects at a time."""
+    return chunked(_blocks(graph, _Names(graph)))
 
 
 def write(graph: Graph, out: TextIO) -> None:
