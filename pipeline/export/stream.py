@@ -62,14 +62,42 @@ def save(fragments: dict[str, bytes], stem: Path) -> dict[str, Path]:
 def concatenate(path: Path, head: str, parts: Iterable[Fragment], tail: str = "", first_skip: int = 0) -> None:
     """Write head, the fragments in order, then tail; the first non-empty fragment loses first_skip bytes.
 
-    Only one partition's fragment is in memory at a time.
+    Fragment files are copied by the kernel where it can; at most one is read into memory.
     """
     with open(path, "wb") as out:
         out.write(head.encode("utf-8"))
         skip = first_skip
         for fragment in parts:
-            data = fragment if isinstance(fragment, bytes) else fragment.read_bytes()
+            if isinstance(fragment, bytes):
+                data = fragment
+            else:
+                out.flush()
+                copied = _copy_file(fragment, out.fileno(), skip)
+                if copied is not None:
+                    skip = 0 if copied else skip
+                    continue
+                data = fragment.read_bytes()
             if data:
                 out.write(data[skip:] if skip else data)
                 skip = 0
         out.write(tail.encode("utf-8"))
+
+
+def _copy_file(src: Path, out_fd: int, skip: int) -> int | None:
+    """Append src (less its first `skip` bytes) to out_fd in the kernel; its size, or None if unsupported."""
+    with open(src, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0
+        offset = skip
+        try:
+            while offset < size:
+                n = os.copy_file_range(fh.fileno(), out_fd, size - offset, offset)
+                if n == 0:
+                    break
+                offset += n
+        except (OSError, AttributeError):
+            if offset != skip:
+                raise  # part of it is written: a retry would duplicate it
+            return None
+    return size
