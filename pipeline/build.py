@@ -156,7 +156,7 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
         clock.lap("export SQLite")
         progress.stage("writing linked data")
         # Last: the dataset's description lists every file written before it.
-        write_linked_data(tables, meta, stage, fragments)
+        write_linked_data(tables, meta, stage, fragments, cache_dir)
         clock.lap("export RDF (Turtle, N-Triples, JSON-LD)")
         names = sorted(p.name for p in stage.iterdir())
     clock.lap("swap dist/ in")

@@ -45,31 +45,34 @@ def file_stats(folder: Path) -> dict[str, tuple[int, str]]:
 
 def write_linked_data(
     tables: Tables, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]] | None = None,
+    cache_dir: Path | None = None,
 ) -> list[str]:
     """Write the three serialisations and the context into out_dir; return the names written.
 
-    `fragments` holds each partition's rendered fragments by format (`stream.render`), in the
-    order of the partitions; without it, the partition tables of `tables` are rendered here as
-    one. The dataset's description lists every file already in out_dir as a distribution with
-    its size and SHA-256, and the exports themselves (which cannot carry their own hash).
+    Each file is: every partition's fragment (`stream.render`; `fragments` holds them by format,
+    in partition order; without it, the partition tables of `tables` are rendered here as one),
+    then what needs the whole corpus (`graph.corpus_graph`, kept in cache_dir while its inputs
+    stay the same), then the dataset's description. That lists every file already in out_dir as
+    a distribution with its size and SHA-256, and the exports themselves (which cannot carry
+    their own hash).
     """
-    from pipeline.export import jsonld, ntriples, stream, turtle
-    from pipeline.export.graph import GLOBAL_TABLES, global_graph
+    from pipeline.export import jsonld, stream, turtle
+    from pipeline.export.graph import GLOBAL_TABLES, corpus_graph, description_graph
 
     if fragments is None:
         rows = {name: r for name, r in tables.rows.items() if name not in GLOBAL_TABLES}
         language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
         fragments = [stream.render(rows, meta, language)]
     names = export_names(meta)
-    graph = global_graph(tables, meta, file_stats(out_dir), list(names.values()))
-    # The global part is rendered while it is written, a chunk of subjects at a time.
-    whole = {
-        "turtle": (turtle.head(graph), turtle.chunks(graph), "", 0),
-        "ntriples": ("", ntriples.chunks(graph), "", 0),
-        "jsonld": (jsonld.head(graph), jsonld.chunks(graph), jsonld.TAIL, 1),
+    corpus = stream.corpus_fragments(tables, meta, cache_dir)
+    described = description_graph(meta, file_stats(out_dir), list(names.values()))
+    files = {
+        "turtle": (turtle.head(described), "", 0),
+        "ntriples": ("", "", 0),
+        "jsonld": (jsonld.head(described), jsonld.TAIL, 1),
     }
-    for fmt, (head, own, tail, skip) in whole.items():
-        parts = chain((f[fmt] for f in fragments), (chunk.encode("utf-8") for chunk in own))
+    for fmt, (head, tail, skip) in files.items():
+        parts = chain((f[fmt] for f in fragments), corpus[fmt], stream.chunks(fmt, described))
         stream.concatenate(out_dir / names[fmt], head, parts, tail, skip)
-    (out_dir / names["context"]).write_bytes(jsonld.context_bytes(graph))
+    (out_dir / names["context"]).write_bytes(jsonld.context_bytes(described))
     return sorted(names.values())

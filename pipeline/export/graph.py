@@ -16,6 +16,7 @@ established vocabulary exists live under `<base>vocab#` (prefix `voc`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -363,7 +364,24 @@ def partition_graph(rows: dict[str, list[dict]], meta: Metadata, language: dict[
 
 
 def global_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
-    """What no partition can say alone: sources, categories, who took part, estimates, the dataset's description."""
+    """What no partition can say alone: `corpus_graph` and the dataset's description."""
+    g = corpus_graph(tables, meta)
+    _describe_dataset(g, meta, files, exports)
+    return g
+
+
+def description_graph(meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
+    """The dataset's description, with a distribution per file."""
+    g = new_graph(meta.base_iri, _extra_properties(meta))
+    _describe_dataset(g, meta, files, exports)
+    return g
+
+
+def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
+    """What needs more than one partition: sources, categories, who took part, estimates.
+
+    Its inputs are `corpus_inputs`.
+    """
     g = new_graph(meta.base_iri, _extra_properties(meta))
     scheme_of = _concepts(g, meta)
     rows = tables.rows
@@ -413,8 +431,19 @@ def global_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str
             g.add(s, "wasDerivedFrom", claim)
 
     _unmapped_columns(g, meta, rows, GLOBAL_TABLES)
-    _describe_dataset(g, meta, files, exports)
     return g
+
+
+def corpus_inputs(tables: Tables) -> Iterator:
+    """Everything of the rows that `corpus_graph` reads, in a stable order (for cache keys)."""
+    rows = tables.rows
+    for name in GLOBAL_TABLES:
+        yield name
+        yield from (tuple(r.items()) for r in rows.get(name, []))
+    yield "event_actors"
+    yield from ((r["event_id"], r["actor_id"]) for r in rows.get("event_actors", []))
+    yield "casualties"
+    yield from ((r["event_id"], r["category"], r["casualty_id"]) for r in rows.get("casualties", []))
 
 
 def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], language: dict[str, str]) -> None:

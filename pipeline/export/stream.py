@@ -10,11 +10,13 @@ objects; both parse to the same graph as one block would.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline.metadata import Metadata
+from pipeline.tables import Tables
 
 FORMATS = ("turtle", "ntriples", "jsonld")
 SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld"}
@@ -45,6 +47,51 @@ def render(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]
         "ntriples": ntriples.blocks(graph).encode("utf-8"),
         "jsonld": jsonld.fragment(graph).encode("utf-8"),
     }
+
+
+def chunks(fmt: str, graph) -> Iterator[bytes]:
+    """The fragment of graph in format fmt, as UTF-8, a chunk of subjects at a time."""
+    from pipeline.export import jsonld, ntriples, turtle
+
+    render = {"turtle": turtle.chunks, "ntriples": ntriples.chunks, "jsonld": jsonld.chunks}[fmt]
+    return (chunk.encode("utf-8") for chunk in render(graph))
+
+
+def corpus_key(tables: Tables, meta: Metadata) -> str:
+    """Hash of the code, the schemas and every input of `graph.corpus_graph`."""
+    from pipeline.export.graph import corpus_inputs
+    from pipeline.partition import environment_key
+
+    h = hashlib.sha256(environment_key(meta).encode())
+    for item in corpus_inputs(tables):
+        h.update(repr(item).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> dict[str, Iterable[Fragment]]:
+    """The fragments of `graph.corpus_graph`, by format: from cache_dir if its inputs are unchanged.
+
+    Without cache_dir they are rendered while they are written.
+    """
+    from pipeline.export.graph import corpus_graph
+
+    if cache_dir is None:
+        graph = corpus_graph(tables, meta)
+        return {fmt: chunks(fmt, graph) for fmt in FORMATS}
+    folder = cache_dir / "linked-data"
+    key = corpus_key(tables, meta)
+    paths = {fmt: folder / (key + SUFFIXES[fmt]) for fmt in FORMATS}
+    if not all(p.is_file() for p in paths.values()):
+        folder.mkdir(parents=True, exist_ok=True)
+        graph = corpus_graph(tables, meta)
+        for fmt, path in paths.items():
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            concatenate(tmp, "", chunks(fmt, graph))
+            os.replace(tmp, path)
+        for old in folder.iterdir():
+            if old not in paths.values() and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
+    return {fmt: [path] for fmt, path in paths.items()}
 
 
 def save(fragments: dict[str, bytes], stem: Path) -> dict[str, Path]:
