@@ -69,15 +69,20 @@ def rows_to_graph(dist: Path):
     return graph
 
 
-class OverBudget(Exception):
-    """A reference step ran longer than its time budget and was stopped."""
+class OverBudget(BaseException):
+    """A reference step ran longer than its time budget and was stopped.
+
+    A BaseException, like KeyboardInterrupt, so that the libraries' `except Exception` clauses
+    do not swallow it.
+    """
 
 
 @contextmanager
 def budget(seconds: float | None):
     """Raise OverBudget inside the block once it has run `seconds` (none: no limit).
 
-    SIGALRM interrupts the pure-Python serialisers between bytecodes, so the step stops promptly.
+    SIGALRM interrupts the pure-Python serialisers between bytecodes, so the step stops promptly;
+    the alarm repeats every second in case a library catches and drops the exception.
     """
     if not seconds:
         yield
@@ -87,7 +92,7 @@ def budget(seconds: float | None):
         raise OverBudget
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
