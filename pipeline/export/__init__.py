@@ -57,7 +57,7 @@ def write_linked_data(
     their own hash).
     """
     from pipeline.export import jsonld, stream, turtle
-    from pipeline.export.graph import GLOBAL_TABLES, corpus_graph, description_graph
+    from pipeline.export.graph import GLOBAL_TABLES, description_graph
 
     if fragments is None:
         rows = {name: r for name, r in tables.rows.items() if name not in GLOBAL_TABLES}

@@ -60,8 +60,7 @@ def chunked(blocks: Iterable[str]) -> Iterator[str]:
 
 def stream(blocks: Iterable[str], out: TextIO) -> None:
     """Write rendered subject blocks, CHUNK subjects per write."""
-    for chunk in chunked(blocks):
-        out.write(chunk)
+    out.writelines(chunked(blocks))
 
 
 def to_bytes(write: Callable[[Graph, TextIO], None], graph: Graph) -> bytes:
