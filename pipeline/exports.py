@@ -240,6 +240,11 @@ def write_sqlite(
     """
     path = out_dir / sqlite_filename(meta)
     folder = cache_dir / "sqlite" if cache_dir is not None and csv_sha256 is not None else None
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = None  # an unwritable cache only costs time
     if folder is None or not all(s.primary_key for s in meta.tables.values()):
         _fresh(tables, meta, path)
         return path.name
@@ -251,13 +256,13 @@ def write_sqlite(
         state = None
     if not (state and state.get("env") == _sqlite_env(meta) and db.is_file()):
         state = None
-    folder.mkdir(parents=True, exist_ok=True)
     # Until the new state is written, the files in the folder match no known state.
     state_path.unlink(missing_ok=True)
     changed = [name for name in meta.tables if state is None or state["tables"].get(name) != digests[name]]
+    if state is not None and not all((folder / meta[name].path).is_file() for name in changed):
+        state, changed = None, list(meta.tables)
     if state is None:
         cookie = _fresh(tables, meta, path)
-        shutil.copyfile(path, db)
     else:
         con = sqlite3.connect(db, isolation_level=None)
         try:
@@ -277,9 +282,15 @@ def write_sqlite(
             con.execute("VACUUM INTO ?", (str(path),))
         finally:
             con.close()
-    for name in changed:
-        shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
-    state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}), encoding="utf-8")
+    try:
+        if state is None:
+            shutil.copyfile(path, db)
+        for name in changed:
+            shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
+        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}),
+                              encoding="utf-8")
+    except OSError:
+        pass  # without its state, the next build starts afresh
     return path.name
 
 

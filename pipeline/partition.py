@@ -234,8 +234,11 @@ def build_partitions(
             keys[i] = cache.key(path, display_path(path, raw_dir))
             results[i] = cache.get(keys[i], sources, broken, incomplete, fragments=scratch is not None)
             if scratch is not None:
-                stems[i] = cache.stem(keys[i])
-                stems[i].parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    cache.stem(keys[i]).parent.mkdir(parents=True, exist_ok=True)
+                    stems[i] = cache.stem(keys[i])
+                except OSError:
+                    pass  # an unwritable cache only costs time: the fragments go to scratch
         if results[i] is None:
             todo.append(i)
         elif progress:

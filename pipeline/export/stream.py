@@ -75,14 +75,18 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
     """
     from pipeline.export.graph import corpus_graph
 
-    if cache_dir is None:
+    folder = cache_dir / "linked-data" if cache_dir is not None else None
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = None  # an unwritable cache only costs time
+    if folder is None:
         graph = corpus_graph(tables, meta)
         return {fmt: chunks(fmt, graph) for fmt in FORMATS}
-    folder = cache_dir / "linked-data"
     key = corpus_key(tables, meta)
     paths = {fmt: folder / (key + SUFFIXES[fmt]) for fmt in FORMATS}
     if not all(p.is_file() for p in paths.values()):
-        folder.mkdir(parents=True, exist_ok=True)
         graph = corpus_graph(tables, meta)
         for fmt, path in paths.items():
             tmp = path.with_name(f".{path.name}.{os.getpid()}")

@@ -98,3 +98,24 @@ def test_a_changed_source_language_renders_the_quotes_again(mini_raw, tmp_path):
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
     assert result.partitions == {"cached": 0, "built": 1}
     assert '"@de' in (tmp_path / "b" / NAMES["ntriples"]).read_text(encoding="utf-8")
+
+
+def test_an_unwritable_cache_only_costs_time(mini_raw, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go\n", encoding="utf-8")
+    build(mini_raw, tmp_path / "cached", cache_dir=blocker / "cache")
+    build(mini_raw, tmp_path / "fresh")
+    assert snapshot(tmp_path / "cached") == snapshot(tmp_path / "fresh")
+
+
+def test_a_sqlite_cache_missing_its_csv_copies_starts_afresh(mini_raw, tmp_path):
+    cache = tmp_path / "cache"
+    build(mini_raw, tmp_path / "a", cache_dir=cache)
+    ann = mini_raw / "annotations" / "mini-news.yaml"
+    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: another"),
+                   encoding="utf-8")
+    for copy in (cache / "sqlite").glob("*.csv"):
+        copy.unlink()
+    build(mini_raw, tmp_path / "b", cache_dir=cache)
+    build(mini_raw, tmp_path / "fresh")
+    assert snapshot(tmp_path / "b") == snapshot(tmp_path / "fresh")
