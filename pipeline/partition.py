@@ -47,8 +47,10 @@ class Partition:
     fragments: dict[str, Path] = field(default_factory=dict)
 
 
-class _Recorded(dict):
-    """The sources mapping, remembering which ids a partition looked up."""
+class _Recording:
+    """Mixin for a container that remembers which keys a partition asked about."""
+
+    seen: set
 
     def __init__(self, data, seen: set):
         super().__init__(data)
@@ -57,6 +59,10 @@ class _Recorded(dict):
     def __contains__(self, key):
         self.seen.add(key)
         return super().__contains__(key)
+
+
+class _Recorded(_Recording, dict):
+    """The sources mapping, remembering which ids a partition looked up."""
 
     def get(self, key, default=None):
         self.seen.add(key)
@@ -67,14 +73,8 @@ class _Recorded(dict):
         return super().__getitem__(key)
 
 
-class _RecordedSet(set):
-    def __init__(self, data, seen: set):
-        super().__init__(data)
-        self.seen = seen
-
-    def __contains__(self, key):
-        self.seen.add(key)
-        return super().__contains__(key)
+class _RecordedSet(_Recording, set):
+    """The set of broken source ids, remembering which ids a partition looked up."""
 
 
 # Pseudo source id under which `depends` records whether sources.yaml had unreadable entries.

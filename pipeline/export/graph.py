@@ -348,6 +348,20 @@ def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
 GLOBAL_TABLES = ("sources", "casualty_estimates")
 
 
+def _referencers(g: Graph, scheme_of: dict[tuple[str, str], str]):
+    """The IRI makers the row mappings share: `concept` for a category value, `ref` for a row id."""
+
+    def concept(table: str, column: str, value):
+        if value is None or (table, column) not in scheme_of:
+            return None
+        return g.iri(scheme_of[(table, column)], value)
+
+    def ref(segment: str, value):
+        return None if value is None else g.iri(segment, value)
+
+    return concept, ref
+
+
 def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
     """The whole dataset as one graph: every row, the categories and the dataset's description."""
     g = global_graph(tables, meta, files, exports)
@@ -387,13 +401,7 @@ def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
     rows = tables.rows
     base = g.base
 
-    def concept(table: str, column: str, value):
-        if value is None or (table, column) not in scheme_of:
-            return None
-        return g.iri(scheme_of[(table, column)], value)
-
-    def ref(segment: str, value):
-        return None if value is None else g.iri(segment, value)
+    concept, ref = _referencers(g, scheme_of)
 
     for r in rows.get("sources", []):
         s = g.iri("source", r["source_id"])
@@ -449,13 +457,7 @@ def corpus_inputs(tables: Tables) -> Iterator:
 def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], language: dict[str, str]) -> None:
     scheme_of = _schemes(meta)
 
-    def concept(table: str, column: str, value):
-        if value is None or (table, column) not in scheme_of:
-            return None
-        return g.iri(scheme_of[(table, column)], value)
-
-    def ref(segment: str, value):
-        return None if value is None else g.iri(segment, value)
+    concept, ref = _referencers(g, scheme_of)
 
     def wikidata(value):
         return None if value is None else WIKIDATA + quote(str(value))
