@@ -9,7 +9,6 @@ and derived tables are checked over the whole corpus here.
 from __future__ import annotations
 
 import gc
-import hashlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -141,11 +140,10 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
     progress.stage("writing")
     with staged_dist(dist_dir) as stage:
         files = write_tables(tables, meta, stage)
-        write_descriptor(meta, files, stage)
+        digests = write_descriptor(meta, files, stage)
         (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
         # The exports read the CSV files back when they need them: held here, their bytes and
         # the rows' lines would only raise the peak memory of what follows.
-        digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
         del files
         tables.lines.clear()
         clock.lap("write CSV, descriptor, codebook")

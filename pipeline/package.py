@@ -120,8 +120,11 @@ def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, byt
     return files
 
 
-def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> None:
-    (out_dir / "datapackage.json").write_bytes(json_bytes(package_descriptor(meta, files)))
+def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> dict[str, str]:
+    """Write datapackage.json; return the SHA-256 of every table file it lists, by file name."""
+    descriptor = package_descriptor(meta, files)
+    (out_dir / "datapackage.json").write_bytes(json_bytes(descriptor))
+    return {res["path"]: res["hash"].removeprefix("sha256:") for res in descriptor["resources"]}
 
 
 # ---- atomic replacement of the dist folder ---------------------------------------------------
