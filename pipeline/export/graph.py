@@ -6,9 +6,10 @@ of (property, value) pairs about it. Writers only render it, so Turtle, N-Triple
 cannot say different things.
 
 Every row of every table is a resource with an IRI under the base IRI, built from the table's
-primary key (`<base>event/novocherkassk-1962`, `<base>event-actor/<event>/<actor>/<role>/<span>`).
-Things without ids of their own hang off their row's IRI as fragments (`<base>span/<id>#quote`,
-`<base>event/<id>#place`), so the graph has no blank nodes. Category values become SKOS concepts
+primary key (`<base>event/novocherkassk-1962`, `<base>event-actor/<event>.<actor>.<role>.<span>`).
+Things without ids of their own take their row's key under a segment of their own
+(`<base>quote-selector/<span>`, `<base>event-place/<event>`), so the graph has no blank nodes
+and each kind of thing shares one namespace (see `Graph.iri`). Category values become SKOS concepts
 (`<base>qualifier/more_than`) defined by the schemas' `enumDefinitions`. Terms for which no
 established vocabulary exists live under `<base>vocab#` (prefix `voc`).
 """
@@ -220,6 +221,7 @@ class Prop:
 
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9._~-]*\Z").match
+_SAFE_PART = re.compile(r"[A-Za-z0-9_~-]*\Z").match
 
 
 @dataclass
@@ -257,8 +259,17 @@ class Graph:
         return self.prefixes[prefix] + local
 
     def iri(self, segment: str, *keys) -> str:
-        parts = [k if isinstance(k, str) and _SAFE_KEY(k) else quote(str(k), safe="-._~") for k in keys]
-        return self.base + segment + "/" + "/".join(parts)
+        # Composite keys are joined with "." (never part of an id, and escaped in any other
+        # key) into one path segment: every IRI of a table then shares one namespace, so
+        # tools that split IRIs into prefix and local name (rdflib's Turtle writer) see a
+        # handful of namespaces rather than one per event or span, which made them quadratic.
+        if len(keys) == 1:
+            key = keys[0]
+            return self.base + segment + "/" + (key if isinstance(key, str) and _SAFE_KEY(key) else quote(str(key), safe="-._~"))
+        # quote() never escapes ".", so it is escaped by hand.
+        parts = [k if isinstance(k, str) and _SAFE_PART(k) else quote(str(k), safe="-_~").replace(".", "%2E")
+                 for k in keys]
+        return self.base + segment + "/" + ".".join(parts)
 
     def sorted_nodes(self):
         """(subject, [(Prop, value), ...]) by subject, the pairs by property IRI and value, no duplicates."""
@@ -466,7 +477,7 @@ def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], l
         s = g.iri("span", r["span_id"])
         source = ref("source", r["source_id"])
         lang = language.get(r["source_id"], "")
-        quote_sel, position_sel = s + "#quote", s + "#position"
+        quote_sel, position_sel = g.iri("quote-selector", r["span_id"]), g.iri("position-selector", r["span_id"])
         g.types(s, "oa:SpecificResource")
         g.add(s, "hasSource", source)
         g.add(s, "wasQuotedFrom", source)
@@ -494,7 +505,7 @@ def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], l
         g.add(s, "latestEnd", _iso(r.get("latest_date")))
         g.add(s, "sameAs", wikidata(r.get("wikidata_id")))
         if r.get("place") is not None or r.get("country") is not None:
-            place = s + "#place"
+            place = g.iri("event-place", r["event_id"])
             g.add(s, "hasPlace", place)
             g.types(place, "sem:Place", "schema:Place")
             g.add(place, "name", r.get("place"))
