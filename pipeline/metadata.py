@@ -42,7 +42,7 @@ class TableSchema:
     def field_names(self) -> list[str]:
         return [f["name"] for f in self.descriptor["fields"]]
 
-    @property
+    @cached_property
     def primary_key(self) -> list[str]:
         pk = self.descriptor.get("primaryKey", [])
         return [pk] if isinstance(pk, str) else list(pk)

@@ -26,6 +26,7 @@ from pipeline.metadata import Metadata
 from pipeline.tables import Tables, edtf_bounds
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EDTF_DATATYPE = "http://id.loc.gov/datatypes/edtf/EDTF"
 
 PREFIXES = {
@@ -51,6 +52,8 @@ DATATYPES = {
     "edtf": EDTF_DATATYPE,
 }
 KINDS = {"iri", "string", "lang", *DATATYPES}
+# Kinds whose values are written as text (a date, say, as its ISO form).
+TEXT_KINDS = {"string", "date", "edtf"}
 
 # JSON-LD term -> (property as prefix:local, kind). The term names are what JSON-LD readers see.
 PROPERTIES: dict[str, tuple[str, str]] = {
@@ -224,6 +227,26 @@ _SAFE_KEY = re.compile(r"[A-Za-z0-9._~-]*\Z").match
 _SAFE_PART = re.compile(r"[A-Za-z0-9_~-]*\Z").match
 
 
+def iri_key(value) -> str:
+    """A key as one path segment of an IRI: unreserved characters kept, others percent-encoded.
+
+    "." and ".." are encoded too: as dot segments they would be resolved away.
+    """
+    if isinstance(value, str) and _SAFE_KEY(value) and value != "." and value != "..":
+        return value
+    text = str(value)
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return quote(text, safe="-._~")
+
+
+def iri_key_part(value) -> str:
+    """One part of a composite key: as `iri_key`, with "." (the separator) encoded as well."""
+    if isinstance(value, str) and _SAFE_PART(value):
+        return value
+    return quote(str(value), safe="-_~").replace(".", "%2E")
+
+
 @dataclass
 class Graph:
     """Subjects with their (property, value) pairs; values are IRIs, text, (text, lang), ints, bools.
@@ -239,7 +262,8 @@ class Graph:
     nodes: dict[str, list] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.ordered = sorted(self.props.values(), key=lambda p: p.iri)
+        # rdf:type first (Turtle writes it as `a` before the other properties), then by IRI.
+        self.ordered = sorted(self.props.values(), key=lambda p: (p.iri != RDF_TYPE, p.iri))
         self.number = {p.term: i for i, p in enumerate(self.ordered)}
 
     def add(self, subject: str, term: str, value) -> None:
@@ -264,19 +288,21 @@ class Graph:
         # tools that split IRIs into prefix and local name (rdflib's Turtle writer) see a
         # handful of namespaces rather than one per event or span, which made them quadratic.
         if len(keys) == 1:
-            key = keys[0]
-            return self.base + segment + "/" + (key if isinstance(key, str) and _SAFE_KEY(key) else quote(str(key), safe="-._~"))
-        # quote() never escapes ".", so it is escaped by hand.
-        parts = [k if isinstance(k, str) and _SAFE_PART(k) else quote(str(k), safe="-_~").replace(".", "%2E")
-                 for k in keys]
-        return self.base + segment + "/" + ".".join(parts)
+            return self.base + segment + "/" + iri_key(keys[0])
+        return self.base + segment + "/" + ".".join(iri_key_part(k) for k in keys)
 
-    def sorted_nodes(self):
-        """(subject, [(Prop, value), ...]) by subject, the pairs by property IRI and value, no duplicates."""
-        ordered = self.ordered
+    def sorted_pairs(self):
+        """(subject, [(property number, value), ...]) by subject, the pairs in order, no duplicates."""
         nodes = self.nodes
         for subject in sorted(nodes):
-            yield subject, [(ordered[i], v) for i, v in sorted(set(nodes[subject]))]
+            pairs = nodes[subject]
+            yield subject, sorted(set(pairs)) if len(pairs) > 1 else pairs
+
+    def sorted_nodes(self):
+        """(subject, [(Prop, value), ...]) by subject, rdf:type first then by property IRI and value."""
+        ordered = self.ordered
+        for subject, pairs in self.sorted_pairs():
+            yield subject, [(ordered[i], v) for i, v in pairs]
 
     def about(self, subject: str) -> set[tuple[str, object]]:
         """What the graph says about one subject, as (JSON-LD term, value) pairs."""
@@ -465,110 +491,221 @@ def corpus_inputs(tables: Tables) -> Iterator:
     yield from ((r["event_id"], r["category"], r["casualty_id"]) for r in rows.get("casualties", []))
 
 
+# The rows of the partition tables, declared rather than coded, so that the same declaration is
+# both interpreted into a `Graph` (below) and compiled into text renderers (`compiled.py`).
+# A node is one subject a row gives rise to; its values are expressions over the row.
+
+
+@dataclass(frozen=True)
+class Col:
+    """The row's value of a column, as a literal of the property's kind."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The row's text in a column, tagged with the language of the row's source."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The IRI `<base><segment>/<value>` of the row's value in a column (a foreign key).
+
+    With `when`, only rows with a value in at least one of those columns have it.
+    """
+
+    segment: str
+    column: str
+    when: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Concept:
+    """The SKOS concept of the row's category value in a column."""
+
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class RowIri:
+    """The IRI of the row itself, from its table's primary key."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """One IRI, the same for every row (a prefixed name)."""
+
+    curie: str
+
+
+@dataclass(frozen=True)
+class Wikidata:
+    """The Wikidata entity of the row's Q-id in a column."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """A subject each row of a table gives rise to: its IRI, classes and (property term, value) pairs.
+
+    With `when`, only rows with a value in at least one of those columns have this node.
+    """
+
+    subject: Ref | RowIri
+    types: tuple[str, ...]
+    pairs: tuple[tuple[str, Col | Quote | Ref | Concept | RowIri | Fixed | Wikidata], ...]
+    when: tuple[str, ...] = ()
+
+
+ROW_NODES: dict[str, tuple[Node, ...]] = {
+    "spans": (
+        Node(Ref("span", "span_id"), ("oa:SpecificResource",), (
+            ("hasSource", Ref("source", "source_id")),
+            ("wasQuotedFrom", Ref("source", "source_id")),
+            ("hasSelector", Ref("quote-selector", "span_id")),
+            ("hasSelector", Ref("position-selector", "span_id")),
+            ("spanLabel", Concept("spans", "label")),
+        )),
+        Node(Ref("quote-selector", "span_id"), ("oa:TextQuoteSelector",), (
+            ("exact", Quote("quote")), ("prefix", Quote("prefix")), ("suffix", Quote("suffix")),
+        )),
+        Node(Ref("position-selector", "span_id"), ("oa:TextPositionSelector",), (
+            ("start", Col("start")), ("end", Col("end")),
+        )),
+    ),
+    "events": (
+        Node(Ref("event", "event_id"), ("sem:Event", "schema:Event"), (
+            ("name", Col("name")),
+            ("description", Col("description")),
+            ("eventType", Concept("events", "event_type")),
+            ("subEventOf", Ref("event", "parent_event_id")),
+            ("startDate", Col("start_date")),
+            ("endDate", Col("end_date")),
+            ("earliestBegin", Col("earliest_date")),
+            ("latestEnd", Col("latest_date")),
+            ("sameAs", Wikidata("wikidata_id")),
+            ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
+        )),
+        Node(Ref("event-place", "event_id"), ("sem:Place", "schema:Place"), (
+            ("name", Col("place")), ("addressCountry", Col("country")),
+        ), when=("place", "country")),
+    ),
+    "actors": (
+        Node(Ref("actor", "actor_id"), ("sem:Actor",), (
+            ("name", Col("name")),
+            ("actorType", Concept("actors", "actor_type")),
+            ("description", Col("description")),
+            ("sameAs", Wikidata("wikidata_id")),
+        )),
+    ),
+    # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
+    "event_actors": (
+        Node(RowIri("event_actors"), ("sem:Role",), (
+            ("value", Ref("actor", "actor_id")),
+            ("roleType", Concept("event_actors", "role")),
+            ("countMin", Col("count_min")),
+            ("countMax", Col("count_max")),
+            ("qualifier", Concept("event_actors", "qualifier")),
+            ("wasDerivedFrom", Ref("span", "span_id")),
+        )),
+        Node(Ref("event", "event_id"), (), (("hasActor", RowIri("event_actors")),)),
+    ),
+    "event_mentions": (
+        Node(RowIri("event_mentions"), ("oa:Annotation",), (
+            ("motivatedBy", Fixed("oa:identifying")),
+            ("hasBody", Ref("event", "event_id")),
+            ("hasTarget", Ref("span", "span_id")),
+            ("statedDate", Col("date")),
+            ("statedPlace", Col("place")),
+        )),
+    ),
+    "casualties": (
+        Node(Ref("casualty", "casualty_id"), ("voc:CasualtyClaim", "prov:Entity"), (
+            ("about", Ref("event", "event_id")),
+            ("category", Concept("casualties", "category")),
+            ("countMin", Col("count_min")),
+            ("countMax", Col("count_max")),
+            ("qualifier", Concept("casualties", "qualifier")),
+            ("victim", Ref("actor", "victim_actor_id")),
+            ("perpetrator", Ref("actor", "perpetrator_actor_id")),
+            ("claimant", Col("claimant")),
+            ("wasDerivedFrom", Ref("span", "span_id")),
+        )),
+    ),
+    "demands": (
+        Node(Ref("demand", "demand_id"), ("voc:Demand", "prov:Entity"), (
+            ("about", Ref("event", "event_id")),
+            ("demandedBy", Ref("actor", "actor_id")),
+            ("text", Col("text")),
+            ("category", Concept("demands", "category")),
+            ("outcome", Concept("demands", "outcome")),
+            ("wasDerivedFrom", Ref("span", "span_id")),
+        )),
+    ),
+}
+
+
+def row_nodes(meta: Metadata) -> dict[str, tuple[Node, ...]]:
+    """ROW_NODES for the tables of meta, each table's first node also given its unmapped columns."""
+    extra = _extra_properties(meta)
+    term_of = {curie: term for term, (curie, _) in extra.items()}
+    out = {}
+    for table, nodes in ROW_NODES.items():
+        if table not in meta.tables:
+            continue
+        columns = [c for c in meta[table].field_names if c not in MAPPED.get(table, ())]
+        first, *rest = nodes
+        pairs = first.pairs + tuple((term_of[f"voc:{_camel(c)}"], Col(c)) for c in columns)
+        out[table] = (Node(first.subject, first.types, pairs, first.when), *rest)
+    return out
+
+
 def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], language: dict[str, str]) -> None:
-    scheme_of = _schemes(meta)
+    """Interpret `row_nodes` for the rows of the partition tables into g."""
+    concept, ref = _referencers(g, _schemes(meta))
+    pk = {table: meta[table].primary_key for table in ROW_NODES if table in meta.tables}
 
-    concept, ref = _referencers(g, scheme_of)
+    def value(expr, r):
+        if isinstance(expr, Ref):
+            if expr.when and all(r.get(c) is None for c in expr.when):
+                return None
+            return ref(expr.segment, r.get(expr.column))
+        if isinstance(expr, Concept):
+            return concept(expr.table, expr.column, r.get(expr.column))
+        if isinstance(expr, Quote):
+            v = r.get(expr.column)
+            return None if v is None else (str(v), language.get(r["source_id"], ""))
+        if isinstance(expr, RowIri):
+            return g.iri(SEGMENTS[expr.table], *(r[k] for k in pk[expr.table]))
+        if isinstance(expr, Fixed):
+            return g.expand(expr.curie)
+        if isinstance(expr, Wikidata):
+            v = r.get(expr.column)
+            return None if v is None else WIKIDATA + quote(str(v))
+        raise TypeError(expr)
 
-    def wikidata(value):
-        return None if value is None else WIKIDATA + quote(str(value))
-
-    for r in rows.get("spans", []):
-        s = g.iri("span", r["span_id"])
-        source = ref("source", r["source_id"])
-        lang = language.get(r["source_id"], "")
-        quote_sel, position_sel = g.iri("quote-selector", r["span_id"]), g.iri("position-selector", r["span_id"])
-        g.types(s, "oa:SpecificResource")
-        g.add(s, "hasSource", source)
-        g.add(s, "wasQuotedFrom", source)
-        g.add(s, "hasSelector", quote_sel)
-        g.add(s, "hasSelector", position_sel)
-        g.add(s, "spanLabel", concept("spans", "label", r.get("label")))
-        g.types(quote_sel, "oa:TextQuoteSelector")
-        for column, term in (("quote", "exact"), ("prefix", "prefix"), ("suffix", "suffix")):
-            if r.get(column) is not None:
-                g.add(quote_sel, term, (str(r[column]), lang))
-        g.types(position_sel, "oa:TextPositionSelector")
-        g.add(position_sel, "start", r.get("start"))
-        g.add(position_sel, "end", r.get("end"))
-
-    for r in rows.get("events", []):
-        s = g.iri("event", r["event_id"])
-        g.types(s, "sem:Event", "schema:Event")
-        g.add(s, "name", r.get("name"))
-        g.add(s, "description", r.get("description"))
-        g.add(s, "eventType", concept("events", "event_type", r.get("event_type")))
-        g.add(s, "subEventOf", ref("event", r.get("parent_event_id")))
-        g.add(s, "startDate", r.get("start_date"))
-        g.add(s, "endDate", r.get("end_date"))
-        g.add(s, "earliestBegin", _iso(r.get("earliest_date")))
-        g.add(s, "latestEnd", _iso(r.get("latest_date")))
-        g.add(s, "sameAs", wikidata(r.get("wikidata_id")))
-        if r.get("place") is not None or r.get("country") is not None:
-            place = g.iri("event-place", r["event_id"])
-            g.add(s, "hasPlace", place)
-            g.types(place, "sem:Place", "schema:Place")
-            g.add(place, "name", r.get("place"))
-            g.add(place, "addressCountry", r.get("country"))
-
-    for r in rows.get("actors", []):
-        s = g.iri("actor", r["actor_id"])
-        g.types(s, "sem:Actor")
-        g.add(s, "name", r.get("name"))
-        g.add(s, "actorType", concept("actors", "actor_type", r.get("actor_type")))
-        g.add(s, "description", r.get("description"))
-        g.add(s, "sameAs", wikidata(r.get("wikidata_id")))
-
-    for r in rows.get("event_actors", []):
-        s = _row_iri(g, meta, "event_actors", r)
-        event, actor = ref("event", r["event_id"]), ref("actor", r["actor_id"])
-        # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
-        g.add(event, "hasActor", s)
-        g.types(s, "sem:Role")
-        g.add(s, "value", actor)
-        g.add(s, "roleType", concept("event_actors", "role", r.get("role")))
-        g.add(s, "countMin", r.get("count_min"))
-        g.add(s, "countMax", r.get("count_max"))
-        g.add(s, "qualifier", concept("event_actors", "qualifier", r.get("qualifier")))
-        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
-
-    for r in rows.get("event_mentions", []):
-        s = _row_iri(g, meta, "event_mentions", r)
-        g.types(s, "oa:Annotation")
-        g.add(s, "motivatedBy", g.expand("oa:identifying"))
-        g.add(s, "hasBody", ref("event", r["event_id"]))
-        g.add(s, "hasTarget", ref("span", r["span_id"]))
-        g.add(s, "statedDate", r.get("date"))
-        g.add(s, "statedPlace", r.get("place"))
-
-    for r in rows.get("casualties", []):
-        s = g.iri("casualty", r["casualty_id"])
-        g.types(s, "voc:CasualtyClaim", "prov:Entity")
-        g.add(s, "about", ref("event", r["event_id"]))
-        g.add(s, "category", concept("casualties", "category", r.get("category")))
-        g.add(s, "countMin", r.get("count_min"))
-        g.add(s, "countMax", r.get("count_max"))
-        g.add(s, "qualifier", concept("casualties", "qualifier", r.get("qualifier")))
-        g.add(s, "victim", ref("actor", r.get("victim_actor_id")))
-        g.add(s, "perpetrator", ref("actor", r.get("perpetrator_actor_id")))
-        g.add(s, "claimant", r.get("claimant"))
-        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
-
-    for r in rows.get("demands", []):
-        s = g.iri("demand", r["demand_id"])
-        g.types(s, "voc:Demand", "prov:Entity")
-        g.add(s, "about", ref("event", r["event_id"]))
-        g.add(s, "demandedBy", ref("actor", r.get("actor_id")))
-        g.add(s, "text", r.get("text"))
-        g.add(s, "category", concept("demands", "category", r.get("category")))
-        g.add(s, "outcome", concept("demands", "outcome", r.get("outcome")))
-        g.add(s, "wasDerivedFrom", ref("span", r["span_id"]))
-
-    _unmapped_columns(g, meta, rows, [n for n in meta.tables if n not in GLOBAL_TABLES])
-
-
-def _iso(value):
-    return None if value is None else str(value)
+    for table, nodes in row_nodes(meta).items():
+        for node in nodes:
+            for r in rows.get(table, ()):
+                if node.when and all(r.get(c) is None for c in node.when):
+                    continue
+                s = value(node.subject, r)
+                g.types(s, *node.types)
+                for term, expr in node.pairs:
+                    if isinstance(expr, Col):
+                        v = r.get(expr.column)
+                        if v is not None and g.props[term].kind in TEXT_KINDS:
+                            v = str(v)
+                    else:
+                        v = value(expr, r)
+                    g.add(s, term, v)
 
 
 def _row_iri(g: Graph, meta: Metadata, table: str, row: dict) -> str:

@@ -1,7 +1,8 @@
 """Linked data per partition: one partition's rows in, its Turtle, N-Triples and JSON-LD fragments out; fragments in, files out.
 
-A partition's fragment holds only the triples of its own rows, rendered by the same writers as a
-whole graph, so the partition workers render them in parallel and the partition cache keeps them.
+A partition's fragment holds only the triples of its own rows, rendered by the row mapping
+compiled to code (`compiled.py`), so the partition workers render them in parallel and the
+partition cache keeps them.
 The final files are the head, every partition's fragment in the order of the partitions, then
 the global part (sources, categories, estimates, the dataset's description), streamed from disk.
 A subject whose triples come from several partitions gets several Turtle blocks or JSON-LD node
@@ -38,23 +39,17 @@ def languages(rows: dict[str, list[dict]], sources) -> dict[str, str]:
 
 def render(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]) -> dict[str, bytes]:
     """The fragment of each format for the rows of one partition."""
-    from pipeline.export import jsonld, ntriples, turtle
-    from pipeline.export.graph import partition_graph
+    from pipeline.export.compiled import partition_renderer
 
-    graph = partition_graph(rows, meta, language)
-    return {
-        "turtle": turtle.blocks(graph).encode("utf-8"),
-        "ntriples": ntriples.blocks(graph).encode("utf-8"),
-        "jsonld": jsonld.fragment(graph).encode("utf-8"),
-    }
+    ttl, nt, js = partition_renderer(meta).render(rows, language)
+    return {"turtle": ttl.encode("utf-8"), "ntriples": nt.encode("utf-8"), "jsonld": js.encode("utf-8")}
 
 
 def chunks(fmt: str, graph) -> Iterator[bytes]:
     """The fragment of graph in format fmt, as UTF-8, a chunk of subjects at a time."""
-    from pipeline.export import jsonld, ntriples, turtle
+    from pipeline.export import render
 
-    render = {"turtle": turtle.chunks, "ntriples": ntriples.chunks, "jsonld": jsonld.chunks}[fmt]
-    return (chunk.encode("utf-8") for chunk in render(graph))
+    return (chunk.encode("utf-8") for chunk in render.chunks(graph, fmt))
 
 
 def corpus_key(tables: Tables, meta: Metadata) -> str:
