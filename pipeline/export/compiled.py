@@ -98,20 +98,26 @@ class PartitionRenderer:
         out("")
 
     def _iri(self, out: _Source, expr, var: str) -> None:
-        """Emit code setting `<var>` to the full IRI of expr and `<var>_t` to its Turtle spelling."""
+        """Emit code setting `<var>` to the full IRI of expr, `<var>_t` to its Turtle spelling and `<var>_r` to its JSON-LD one.
+
+        Our own IRIs are relative to the base IRI in both (`@base`): keys never hold "/", "#",
+        ":" or a lone dot segment.
+        """
         if isinstance(expr, g.RowIri):
             parts = ' + "." + '.join(f'_part(r["{k}"])' for k in self.primary_keys[expr.table])
             segment = g.SEGMENTS[expr.table] + "/"
             out(f"k = {parts}")
             out(f"{var} = {out.const(self.graph.base + segment)} + k")
-            out(f'{var}_t = "<" + {out.const(segment)} + k + ">"')
+            out(f"{var}_r = {out.const(segment)} + k")
+            out(f'{var}_t = "<" + {var}_r + ">"')
         elif isinstance(expr, (g.Ref, g.Concept)):
-            # Relative to @base: keys never hold "/", "#", ":" or a lone dot segment.
             segment = self._segment(expr)
             out(f"{var} = {out.const(self.graph.base + segment)} + k_{expr.column}")
-            out(f'{var}_t = "<" + {out.const(segment)} + k_{expr.column} + ">"')
+            out(f"{var}_r = {out.const(segment)} + k_{expr.column}")
+            out(f'{var}_t = "<" + {var}_r + ">"')
         elif isinstance(expr, g.Wikidata):
             out(f"{var} = {out.const(g.WIKIDATA)} + quote(str(v_{expr.column}))")
+            out(f"{var}_r = {var}")
             out(f'{var}_t = "<" + {var} + ">"')
         else:
             raise TypeError(expr)
@@ -148,7 +154,7 @@ class PartitionRenderer:
 
         out(f"T({out.const(chr(10))} + s_t)")
         node_start = out.const(JSON_SEPARATOR + '{"@id": "')
-        out(f"J({node_start} + s + '\"')")
+        out(f"J({node_start} + s_r + '\"')")
         # Whether the first predicate is certain to be written decides how Turtle separates them.
         certain = bool(groups) and all(self._condition(e) is None for e in groups[0][1])
         if not certain:
@@ -229,7 +235,7 @@ class PartitionRenderer:
         if kind == "iri":
             self._iri(out, expr, var)
             out(f'{var}_n = "<" + {var} + ">"')
-            out(f"{var}_j = '\"' + {var} + '\"'")
+            out(f"{var}_j = '\"' + {var}_r + '\"'")
             return
         if isinstance(expr, g.Quote):
             out(f"q = _quoted(str(v_{expr.column}))")

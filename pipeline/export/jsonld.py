@@ -21,7 +21,8 @@ _COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date",
 
 def context(graph: Graph) -> dict:
     """Prefixes and one term definition per property; `@type` needs none."""
-    ctx: dict = dict(sorted(graph.prefixes.items()))
+    # Our own IRIs are written relative to the base IRI, as in Turtle.
+    ctx: dict = {"@base": graph.base, **dict(sorted(graph.prefixes.items()))}
     for term, prop in sorted(graph.props.items()):
         if term.startswith("@"):
             continue

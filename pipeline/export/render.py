@@ -4,7 +4,8 @@ Input: `pipeline.export.graph.Graph`. Output: for each format the text of every 
 subject IRI, without the document's head (prefixes, `@context`): fragments that concatenate.
 The three formats are rendered together because most of the cost is shared: walking the sorted
 subjects and pairs, and escaping each literal once (the escapes N-Triples and Turtle use are
-also valid JSON string escapes). `turtle.py`, `ntriples.py` and `jsonld.py` put heads around it.
+also valid JSON string escapes). Turtle and JSON-LD write our own IRIs relative to the base IRI
+(`@base`), which makes them a third smaller. `turtle.py`, `ntriples.py` and `jsonld.py` put heads around it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def quoted(text: str) -> str:
     if _SPECIAL.search(text):
         text = _SPECIAL.sub(_escape, text)
     return '"' + text + '"'
+
+
+def _relative(ttl_name: str, iri: str) -> str:
+    """The relative reference a Turtle name `<...>` holds, else the full IRI."""
+    return ttl_name[1:-1] if ttl_name[0] == "<" and len(ttl_name) - 2 != len(iri) else iri
 
 
 def prefixed(iri: str, namespaces: list[tuple[str, str]]) -> str | None:
@@ -90,9 +96,11 @@ class Renderer:
         nt_dt, ttl_dt, ttl_name, type_name = self.nt_datatype, self.ttl_datatype, self.ttl_name, self.type_name
         for subject, pairs in nodes:
             nt_subject = f"<{subject}> "
-            ttl = ["\n", ttl_name(subject)]
+            ttl_subject = ttl_name(subject)
+            ttl = ["\n", ttl_subject]
             nt = []
-            js = ['{"@id": "', subject, '"']
+            # JSON-LD resolves relative IRIs against the context's @base, as Turtle does.
+            js = ['{"@id": "', _relative(ttl_subject, subject), '"']
             previous = -1
             many = False  # whether the JSON value of the current property is an array
             for number, value in pairs:
@@ -100,7 +108,7 @@ class Renderer:
                 if kind == "iri":
                     nt_obj = f"<{value}>"
                     ttl_obj = ttl_name(value)
-                    js_obj = f'"{type_name(value) if is_type[number] else value}"'
+                    js_obj = f'"{type_name(value) if is_type[number] else _relative(ttl_obj, value)}"'
                 elif kind == "string":
                     nt_obj = ttl_obj = js_obj = quoted(value)
                 elif kind == "lang":
