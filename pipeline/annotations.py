@@ -122,13 +122,13 @@ def _check_keys(d: YDict, allowed, where: str, display: str, problems: list[Prob
             problems.append(Problem(display, d.line_of(key), "unknown-key", _unknown_key(key, allowed, where)))
 
 
-def _safe_relative(raw_dir: Path, rel: str) -> Path | None:
-    """Resolve `rel` under raw_dir, or None if it points outside it."""
+def _safe_relative(raw_dir: Path, rel: str, root: Path | None = None) -> Path | None:
+    """Resolve `rel` under raw_dir, or None if it points outside it (`root`: raw_dir resolved, if known)."""
     if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
         return None
     path = (raw_dir / rel).resolve()
     try:
-        path.relative_to(raw_dir.resolve())
+        path.relative_to(root or raw_dir.resolve())
     except ValueError:
         return None
     return path
@@ -150,6 +150,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         return
     columns = meta["sources"].field_names
     allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
+    root = raw_dir.resolve()  # once: resolving walks every folder above raw/
     for entry in entries:
         if not isinstance(entry, YDict):
             corpus.sources_incomplete = True
@@ -167,7 +168,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             continue
         corpus.broken_sources.add(sid)  # until the text is read and checked below
         rel = entry.get("file", f"{TEXTS_DIRNAME}/{sid}.txt")
-        text_path = _safe_relative(raw_dir, str(rel))
+        text_path = _safe_relative(raw_dir, str(rel), root)
         if text_path is None:
             corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..' (and not a link out of it)"))
             continue
