@@ -8,17 +8,20 @@ and derived tables are checked over the whole corpus here.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.annotations import Corpus, annotation_paths, read_sources
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
-from pipeline.export import write_linked_data
-from pipeline.exports import write_parquet, write_sqlite
+from pipeline.export import LinkedData
+from pipeline.exports import start_sqlite, write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
 from pipeline.partition import PartitionCache, build_partitions, environment_key
@@ -67,6 +70,17 @@ def assemble(
     linked data, and `fragments` receives each one's fragment files, in partition order.
     """
     progress = progress or Progress(enabled=False)
+    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, origins, scratch)
+    if fragments is not None:
+        fragments[:] = [p.fragments for p in parts]
+    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins)
+
+
+def read_partitions(
+    raw_dir: Path, meta: Metadata, cache_dir: Path | None, jobs: int | None, progress: Progress,
+    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, scratch: Path | None,
+) -> tuple[Corpus, list]:
+    """The per-file half of `assemble`: the sources, and every annotation file's partition in order."""
     clock = _Clock({} if timings is None else timings)
     progress.stage("reading sources")
     corpus = Corpus()
@@ -85,6 +99,15 @@ def assemble(
         for step, seconds in part.seconds.items():
             key = f"  {step} (summed over files built)"
             clock.timings[key] = clock.timings.get(key, 0.0) + seconds
+    return corpus, parts
+
+
+def check_partitions(
+    raw_dir: Path, meta: Metadata, corpus: Corpus, parts: list, jobs: int | None, progress: Progress,
+    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool,
+) -> Tables:
+    """The whole-corpus half of `assemble`: merge the partitions, check keys; raise BuildFailed listing every problem."""
+    clock = _Clock({} if timings is None else timings)
     progress.stage("checking keys")
     tables = merge_tables(corpus, [p.tables for p in parts], meta)
     clock.lap("merge")
@@ -102,8 +125,6 @@ def assemble(
     if problems:
         progress.close()
         raise BuildFailed(problems)
-    if fragments is not None:
-        fragments[:] = [p.fragments for p in parts]
     return tables
 
 
@@ -134,30 +155,59 @@ def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress) -> BuildRe
 
 
 def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch) -> BuildResult:
-    fragments: list = []
-    tables = assemble(raw_dir, meta, cache_dir, jobs, progress, timings, stats, scratch=scratch, fragments=fragments)
-    clock = _Clock(timings)
-    progress.stage("writing")
+    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, False, scratch)
     with staged_dist(dist_dir) as stage:
+        # The partitions' linked data is copied into the staged files (in a child process) while
+        # the rows are checked and the other files written; a failed check stops it.
+        with LinkedData(meta, stage, [p.fragments for p in parts]) as linked:
+            tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False)
+            del corpus, parts
+            clock = _Clock(timings)
+            files = _write_in(tables, meta, stage, linked, cache_dir, progress, clock)
+    clock.lap("swap dist/ in")
+    progress.close()
+    timings["total"] = time.perf_counter() - start
+    return BuildResult(tables=tables, files=files, timings=timings, partitions=stats)
+
+
+def _write_in(tables, meta, stage, linked, cache_dir, progress, clock) -> list[str]:
+    progress.stage("writing")
+    # The database is filled from the validated rows in a child process while the files are written.
+    fresh = start_sqlite(tables, meta, stage, cache_dir)
+    with contextlib.ExitStack() as stack:
+        if fresh is not None:
+            stack.callback(fresh.kill)  # stops the child if what follows fails
+        clock.lap("start SQLite (pickle the rows for its child)")
         files = write_tables(tables, meta, stage)
         digests = write_descriptor(meta, files, stage)
-        (stage / CODEBOOK_FILENAME).write_bytes(codebook_markdown(meta).encode("utf-8"))
+        known = {name: (len(files[name]), digests[name]) for name in digests}
+        codebook = codebook_markdown(meta).encode("utf-8")
+        (stage / CODEBOOK_FILENAME).write_bytes(codebook)
+        known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
         # The exports read the CSV files back when they need them: held here, their bytes and
         # the rows' lines would only raise the peak memory of what follows.
         del files
         tables.lines.clear()
         clock.lap("write CSV, descriptor, codebook")
-        progress.stage("writing Parquet and SQLite")
-        write_parquet(meta, stage, digests, cache_dir)
-        clock.lap("export Parquet")
-        write_sqlite(tables, meta, stage, digests, cache_dir)
-        clock.lap("export SQLite")
-        progress.stage("writing linked data")
-        # Last: the dataset's description lists every file written before it.
-        write_linked_data(tables, meta, stage, fragments, cache_dir)
-        clock.lap("export RDF (Turtle, N-Triples, JSON-LD)")
-        names = sorted(p.name for p in stage.iterdir())
-    clock.lap("swap dist/ in")
-    progress.close()
-    timings["total"] = time.perf_counter() - start
-    return BuildResult(tables=tables, files=names, timings=timings, partitions=stats)
+        progress.stage("writing Parquet, SQLite and linked data")
+        # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
+        # then: they run in threads while this one renders the corpus-wide linked data.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
+            sqlite = pool.submit(_timed, write_sqlite, tables, meta, stage, digests, cache_dir, fresh)
+            linked.add_corpus(tables, cache_dir)
+            clock.lap("export RDF: fragments and corpus-wide part")
+            clock.timings["  export Parquet (in a thread)"] = parquet.result()
+            clock.timings["  export SQLite (in a thread)"] = sqlite.result()
+        clock.lap("wait for Parquet and SQLite")
+    # Last: the dataset's description lists every file written before it.
+    linked.finish(known)
+    clock.lap("export RDF: description")
+    return sorted(p.name for p in stage.iterdir())
+
+
+def _timed(function, *args) -> float:
+    """Run function(*args); the seconds it took."""
+    began = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - began

@@ -12,10 +12,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
+import operator
 import os
+import pickle
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -228,6 +232,7 @@ def _sqlite_env(meta: Metadata) -> str:
 
 def write_sqlite(
     tables: Tables, meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None, cache_dir: Path | None = None,
+    fresh: FreshDatabase | None = None,
 ) -> str:
     """Write every table into one SQLite database with its keys; return the file name.
 
@@ -237,7 +242,41 @@ def write_sqlite(
     SHA-256 of the CSV files in out_dir, by name), the last build's database and CSV files are kept there,
     and in a table whose CSV changed only the rows whose CSV record changed are deleted or
     inserted. Foreign keys are enforced either way.
+
+    `fresh` is the database `start_sqlite` began to fill; it is used if the cache has no
+    database to update, and stopped otherwise.
     """
+    try:
+        return _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh)
+    finally:
+        if fresh is not None:
+            fresh.kill()
+
+
+def start_sqlite(tables: Tables, meta: Metadata, out_dir: Path, cache_dir: Path | None) -> FreshDatabase | None:
+    """Begin filling the database in a child process if `write_sqlite` will need a fresh one; None if not.
+
+    The rows are final once validated, so this can start before the CSV files are written.
+    """
+    if cache_dir is not None and _last_state(meta, cache_dir / "sqlite") is not None:
+        return None
+    return FreshDatabase(tables, meta, out_dir / sqlite_filename(meta))
+
+
+def _last_state(meta: Metadata, folder: Path) -> dict | None:
+    """The state of the last build's database in folder, if it can be updated."""
+    if not all(s.primary_key for s in meta.tables.values()):
+        return None
+    try:
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if state and state.get("env") == _sqlite_env(meta) and (folder / "last.sqlite").is_file():
+        return state
+    return None
+
+
+def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
     path = out_dir / sqlite_filename(meta)
     folder = cache_dir / "sqlite" if cache_dir is not None and csv_sha256 is not None else None
     try:
@@ -246,24 +285,22 @@ def write_sqlite(
     except OSError:
         folder = None  # an unwritable cache only costs time
     if folder is None or not all(s.primary_key for s in meta.tables.values()):
-        _fresh(tables, meta, path)
+        (fresh or FreshDatabase(tables, meta, path)).result()
         return path.name
     db, state_path = folder / "last.sqlite", folder / "state.json"
     digests = {name: csv_sha256[schema.path] for name, schema in meta.tables.items()}
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = None
-    if not (state and state.get("env") == _sqlite_env(meta) and db.is_file()):
-        state = None
+    state = _last_state(meta, folder)
     # Until the new state is written, the files in the folder match no known state.
     state_path.unlink(missing_ok=True)
     changed = [name for name in meta.tables if state is None or state["tables"].get(name) != digests[name]]
     if state is not None and not all((folder / meta[name].path).is_file() for name in changed):
         state, changed = None, list(meta.tables)
     if state is None:
-        cookie = _fresh(tables, meta, path)
+        cookie = (fresh or FreshDatabase(tables, meta, path)).result()
     else:
+        if fresh is not None:
+            fresh.kill()
+            path.unlink(missing_ok=True)
         con = sqlite3.connect(db, isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode = OFF")
@@ -294,19 +331,73 @@ def write_sqlite(
     return path.name
 
 
-def _fresh(tables: Tables, meta: Metadata, path: Path) -> int:
-    """Fill a database in memory with every table and write it to path; return its schema cookie."""
+class FreshDatabase:
+    """Every table's rows written into a new database at path by a child process (`fill_database`).
+
+    The rows go to it pickled, a chunk at a time, in an unnamed temporary file: the child then
+    spends the seconds of SQLite's inserts while the build goes on, and the driver only those of
+    pickling. `result()` waits and returns the database's schema cookie.
+    """
+
+    def __init__(self, tables: Tables, meta: Metadata, path: Path):
+        from pipeline.background import Child
+
+        self.rows = tempfile.TemporaryFile()
+        try:
+            for name, schema in meta.tables.items():
+                for chunk in _tuples(tables.rows.get(name, []), schema.field_names):
+                    pickle.dump(chunk, self.rows, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(None, self.rows)
+            self.rows.flush()
+            task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
+                    "tables": [[create_table_sql(schema), _insert_sql(schema)] for schema in meta.tables.values()]}
+            self.child = Child("pipeline.exports:fill_database", task, pass_fds=(self.rows.fileno(),))
+        except BaseException:
+            self.rows.close()
+            raise
+
+    def result(self) -> int:
+        try:
+            return self.child.result()
+        finally:
+            self.rows.close()
+
+    def kill(self) -> None:
+        self.child.kill()
+        self.rows.close()
+
+
+_CHUNK_ROWS = 20_000
+
+
+def _tuples(rows: list[dict], columns: list[str]):
+    """The rows' values in column order, as lists of tuples of at most _CHUNK_ROWS rows.
+
+    Validated rows hold only str, int, bool and None, which SQLite binds as they are (bool as int).
+    """
+    for i in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows[i:i + _CHUNK_ROWS]
+        try:
+            yield list(map(operator.itemgetter(*columns), chunk)) if len(columns) > 1 else [(r[columns[0]],) for r in chunk]
+        except KeyError:  # rows lacking a column: the general way
+            yield [tuple(row.get(c) for c in columns) for row in chunk]
+
+
+def fill_database(task: dict) -> int:
+    """`FreshDatabase` in its child process: the pickled rows into a database in memory, then `VACUUM INTO` the file."""
     con = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        con.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
+        con.execute(f"PRAGMA page_size = {int(task['page_size'])}")
         con.execute("PRAGMA foreign_keys = ON")
         con.execute("BEGIN")
-        for name, schema in meta.tables.items():
-            con.execute(create_table_sql(schema))
-            con.executemany(_insert_sql(schema), _values(tables.rows.get(name, []), schema.field_names))
+        with os.fdopen(task["rows_fd"], "rb") as rows:
+            rows.seek(0)
+            for create, insert in task["tables"]:
+                con.execute(create)
+                con.executemany(insert, itertools.chain.from_iterable(iter(lambda: pickle.load(rows), None)))
         _commit(con)
         cookie = con.execute("PRAGMA schema_version").fetchone()[0]
-        con.execute("VACUUM INTO ?", (str(path),))
+        con.execute("VACUUM INTO ?", (task["path"],))
     finally:
         con.close()
     return cookie

@@ -29,12 +29,21 @@ def export_names(meta: Metadata) -> dict[str, str]:
     }
 
 
-def file_stats(folder: Path) -> dict[str, tuple[int, str]]:
-    """(size, SHA-256) of every file in folder, by name, read in blocks."""
+def file_stats(folder: Path, known: dict[str, tuple[int, str]] | None = None,
+               skip: frozenset[str] = frozenset()) -> dict[str, tuple[int, str]]:
+    """(size, SHA-256) of every file in folder but those in skip, by name, read in blocks.
+
+    Files in `known` (name -> (size, SHA-256), e.g. the tables hashed for the descriptor) are
+    taken from there instead of read again.
+    """
     import hashlib
 
+    known = known or {}
     stats = {}
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+    for path in sorted(p for p in folder.iterdir() if p.name not in skip and p.is_file()):
+        if path.name in known:
+            stats[path.name] = known[path.name]
+            continue
         digest = hashlib.sha256()
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -45,7 +54,7 @@ def file_stats(folder: Path) -> dict[str, tuple[int, str]]:
 
 def write_linked_data(
     tables: Tables, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]] | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, known: dict[str, tuple[int, str]] | None = None,
 ) -> list[str]:
     """Write the three serialisations and the context into out_dir; return the names written.
 
@@ -53,26 +62,117 @@ def write_linked_data(
     in partition order; without it, the partition tables of `tables` are rendered here as one),
     then what needs the whole corpus (`graph.corpus_graph`, kept in cache_dir while its inputs
     stay the same), then the dataset's description. That lists every file already in out_dir as
-    a distribution with its size and SHA-256, and the exports themselves (which cannot carry
-    their own hash).
+    a distribution with its size and SHA-256 (from `known` where given), and the exports
+    themselves (which cannot carry their own hash).
     """
-    from pipeline.export import jsonld, stream, turtle
-    from pipeline.export.graph import GLOBAL_TABLES, description_graph
+    from pipeline.export import stream
+    from pipeline.export.graph import GLOBAL_TABLES
 
     if fragments is None:
         rows = {name: r for name, r in tables.rows.items() if name not in GLOBAL_TABLES}
         language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
         fragments = [stream.render(rows, meta, language)]
-    names = export_names(meta)
-    corpus = stream.corpus_fragments(tables, meta, cache_dir)
-    described = description_graph(meta, file_stats(out_dir), list(names.values()))
-    files = {
-        "turtle": (turtle.head(described), "", 0),
-        "ntriples": ("", "", 0),
-        "jsonld": (jsonld.head(described), jsonld.TAIL, 1),
-    }
-    for fmt, (head, tail, skip) in files.items():
-        parts = chain((f[fmt] for f in fragments), corpus[fmt], stream.chunks(fmt, described))
-        stream.concatenate(out_dir / names[fmt], head, parts, tail, skip)
-    (out_dir / names["context"]).write_bytes(jsonld.context_bytes(described))
-    return sorted(names.values())
+    with LinkedData(meta, out_dir, fragments) as linked:
+        linked.add_corpus(tables, cache_dir)
+        return linked.finish(known)
+
+
+class LinkedData:
+    """The linked-data files of one build, written in steps so that the copying overlaps the build's other work.
+
+    Creating it starts copying the head and every partition's fragment into each file, in a
+    child process when the fragments are files (`stream.copy_files`). `add_corpus` appends what
+    needs the whole corpus; `finish` appends the dataset's description, which lists every other
+    file of out_dir, so it comes last. Leaving the block before `finish` stops the copying.
+    """
+
+    def __init__(self, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]]):
+        from pipeline.background import Child
+        from pipeline.export.graph import description_graph
+
+        self.meta, self.out_dir, self.fragments = meta, out_dir, fragments
+        self.names = export_names(meta)
+        self.paths = {fmt: out_dir / self.names[fmt] for fmt in _layout()}
+        # The heads hold the base IRI, the prefixes and the properties: no file's size or hash,
+        # so a description without files gives the same (`finish` checks that it did).
+        self.heads = _heads(description_graph(meta, {}, list(self.names.values())))
+        self.owed: dict[str, int] | None = None
+        self.corpus: tuple | None = None
+        self.child = None
+        # A partition with problems has no fragments: the build is about to fail, copy nothing.
+        if all(isinstance(part.get(fmt), Path) for part in fragments for fmt in _layout()):
+            task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [str(part[fmt]) for part in fragments],
+                     "skip": skip} for fmt, (_, skip) in _layout().items()]
+            self.child = Child("pipeline.export.stream:copy_files", task)
+
+    def __enter__(self) -> LinkedData:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.child is not None:
+            self.child.kill()
+
+    def _partitions(self) -> dict[str, int]:
+        """Wait for (or write) the heads and the partitions' fragments; the bytes each file still owes to skip."""
+        from pipeline.export import stream
+
+        if self.owed is None:
+            if self.child is not None:
+                self.owed = dict(zip(_layout(), self.child.result()))
+            else:
+                self.owed = {}
+                for fmt, (_, skip) in _layout().items():
+                    with open(self.paths[fmt], "wb") as out:
+                        out.write(self.heads[fmt].encode("utf-8"))
+                        self.owed[fmt] = stream.append(out, (part[fmt] for part in self.fragments), skip)
+        return self.owed
+
+    def add_corpus(self, tables: Tables, cache_dir: Path | None) -> None:
+        """Append what needs the whole corpus (`graph.corpus_graph`, kept in cache_dir while its inputs stay the same)."""
+        from pipeline.export import stream
+
+        self.corpus = (tables, cache_dir)
+        parts = stream.corpus_fragments(tables, self.meta, cache_dir)
+        owed = self._partitions()
+        for fmt in _layout():
+            with open(self.paths[fmt], "ab") as out:
+                owed[fmt] = stream.append(out, parts[fmt], owed[fmt])
+
+    def finish(self, known: dict[str, tuple[int, str]] | None = None) -> list[str]:
+        """Append the dataset's description and the tails, write the context; return the names written."""
+        from pipeline.export import jsonld, stream
+        from pipeline.export.graph import description_graph
+
+        if self.corpus is None:
+            raise RuntimeError("LinkedData.finish before add_corpus")
+        exports = list(self.names.values())
+        described = description_graph(self.meta, file_stats(self.out_dir, known, frozenset(exports)), exports)
+        heads = _heads(described)
+        if heads != self.heads:
+            # The heads came to depend on the files described: write each file again in one go.
+            tables, cache_dir = self.corpus
+            corpus = stream.corpus_fragments(tables, self.meta, cache_dir)
+            for fmt, (tail, skip) in _layout().items():
+                parts = chain((part[fmt] for part in self.fragments), corpus[fmt], stream.chunks(fmt, described))
+                stream.concatenate(self.paths[fmt], heads[fmt], parts, tail, skip)
+        else:
+            owed = self._partitions()
+            for fmt, (tail, _) in _layout().items():
+                with open(self.paths[fmt], "ab") as out:
+                    stream.append(out, stream.chunks(fmt, described), owed[fmt])
+                    out.write(tail.encode("utf-8"))
+        (self.out_dir / self.names["context"]).write_bytes(jsonld.context_bytes(described))
+        return sorted(exports)
+
+
+def _layout() -> dict[str, tuple[str, int]]:
+    """Per format: the file's tail and the bytes its first fragment drops (the JSON-LD separator's comma)."""
+    from pipeline.export import jsonld
+
+    return {"turtle": ("", 0), "ntriples": ("", 0), "jsonld": (jsonld.TAIL, 1)}
+
+
+def _heads(graph) -> dict[str, str]:
+    from pipeline.export import jsonld, turtle
+
+    return {"turtle": turtle.head(graph), "ntriples": "", "jsonld": jsonld.head(graph)}

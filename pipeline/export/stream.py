@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.metadata import Metadata
 from pipeline.tables import Tables
@@ -112,21 +113,44 @@ def concatenate(path: Path, head: str, parts: Iterable[Fragment], tail: str = ""
     """
     with open(path, "wb") as out:
         out.write(head.encode("utf-8"))
-        skip = first_skip
-        for fragment in parts:
-            if isinstance(fragment, bytes):
-                data = fragment
-            else:
-                out.flush()
-                copied = _copy_file(fragment, out.fileno(), skip)
-                if copied is not None:
-                    skip = 0 if copied else skip
-                    continue
-                data = fragment.read_bytes()
-            if data:
-                out.write(data[skip:] if skip else data)
-                skip = 0
+        append(out, parts, first_skip)
         out.write(tail.encode("utf-8"))
+
+
+def append(out: BinaryIO, parts: Iterable[Fragment], skip: int = 0) -> int:
+    """Write the fragments in order to out; the first non-empty one loses `skip` bytes.
+
+    Returns the bytes still to skip: `skip` if every fragment was empty, else 0.
+    """
+    for fragment in parts:
+        if isinstance(fragment, bytes):
+            data = fragment
+        else:
+            out.flush()
+            copied = _copy_file(fragment, out.fileno(), skip)
+            if copied is not None:
+                skip = 0 if copied else skip
+                continue
+            data = fragment.read_bytes()
+        if data:
+            out.write(data[skip:] if skip else data)
+            skip = 0
+    return skip
+
+
+def copy_files(task: list[dict]) -> list[int]:
+    """Each job's head and fragment files into its file, synced to disk; the bytes each still owes to skip.
+
+    Runs in a child process (`background.Child`): it only waits on the kernel, which copies.
+    """
+    owed = []
+    for job in task:
+        with open(job["path"], "wb") as out:
+            out.write(job["head"].encode("utf-8"))
+            owed.append(append(out, map(Path, job["parts"]), job["skip"]))
+            out.flush()
+            os.fsync(out.fileno())
+    return owed
 
 
 def _copy_file(src: Path, out_fd: int, skip: int) -> int | None:
