@@ -48,6 +48,7 @@ def _slow(path):
 
 def _same(fast, slow):
     assert fast == slow
+    assert type(fast) is type(slow)  # == alone takes 1 for True and 1.0 for 1
     if isinstance(fast, dict):
         assert (fast.line, fast.key_lines) == (slow.line, slow.key_lines)
         for key in fast:
@@ -111,3 +112,51 @@ def test_merge_keys_still_work(tmp_path):
     path.write_text("a:\n  <<: {x: 1}\n  y: 2\n", encoding="utf-8")
     data, problems = yamlfile.load_yaml(path, "m.yaml")
     assert not problems and data == {"a": {"x": 1, "y": 2}}
+
+
+# Pieces of lines, most inside the quick reader's subset and some just outside it.
+_KEY_PIECES = ["a", "b", "span_id", "count", "true", "null", "yes", "1", "x_1", "no"]
+_VALUE_PIECES = [
+    "", "x", "ev-00040", "1962", "-5", "0x1F", "1.5", "1e3", ".inf", "~", "null", "true", "True", "no", "yes", "on",
+    "1962-06-02", "1:30", "<<", "=", "x # c", "x#c", '"q"', '"q" # c', '"a\\"b"', '"\\u00e9"', "'s'", "'it''s'", "'",
+    '"', "[1]", "{a: 1}", "&a x", "*a", "!!str 1", "a: b", "x:", "- x", "café 😀", "|", ">-", "@x", "%x", "`x",
+]
+
+
+@st.composite
+def _document(draw):
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        indent = " " * draw(st.sampled_from([0, 0, 2, 4, 6, 1, 3]))
+        kind = draw(st.sampled_from(["key", "key", "dash-key", "dash", "blank", "comment"]))
+        key, value = draw(st.sampled_from(_KEY_PIECES)), draw(st.sampled_from(_VALUE_PIECES))
+        sep = ": " + value if value else ":"
+        lines.append({"key": f"{indent}{key}{sep}", "dash-key": f"{indent}- {key}{sep}", "dash": f"{indent}- {value}",
+                      "blank": "", "comment": f"{indent}# note"}[kind])
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+@settings(deadline=None, max_examples=400)
+@given(_document())
+def test_quick_reader_agrees_with_pyyaml_or_declines(text):
+    fast = _fast(text)
+    if fast is None:
+        return
+    loader = yamlfile._LineLoader(text)
+    try:
+        slow = loader.get_single_data()
+    finally:
+        loader.dispose()
+    _same(fast, slow)
+    _same(_fast(text), slow)  # again, now from the remembered scalars
+
+
+@pytest.mark.parametrize("value", [
+    "", "x", "ev-1", "bench-000001-s0000", "1962", "0o17", "-1", "+1", ".5", "~", "null", "Null", "NULL", "true",
+    "FALSE", "yes", "no", "on", "off", "y", "n", "Y", "=", "<<", "_x", "Ünïon", "😀", "1:30", "!x", "&x", "*x",
+])
+def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
+    import yaml
+
+    expected = yaml.resolver.BaseResolver.resolve(yamlfile._RESOLVER, yaml.ScalarNode, value, (True, False))
+    assert yamlfile._resolve_plain(value) == expected
