@@ -1,4 +1,4 @@
-"""The fast paths give what the general code gives: EDTF bounds and YAML construction."""
+"""The fast paths give what the general code gives: EDTF bounds, YAML construction and cell checks."""
 
 from __future__ import annotations
 
@@ -160,3 +160,121 @@ def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
 
     expected = yaml.resolver.BaseResolver.resolve(yamlfile._RESOLVER, yaml.ScalarNode, value, (True, False))
     assert yamlfile._resolve_plain(value) == expected
+
+
+# ---- cell checks: `check_cells` judges clean tables a column at a time, else as `_Checker` does ----
+
+def _partition_tables(raw):
+    from pipeline.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
+    from pipeline.metadata import load_metadata
+    from pipeline.tables import partition_tables
+
+    meta = load_metadata(ROOT / "datapackage.json")
+    corpus = Corpus()
+    read_sources(raw, meta, corpus)
+    out = []
+    for path in annotation_paths(raw, corpus.problems):
+        part = Corpus(sources=corpus.sources, broken_sources=corpus.broken_sources)
+        read_annotation_file(path, raw, meta, part)
+        out.append(partition_tables(part, meta))
+    return meta, out
+
+
+@pytest.fixture(scope="module")
+def generated_tables(tmp_path_factory):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    raw = generate.generate(tmp_path_factory.mktemp("cells"), 600, seed=5)
+    meta, parts = _partition_tables(raw)
+    _, mini = _partition_tables(FIXTURES / "mini" / "raw")
+    return meta, parts + mini
+
+
+def _slow_check_cells(tables, meta):
+    from pipeline.validate import _Checker
+
+    problems = []
+    for name, schema in meta.tables.items():
+        if tables.rows.get(name) and not schema.derived_from:
+            _Checker(schema, tables, problems).check_cells()
+    return problems
+
+
+def _typed(rows):
+    return [[(k, type(v).__name__, v) for k, v in row.items()] for row in rows]
+
+
+def test_built_tables_take_the_column_check(generated_tables):
+    from pipeline.validate import _clean
+
+    meta, parts = generated_tables
+    for tables in parts:
+        for name, rows in tables.rows.items():
+            assert _clean(meta[name], rows), name
+
+
+# Values an annotator's mistakes (or YAML's typing) can put into a cell.
+_ODD_VALUES = [
+    None, "", " ", "x", "=1+1", "+x", "-x", "@x", "\tx", "\rx", "a\n-b", "a\r\nb", "killed", "Killed", "exact", "strike",
+    "Bad Id", "ok-id", "q1", "Q42", "1962-06-02", "1962-13-45", "1962", "2020-02-30", "x" * 501, "x" * 33, "\x00", "a\ud800",
+    "http://example.org/a", "ftp://x", "https://", 0, 1, -1, 5, 17765, True, False, 1.5, [1], {"a": 1}, "12", "-3",
+]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_check_cells_finds_what_the_cell_by_cell_check_finds(generated_tables, seed):
+    import copy
+    import random
+
+    from pipeline.validate import check_cells
+
+    meta, parts = generated_tables
+    rng = random.Random(seed)
+    tables = copy.deepcopy(rng.choice(parts))
+    for _ in range(rng.choice([0, 1, 1, 2, 5])):
+        name = rng.choice([n for n, rows in tables.rows.items() if rows])
+        row = rng.choice(tables.rows[name])
+        column = rng.choice(list(row))
+        row[column] = rng.choice(_ODD_VALUES)
+        if rng.random() < 0.1:
+            row["extra"] = "x"  # a key no column has
+    slow = copy.deepcopy(tables)
+    assert check_cells(tables, meta) == _slow_check_cells(slow, meta)
+    for name in tables.rows:
+        assert _typed(tables.rows[name]) == _typed(slow.rows[name])
+
+
+def test_the_column_check_never_passes_what_the_cell_check_refuses(generated_tables):
+    import copy
+    import itertools
+
+    from pipeline.tables import Tables
+    from pipeline.validate import _clean
+
+    meta, parts = generated_tables
+    seen = {True: 0, False: 0}
+    for name in ("spans", "events", "actors", "event_actors", "event_mentions", "casualties", "demands"):
+        rows = next(t.rows[name] for t in parts if t.rows.get(name))
+        for column, value, index in itertools.product(meta[name].field_names, _ODD_VALUES, (0, -1)):
+            broken = [dict(r) for r in rows]
+            broken[index][column] = value
+            tables = Tables(rows={name: copy.deepcopy(broken)}, origins={name: [None] * len(broken)})
+            problems = _slow_check_cells(tables, meta)
+            clean = _clean(meta[name], broken)
+            seen[clean] += 1
+            if clean:
+                assert not problems and _typed(tables.rows[name]) == _typed(broken), (name, column, value)
+    assert seen[True] and seen[False]
+
+
+@pytest.mark.parametrize("values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]])
+def test_the_column_check_refuses_any_bad_text_value(values):
+    from pipeline.metadata import TableSchema
+    from pipeline.validate import _clean
+
+    schema = TableSchema("notes", "notes.csv", {"fields": [{"name": "note", "type": "string", "constraints": {"required": True}}]})
+    assert _clean(schema, [{"note": "fine"}])
+    assert not _clean(schema, [{"note": v} for v in values])
