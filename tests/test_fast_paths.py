@@ -1,4 +1,4 @@
-"""The fast paths give what the general code gives: EDTF bounds, YAML construction and cell checks."""
+"""The fast paths give what the general code gives: EDTF bounds, YAML, cell checks and CSV lines."""
 
 from __future__ import annotations
 
@@ -268,6 +268,21 @@ def test_the_column_check_never_passes_what_the_cell_check_refuses(generated_tab
             if clean:
                 assert not problems and _typed(tables.rows[name]) == _typed(broken), (name, column, value)
     assert seen[True] and seen[False]
+
+
+# ---- CSV lines: a column at a time through csv.writer, as `_csv_lines_per_cell` writes them ----
+
+_CSV_VALUES = [None, "", "x", "a,b", 'say "no"', "two\nlines", "cr\rhere", "crlf\r\n", " lead", "café 😀", 0, -7, 12345678901234567890,
+               True, False, 1.5, 1e100, float("nan")]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.sampled_from(_CSV_VALUES)), max_size=6),
+       st.sampled_from([["a"], ["a", "b"], ["c", "a", "b"], []]))
+def test_csv_lines_equal_the_cell_by_cell_writer(rows, columns):
+    from pipeline.package import _csv_lines_per_cell, csv_lines
+
+    assert csv_lines(rows, columns) == _csv_lines_per_cell(rows, columns, [])
 
 
 @pytest.mark.parametrize("values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]])
