@@ -28,7 +28,9 @@ MAX_BRACKETS = 1000
 class YDict(dict):
     """A mapping read from YAML, with the 1-based line of itself and of each key."""
 
-    line: int = 0
+    # Slots, not an attribute dict per mapping: one per span and claim, set by every reader here.
+    __slots__ = ("line", "key_lines")
+    line: int
     key_lines: dict
 
     def line_of(self, key: str) -> int:
