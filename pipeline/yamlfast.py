@@ -17,9 +17,11 @@ import yaml
 
 # Characters YAML treats specially anywhere (line breaks, tabs, controls, BOM): leave to PyYAML.
 _UNUSUAL_TEXT = re.compile("[\x00-\x08\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*)|$)")
-# A whole `key: value` or `- key: value` line: indentation, the dash with its spaces, key, value.
-_KEY_LINE = re.compile(r"( *)(- +)?([A-Za-z_][A-Za-z0-9_]*):(?: +(.*)|$)")
+# Every line, one match each (the lines of text.split("\n"): no part matches a line break, and
+# the last alternative matches anything), so findall numbers lines too: indentation, the dash
+# with its spaces, then key and value of a `key: value` line, or else the rest of the line
+# ("" for what a line lacks). Splitting, matching and taking groups line by line cost more.
+_LINES = re.compile(r"^( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?|(.*))$", re.MULTILINE)
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\["\\nt]|\\u[0-9a-fA-F]{4})*)"(?:[ ]+#.*)?[ ]*$')
 # The escapes JSON and YAML share, with the same meaning; any other escape goes to PyYAML.
 _ESCAPE = re.compile(r'\\(["\\nt]|u[0-9a-fA-F]{4})')
@@ -121,20 +123,18 @@ def _parse(text: str, ydict, resolve, constructor):
     stack: list[tuple[int, object, dict | None]] = []
     pending = None  # (mapping, key, column of the key) whose value starts on a later line
     keys, scalars = _KEYS, _SCALARS
-    lines = text.split("\n")
 
-    for n, m in enumerate(map(_KEY_LINE.match, lines), start=1):
-        if m is not None:
-            # The usual line, `key: value` or `- key: value`: one regex says all.
-            indent, dash, name, rest = m.groups()
+    # _LINES yields every line's pieces at once: (indent, dash, key, value, rest of any other line).
+    for n, (indent, dash, name, rest, other) in enumerate(_LINES.findall(text), start=1):
+        if name:
+            # The usual line, `key: value` or `- key: value`: one regex said all.
             col = len(indent)
-            body_col = col + len(dash) if dash else col
+            body_col = col + len(dash)
         else:
-            line = lines[n - 1]
-            s = line.lstrip(" ")
+            s = dash + other
             if not s or s[0] == "#":
                 continue
-            col = len(line) - len(s)
+            col = len(indent)
             if col == 0 and s.startswith(("---", "...")):
                 raise _NotSubset
             # Left: a sequence item that is a scalar (`- value`); anything else is not ours.
@@ -143,7 +143,7 @@ def _parse(text: str, ydict, resolve, constructor):
             body = s[2:].lstrip(" ")
             if not body or body.startswith("- ") or body[0] == "#" or ": " in body:
                 raise _NotSubset
-            dash, name = s, None
+            name = None
         if root is None:
             if dash:
                 raise _NotSubset
