@@ -93,7 +93,7 @@ def anchor(
         return start, end
     hits = find_all(text, quote)
     if prefix is not None:
-        hits = [h for h in hits if text[:h].endswith(prefix)]
+        hits = [h for h in hits if text.endswith(prefix, 0, h)]  # without copying text[:h]
     if suffix is not None:
         hits = [h for h in hits if text.startswith(suffix, h + len(quote))]
     if len(hits) == 1:

@@ -15,6 +15,7 @@ import ctypes.util
 import fcntl
 import hashlib
 import json
+import operator
 import os
 import shutil
 import tempfile
@@ -55,12 +56,39 @@ def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
     return sorted(rows, key=lambda r: _sort_key(r, primary_key))
 
 
+# Types csv.writer writes exactly as `cell_text` does (None as "", str as is, int as str(int)).
+_WRITTEN_AS_IS = {str, int, type(None)}
+
+
 def csv_lines(rows: list[dict], columns: list[str]) -> list[str]:
     """Each row as its CSV line (LF-terminated), in the order given."""
     lines: list[str] = []
+    if not columns:
+        return _csv_lines_per_cell(rows, columns, lines)
+    # A column at a time: csv.writer turns None, str and int into the same text as cell_text, so
+    # only columns holding anything else (bools: "true", not "True") are mapped through it first.
+    getters = [operator.itemgetter(c) for c in columns]
+    try:
+        cells = [list(map(getter, rows)) for getter in getters]
+    except KeyError:
+        cells = [[row.get(c) for row in rows] for c in columns]
+    for i, column in enumerate(cells):
+        if not set(map(type, column)) <= _WRITTEN_AS_IS:
+            cells[i] = list(map(cell_text, column))
+    csv.writer(_Appender(lines), lineterminator="\n").writerows(zip(*cells))
+    # csv quotes only the line terminator's characters: a bare CR would end the row for readers.
+    # Rows holding one are rare; find them with one scan and write them again, every cell quoted.
+    if "\r" in "".join(lines):
+        for i, line in enumerate(lines):
+            if "\r" in line:
+                lines[i] = _csv_lines_per_cell([rows[i]], columns, [])[0]
+    return lines
+
+
+def _csv_lines_per_cell(rows: list[dict], columns: list[str], lines: list[str]) -> list[str]:
+    """csv_lines the plain way, a cell at a time (for the rows with a CR and for no columns)."""
     out = _Appender(lines)
     writer = csv.writer(out, lineterminator="\n")
-    # csv quotes only the line terminator's characters: a bare CR would end the row for readers.
     cr_writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in rows:
         cells = [cell_text(row.get(c)) for c in columns]

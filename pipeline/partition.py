@@ -16,7 +16,8 @@ import json
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,34 +48,52 @@ class Partition:
     fragments: dict[str, Path] = field(default_factory=dict)
 
 
-class _Recording:
-    """Mixin for a container that remembers which keys a partition asked about."""
+class _Recorded(Mapping):
+    """The sources mapping, remembering which ids a partition looked up.
 
-    seen: set
+    A view of the build's mapping, not a copy: copying thousands of sources for every
+    partition cost more than reading a small annotation file.
+    """
 
-    def __init__(self, data, seen: set):
-        super().__init__(data)
+    def __init__(self, data: dict, seen: set):
+        self.data = data
+        self.seen = seen
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return self.data[key]
+
+    def __contains__(self, key):
+        self.seen.add(key)
+        return key in self.data
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return self.data.get(key, default)
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class _RecordedSet(AbstractSet):
+    """The set of broken source ids, remembering which ids a partition looked up (a view, as above)."""
+
+    def __init__(self, data: set, seen: set):
+        self.data = data
         self.seen = seen
 
     def __contains__(self, key):
         self.seen.add(key)
-        return super().__contains__(key)
+        return key in self.data
 
+    def __iter__(self):
+        return iter(self.data)
 
-class _Recorded(_Recording, dict):
-    """The sources mapping, remembering which ids a partition looked up."""
-
-    def get(self, key, default=None):
-        self.seen.add(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key):
-        self.seen.add(key)
-        return super().__getitem__(key)
-
-
-class _RecordedSet(_Recording, set):
-    """The set of broken source ids, remembering which ids a partition looked up."""
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 # Pseudo source id under which `depends` records whether sources.yaml had unreadable entries.

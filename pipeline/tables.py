@@ -142,7 +142,10 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
-    return {c: (None if values.get(c) == "" else values.get(c)) for c in columns}
+    row = dict(zip(columns, map(values.get, columns)))
+    if "" in row.values():  # rare: an empty text counts as absent
+        row = {c: (None if v == "" else v) for c, v in row.items()}
+    return row
 
 
 def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
@@ -169,7 +172,8 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
     for claim in corpus.claims:
         values = dict(claim.values)
         values["span_id"] = claim.span_id
-        _counts(values, claim.origin, problems, f"{claim.table} of span '{claim.span_id}'")
+        if "count" in values:  # (checked here too, to spare the message's words otherwise)
+            _counts(values, claim.origin, problems, f"{claim.table} of span '{claim.span_id}'")
         if claim.table in DERIVED_IDS:
             id_col, by = DERIVED_IDS[claim.table]
             if not values.get(id_col):

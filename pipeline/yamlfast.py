@@ -17,7 +17,11 @@ import yaml
 
 # Characters YAML treats specially anywhere (line breaks, tabs, controls, BOM): leave to PyYAML.
 _UNUSUAL_TEXT = re.compile("[\x00-\x08\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*)|$)")
+# Every line, one match each (the lines of text.split("\n"): no part matches a line break, and
+# the last alternative matches anything), so findall numbers lines too: indentation, the dash
+# with its spaces, then key and value of a `key: value` line, or else the rest of the line
+# ("" for what a line lacks). Splitting, matching and taking groups line by line cost more.
+_LINES = re.compile(r"^( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?|(.*))$", re.MULTILINE)
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\["\\nt]|\\u[0-9a-fA-F]{4})*)"(?:[ ]+#.*)?[ ]*$')
 # The escapes JSON and YAML share, with the same meaning; any other escape goes to PyYAML.
 _ESCAPE = re.compile(r'\\(["\\nt]|u[0-9a-fA-F]{4})')
@@ -83,6 +87,12 @@ def _scalar(s: str, resolve, constructor):
 
 
 _KEYS: dict[str, str] = {}  # keys repeat in every span: resolve each name once
+# Values repeat too (labels, categories, roles, qualifiers, places): remember what the text of
+# each short one became. Values are immutable (str, int, float, bool, None), so sharing them is
+# safe; like _KEYS this assumes the one resolver and constructor yamlfile passes in.
+_SCALARS: dict[str, object] = {}
+_SCALARS_MAX = 50_000
+_SCALAR_CACHED_LEN = 64
 
 
 def _key(name: str, resolve, constructor) -> str:
@@ -95,80 +105,102 @@ def _key(name: str, resolve, constructor) -> str:
     return key
 
 
+def _value(s: str, resolve, constructor):
+    """The value of a non-empty scalar after `key: ` or `- `, remembered in _SCALARS if short."""
+    value = _SCALARS.get(s, _SCALARS)  # the dict itself: no scalar's value is it
+    if value is _SCALARS:
+        value = _scalar(s, resolve, constructor)
+        if len(s) < _SCALAR_CACHED_LEN and len(_SCALARS) < _SCALARS_MAX:
+            _SCALARS[s] = value
+    return value
+
+
 def _parse(text: str, ydict, resolve, constructor):
+    # One pass over the lines. The per-line work is inlined (no helper calls for the usual
+    # `key: value` line) because this loop runs for every line of every annotation file.
     root = None
-    stack: list[tuple[int, object]] = []  # (column, open mapping or sequence), innermost last
+    # (column, open mapping or sequence, its key_lines or None for a sequence), innermost last
+    stack: list[tuple[int, object, dict | None]] = []
     pending = None  # (mapping, key, column of the key) whose value starts on a later line
+    keys, scalars = _KEYS, _SCALARS
 
-    def new_map(line: int):
-        d = ydict()
-        d.line = line
-        d.key_lines = {}
-        return d
-
-    def put(mapping, key: str, col: int, rest: str | None, line: int):
-        nonlocal pending
-        if key in mapping:
-            raise _NotSubset  # PyYAML reports it, with both lines
-        mapping.key_lines[key] = line
-        if not rest or rest.startswith("#"):
-            mapping[key] = None
-            pending = (mapping, key, col)
+    # _LINES yields every line's pieces at once: (indent, dash, key, value, rest of any other line).
+    for n, (indent, dash, name, rest, other) in enumerate(_LINES.findall(text), start=1):
+        if name:
+            # The usual line, `key: value` or `- key: value`: one regex said all.
+            col = len(indent)
+            body_col = col + len(dash)
         else:
-            mapping[key] = _scalar(rest, resolve, constructor)
-
-    for n, line in enumerate(text.split("\n"), start=1):
-        s = line.lstrip(" ")
-        if not s or s[0] == "#":
-            continue
-        col = len(line) - len(s)
-        if col == 0 and s.startswith(("---", "...")):
-            raise _NotSubset
-        dash = s.startswith("- ")
-        if dash:
+            s = dash + other
+            if not s or s[0] == "#":
+                continue
+            col = len(indent)
+            if col == 0 and s.startswith(("---", "...")):
+                raise _NotSubset
+            # Left: a sequence item that is a scalar (`- value`); anything else is not ours.
+            if not s.startswith("- "):
+                raise _NotSubset
             body = s[2:].lstrip(" ")
-            body_col = col + len(s) - len(body)
-            if not body or body.startswith("- ") or body[0] == "#":
+            if not body or body.startswith("- ") or body[0] == "#" or ": " in body:
                 raise _NotSubset
-        else:
-            body, body_col = s, col
-            if s == "-":
-                raise _NotSubset
-        m = _KEY.match(body)
-        if m is None and (not dash or ": " in body):
-            raise _NotSubset
+            name = None
         if root is None:
             if dash:
                 raise _NotSubset
-            root = new_map(n)
-            stack.append((col, root))
+            root = ydict()
+            root.line = n
+            root.key_lines = {}
+            stack.append((col, root, root.key_lines))
         if pending is not None:
             parent, key, key_col = pending
             pending = None
             if col > key_col:
-                child = [] if dash else new_map(n)
+                if dash:
+                    child = []
+                    stack.append((col, child, None))
+                else:
+                    child = ydict()
+                    child.line = n
+                    child.key_lines = {}
+                    stack.append((col, child, child.key_lines))
                 parent[key] = child
-                stack.append((col, child))
                 if len(stack) > MAX_DEPTH:
                     raise _NotSubset
-        while stack and stack[-1][0] > col:
-            stack.pop()
-        if not stack or stack[-1][0] != col:
-            raise _NotSubset
-        container = stack[-1][1]
-        if dash:
-            if not isinstance(container, list):
+        top_col, container, key_lines = stack[-1]
+        if top_col > col:
+            while stack and stack[-1][0] > col:
+                stack.pop()
+            if not stack:
                 raise _NotSubset
-            if m is None:
-                container.append(_scalar(body, resolve, constructor))
+            top_col, container, key_lines = stack[-1]
+        if top_col != col:
+            raise _NotSubset
+        if dash:
+            if key_lines is not None:
+                raise _NotSubset  # a `- ` item where a mapping's key belongs
+            if name is None:
+                container.append(_value(body, resolve, constructor))
                 continue
-            item = new_map(n)
+            item = ydict()
+            item.line = n
+            item.key_lines = key_lines = {}
             container.append(item)
-            stack.append((body_col, item))
+            stack.append((body_col, item, key_lines))
             if len(stack) > MAX_DEPTH:
                 raise _NotSubset
             container = item
-        elif not isinstance(container, dict):
-            raise _NotSubset
-        put(container, _key(m.group(1), resolve, constructor), body_col, m.group(2), n)
+        elif key_lines is None:
+            raise _NotSubset  # a key where a sequence's `- ` item belongs
+        key = keys.get(name)
+        if key is None:
+            key = _key(name, resolve, constructor)
+        if key in container:
+            raise _NotSubset  # PyYAML reports it, with both lines
+        key_lines[key] = n
+        if not rest or rest[0] == "#":
+            container[key] = None
+            pending = (container, key, body_col)
+        else:
+            value = scalars.get(rest, scalars)  # _value's first step, inlined
+            container[key] = _value(rest, resolve, constructor) if value is scalars else value
     return root

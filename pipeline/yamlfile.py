@@ -28,7 +28,9 @@ MAX_BRACKETS = 1000
 class YDict(dict):
     """A mapping read from YAML, with the 1-based line of itself and of each key."""
 
-    line: int = 0
+    # Slots, not an attribute dict per mapping: one per span and claim, set by every reader here.
+    __slots__ = ("line", "key_lines")
+    line: int
     key_lines: dict
 
     def line_of(self, key: str) -> int:
@@ -136,6 +138,10 @@ def _check_events(text: str) -> None:
 
 def _resolve_plain(value: str) -> str:
     """The tag PyYAML gives a plain scalar, through the same resolvers and memo as `_LineLoader`."""
+    if _BY_FIRST_CHARACTER and value and value[0] not in _CLAIMED_FIRST:
+        # No implicit resolver is registered for that first character, so BaseResolver.resolve
+        # (which looks them up by it) would say str: ids and words, mostly seen once, need no memo.
+        return _STR_TAG
     tag = _RESOLVED.get(value)
     if tag is None:
         tag = yaml.resolver.BaseResolver.resolve(_RESOLVER, yaml.ScalarNode, value, (True, False))
@@ -146,6 +152,10 @@ def _resolve_plain(value: str) -> str:
 
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVER.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+# First characters of plain scalars that some implicit resolver may turn into another type than
+# str. That decides alone unless resolvers for any first character (None) or path resolvers exist.
+_CLAIMED_FIRST = frozenset(k for k, v in _RESOLVER.yaml_implicit_resolvers.items() if v)
+_BY_FIRST_CHARACTER = not _RESOLVER.yaml_implicit_resolvers.get(None) and not _RESOLVER.yaml_path_resolvers
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 

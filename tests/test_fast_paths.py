@@ -1,4 +1,4 @@
-"""The fast paths give what the general code gives: EDTF bounds and YAML construction."""
+"""The fast paths give what the general code gives: EDTF bounds, YAML, cell checks and CSV lines."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def _slow(path):
 
 def _same(fast, slow):
     assert fast == slow
+    assert type(fast) is type(slow)  # == alone takes 1 for True and 1.0 for 1
     if isinstance(fast, dict):
         assert (fast.line, fast.key_lines) == (slow.line, slow.key_lines)
         for key in fast:
@@ -111,3 +112,184 @@ def test_merge_keys_still_work(tmp_path):
     path.write_text("a:\n  <<: {x: 1}\n  y: 2\n", encoding="utf-8")
     data, problems = yamlfile.load_yaml(path, "m.yaml")
     assert not problems and data == {"a": {"x": 1, "y": 2}}
+
+
+# Pieces of lines, most inside the quick reader's subset and some just outside it.
+_KEY_PIECES = ["a", "b", "span_id", "count", "true", "null", "yes", "1", "x_1", "no"]
+_VALUE_PIECES = [
+    "", "x", "ev-00040", "1962", "-5", "0x1F", "1.5", "1e3", ".inf", "~", "null", "true", "True", "no", "yes", "on",
+    "1962-06-02", "1:30", "<<", "=", "x # c", "x#c", '"q"', '"q" # c', '"a\\"b"', '"\\u00e9"', "'s'", "'it''s'", "'",
+    '"', "[1]", "{a: 1}", "&a x", "*a", "!!str 1", "a: b", "x:", "- x", "café 😀", "|", ">-", "@x", "%x", "`x",
+]
+
+
+@st.composite
+def _document(draw):
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        indent = " " * draw(st.sampled_from([0, 0, 2, 4, 6, 1, 3]))
+        kind = draw(st.sampled_from(["key", "key", "dash-key", "dash", "blank", "comment"]))
+        key, value = draw(st.sampled_from(_KEY_PIECES)), draw(st.sampled_from(_VALUE_PIECES))
+        sep = ": " + value if value else ":"
+        lines.append({"key": f"{indent}{key}{sep}", "dash-key": f"{indent}- {key}{sep}", "dash": f"{indent}- {value}",
+                      "blank": "", "comment": f"{indent}# note"}[kind])
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+@settings(deadline=None, max_examples=400)
+@given(_document())
+def test_quick_reader_agrees_with_pyyaml_or_declines(text):
+    fast = _fast(text)
+    if fast is None:
+        return
+    loader = yamlfile._LineLoader(text)
+    try:
+        slow = loader.get_single_data()
+    finally:
+        loader.dispose()
+    _same(fast, slow)
+    _same(_fast(text), slow)  # again, now from the remembered scalars
+
+
+@pytest.mark.parametrize("value", [
+    "", "x", "ev-1", "bench-000001-s0000", "1962", "0o17", "-1", "+1", ".5", "~", "null", "Null", "NULL", "true",
+    "FALSE", "yes", "no", "on", "off", "y", "n", "Y", "=", "<<", "_x", "Ünïon", "😀", "1:30", "!x", "&x", "*x",
+])
+def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
+    import yaml
+
+    expected = yaml.resolver.BaseResolver.resolve(yamlfile._RESOLVER, yaml.ScalarNode, value, (True, False))
+    assert yamlfile._resolve_plain(value) == expected
+
+
+# ---- cell checks: `check_cells` judges clean tables a column at a time, else as `_Checker` does ----
+
+def _partition_tables(raw):
+    from pipeline.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
+    from pipeline.metadata import load_metadata
+    from pipeline.tables import partition_tables
+
+    meta = load_metadata(ROOT / "datapackage.json")
+    corpus = Corpus()
+    read_sources(raw, meta, corpus)
+    out = []
+    for path in annotation_paths(raw, corpus.problems):
+        part = Corpus(sources=corpus.sources, broken_sources=corpus.broken_sources)
+        read_annotation_file(path, raw, meta, part)
+        out.append(partition_tables(part, meta))
+    return meta, out
+
+
+@pytest.fixture(scope="module")
+def generated_tables(tmp_path_factory):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    raw = generate.generate(tmp_path_factory.mktemp("cells"), 600, seed=5)
+    meta, parts = _partition_tables(raw)
+    _, mini = _partition_tables(FIXTURES / "mini" / "raw")
+    return meta, parts + mini
+
+
+def _slow_check_cells(tables, meta):
+    from pipeline.validate import _Checker
+
+    problems = []
+    for name, schema in meta.tables.items():
+        if tables.rows.get(name) and not schema.derived_from:
+            _Checker(schema, tables, problems).check_cells()
+    return problems
+
+
+def _typed(rows):
+    return [[(k, type(v).__name__, v) for k, v in row.items()] for row in rows]
+
+
+def test_built_tables_take_the_column_check(generated_tables):
+    from pipeline.validate import _clean
+
+    meta, parts = generated_tables
+    for tables in parts:
+        for name, rows in tables.rows.items():
+            assert _clean(meta[name], rows), name
+
+
+# Values an annotator's mistakes (or YAML's typing) can put into a cell.
+_ODD_VALUES = [
+    None, "", " ", "x", "=1+1", "+x", "-x", "@x", "\tx", "\rx", "a\n-b", "a\r\nb", "killed", "Killed", "exact", "strike",
+    "Bad Id", "ok-id", "q1", "Q42", "1962-06-02", "1962-13-45", "1962", "2020-02-30", "x" * 501, "x" * 33, "\x00", "a\ud800",
+    "http://example.org/a", "ftp://x", "https://", 0, 1, -1, 5, 17765, True, False, 1.5, [1], {"a": 1}, "12", "-3",
+]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_check_cells_finds_what_the_cell_by_cell_check_finds(generated_tables, seed):
+    import copy
+    import random
+
+    from pipeline.validate import check_cells
+
+    meta, parts = generated_tables
+    rng = random.Random(seed)
+    tables = copy.deepcopy(rng.choice(parts))
+    for _ in range(rng.choice([0, 1, 1, 2, 5])):
+        name = rng.choice([n for n, rows in tables.rows.items() if rows])
+        row = rng.choice(tables.rows[name])
+        column = rng.choice(list(row))
+        row[column] = rng.choice(_ODD_VALUES)
+        if rng.random() < 0.1:
+            row["extra"] = "x"  # a key no column has
+    slow = copy.deepcopy(tables)
+    assert check_cells(tables, meta) == _slow_check_cells(slow, meta)
+    for name in tables.rows:
+        assert _typed(tables.rows[name]) == _typed(slow.rows[name])
+
+
+def test_the_column_check_never_passes_what_the_cell_check_refuses(generated_tables):
+    import copy
+    import itertools
+
+    from pipeline.tables import Tables
+    from pipeline.validate import _clean
+
+    meta, parts = generated_tables
+    seen = {True: 0, False: 0}
+    for name in ("spans", "events", "actors", "event_actors", "event_mentions", "casualties", "demands"):
+        rows = next(t.rows[name] for t in parts if t.rows.get(name))
+        for column, value, index in itertools.product(meta[name].field_names, _ODD_VALUES, (0, -1)):
+            broken = [dict(r) for r in rows]
+            broken[index][column] = value
+            tables = Tables(rows={name: copy.deepcopy(broken)}, origins={name: [None] * len(broken)})
+            problems = _slow_check_cells(tables, meta)
+            clean = _clean(meta[name], broken)
+            seen[clean] += 1
+            if clean:
+                assert not problems and _typed(tables.rows[name]) == _typed(broken), (name, column, value)
+    assert seen[True] and seen[False]
+
+
+# ---- CSV lines: a column at a time through csv.writer, as `_csv_lines_per_cell` writes them ----
+
+_CSV_VALUES = [None, "", "x", "a,b", 'say "no"', "two\nlines", "cr\rhere", "crlf\r\n", " lead", "café 😀", 0, -7, 12345678901234567890,
+               True, False, 1.5, 1e100, float("nan")]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.sampled_from(_CSV_VALUES)), max_size=6),
+       st.sampled_from([["a"], ["a", "b"], ["c", "a", "b"], []]))
+def test_csv_lines_equal_the_cell_by_cell_writer(rows, columns):
+    from pipeline.package import _csv_lines_per_cell, csv_lines
+
+    assert csv_lines(rows, columns) == _csv_lines_per_cell(rows, columns, [])
+
+
+@pytest.mark.parametrize("values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]])
+def test_the_column_check_refuses_any_bad_text_value(values):
+    from pipeline.metadata import TableSchema
+    from pipeline.validate import _clean
+
+    schema = TableSchema("notes", "notes.csv", {"fields": [{"name": "note", "type": "string", "constraints": {"required": True}}]})
+    assert _clean(schema, [{"note": "fine"}])
+    assert not _clean(schema, [{"note": v} for v in values])

@@ -83,3 +83,15 @@ def test_progress_shows_on_a_terminal_only(mini_raw, tmp_path, monkeypatch):
 def test_progress_stays_quiet_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     assert not Progress(_Tty()).enabled
+
+
+def test_the_sources_views_record_every_lookup_and_copy_nothing():
+    from pipeline.partition import _Recorded, _RecordedSet
+
+    sources, broken, seen = {"a": 1, "b": 2}, {"x"}, set()
+    view, broken_view = _Recorded(sources, seen), _RecordedSet(broken, seen)
+    assert view.get("a") == 1 and view["b"] == 2 and "c" not in view and view.get("d") is None
+    assert "x" in broken_view and "y" not in broken_view
+    assert seen == {"a", "b", "c", "d", "x", "y"}
+    sources["e"] = 5  # a view, not a copy
+    assert sorted(view) == ["a", "b", "e"] and len(view) == 3 and len(broken_view) == 1
