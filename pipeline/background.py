@@ -19,6 +19,11 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
+# Below these sizes a child's start-up (a fresh interpreter, about 0.1-0.2 s) costs more than the
+# overlap saves: the work is done in the build's own process instead. Tests set them to 0.
+MIN_ROWS = 50_000
+MIN_BYTES = 32 << 20
+
 # The folder holding the `pipeline` package: the child imports this copy of the code, whatever
 # the installed one is.
 _ROOT = str(Path(__file__).resolve().parent.parent)

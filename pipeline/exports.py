@@ -340,6 +340,7 @@ class FreshDatabase:
     """
 
     def __init__(self, tables: Tables, meta: Metadata, path: Path):
+        from pipeline import background
         from pipeline.background import Child
 
         self.rows = tempfile.TemporaryFile()
@@ -349,21 +350,27 @@ class FreshDatabase:
                     pickle.dump(chunk, self.rows, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(None, self.rows)
             self.rows.flush()
-            task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
-                    "tables": [[create_table_sql(schema), _insert_sql(schema)] for schema in meta.tables.values()]}
-            self.child = Child("pipeline.exports:fill_database", task, pass_fds=(self.rows.fileno(),))
+            self.task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
+                         "tables": [[create_table_sql(schema), _insert_sql(schema)] for schema in meta.tables.values()]}
+            self.child = None
+            if sum(len(tables.rows.get(name, [])) for name in meta.tables) >= background.MIN_ROWS:
+                self.child = Child("pipeline.exports:fill_database", self.task, pass_fds=(self.rows.fileno(),))
         except BaseException:
             self.rows.close()
             raise
 
     def result(self) -> int:
         try:
+            if self.child is None:
+                # A small database: filled here (fill_database closes the descriptor it is given).
+                return fill_database({**self.task, "rows_fd": os.dup(self.rows.fileno())})
             return self.child.result()
         finally:
             self.rows.close()
 
     def kill(self) -> None:
-        self.child.kill()
+        if self.child is not None:
+            self.child.kill()
         self.rows.close()
 
 

@@ -14,6 +14,26 @@ from pipeline.metadata import load_metadata
 from tests.conftest import ROOT, snapshot
 
 
+@pytest.fixture(autouse=True)
+def children_even_for_small_builds(monkeypatch):
+    """The fixtures are small: without this, every step would run in the build's own process."""
+    monkeypatch.setattr(background, "MIN_ROWS", 0)
+    monkeypatch.setattr(background, "MIN_BYTES", 0)
+
+
+def test_a_small_build_starts_no_child_and_writes_the_same_files(mini_raw, tmp_path, monkeypatch):
+    build(mini_raw, tmp_path / "children")
+    monkeypatch.setattr(background, "MIN_ROWS", 10**9)
+    monkeypatch.setattr(background, "MIN_BYTES", 10**12)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a child process was started for a small build")
+
+    monkeypatch.setattr(background, "Child", refuse)
+    build(mini_raw, tmp_path / "in-process")
+    assert snapshot(tmp_path / "in-process") == snapshot(tmp_path / "children")
+
+
 def _rows(db) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:

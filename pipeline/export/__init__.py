@@ -100,7 +100,7 @@ class LinkedData:
         self.corpus: tuple | None = None
         self.child = None
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
-        if all(isinstance(part.get(fmt), Path) for part in fragments for fmt in _layout()):
+        if all(isinstance(part.get(fmt), Path) for part in fragments for fmt in _layout()) and _worth_a_child(fragments):
             task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [str(part[fmt]) for part in fragments],
                      "skip": skip} for fmt, (_, skip) in _layout().items()]
             self.child = Child("pipeline.export.stream:copy_files", task)
@@ -163,6 +163,18 @@ class LinkedData:
                     out.write(tail.encode("utf-8"))
         (self.out_dir / self.names["context"]).write_bytes(jsonld.context_bytes(described))
         return sorted(exports)
+
+
+def _worth_a_child(fragments: list[dict[str, Fragment]]) -> bool:
+    """Whether the fragments are big enough for copying them in a child process to pay."""
+    from pipeline import background
+
+    total = 0
+    for part in fragments:
+        total += sum(path.stat().st_size for path in part.values())
+        if total >= background.MIN_BYTES:
+            return True
+    return False
 
 
 def _layout() -> dict[str, tuple[str, int]]:
