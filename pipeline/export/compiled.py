@@ -43,7 +43,10 @@ class _Source:
 
 
 class PartitionRenderer:
-    """Renders the rows of the partition tables as Turtle, N-Triples and JSON-LD fragments."""
+    """Renders the validated rows of the partition tables as Turtle, N-Triples and JSON-LD fragments.
+
+    Rows must have passed the cell checks: a required column's value is not tested for None.
+    """
 
     def __init__(self, meta: Metadata):
         self.graph = g.new_graph(meta.base_iri, g._extra_properties(meta))
@@ -51,6 +54,10 @@ class PartitionRenderer:
         self.schemes = g._schemes(meta)
         self.primary_keys = {t: meta[t].primary_key for t in g.ROW_NODES if t in meta.tables}
         self.order = {p.term: i for i, p in enumerate(self.graph.ordered)}
+        # Columns a validated row always has a value in: their pairs need no test, and runs of
+        # such pairs become one call per format. Only validated rows are rendered.
+        self.required = {t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables}
+        self.present: set[str] = set()
         out = _Source()
         tables = g.row_nodes(meta)
         for table, nodes in tables.items():
@@ -84,6 +91,7 @@ class PartitionRenderer:
         exprs = [node.subject for node in nodes] + [e for node in nodes for _, e in node.pairs]
         columns = sorted({c for e in exprs for c in _columns(e)} | {c for n in nodes for c in n.when})
         keyed = sorted({e.column for e in exprs if isinstance(e, (g.Ref, g.Concept)) and self._segment(e)})
+        self.present = self.required[table]
         out(f"def render_{table}(rows, language, T, N, J):")
         out.depth += 1
         out("for r in rows:")
@@ -91,40 +99,38 @@ class PartitionRenderer:
         for c in columns:
             out(f'v_{c} = r.get("{c}")')
         for c in keyed:
-            out(f"k_{c} = None if v_{c} is None else _key(v_{c})")
+            out(f"k_{c} = _key(v_{c})" if c in self.present else f"k_{c} = None if v_{c} is None else _key(v_{c})")
         for node in nodes:
             self._node(out, table, node)
         out.depth -= 2
         out("")
 
-    def _iri(self, out: _Source, expr, var: str) -> None:
-        """Emit code setting `<var>` to the full IRI of expr, `<var>_t` to its Turtle spelling and `<var>_r` to its JSON-LD one.
+    def _iri(self, out: _Source, expr, var: str) -> tuple[list, list, list]:
+        """(full IRI, Turtle spelling, JSON-LD string) of expr as pieces; may emit code setting `<var>`.
 
-        Our own IRIs are relative to the base IRI in both (`@base`): keys never hold "/", "#",
-        ":" or a lone dot segment.
+        Our own IRIs are relative to the base IRI in Turtle and JSON-LD (`@base`): keys never
+        hold "/", "#", ":" or a lone dot segment.
         """
+        if isinstance(expr, g.Fixed):
+            iri = self.graph.expand(expr.curie)
+            return [iri], [self.names.ttl_name(iri)], ['"' + iri + '"']
         if isinstance(expr, g.RowIri):
             parts = ' + "." + '.join(f'_part(r["{k}"])' for k in self.primary_keys[expr.table])
-            segment = g.SEGMENTS[expr.table] + "/"
-            out(f"k = {parts}")
-            out(f"{var} = {out.const(self.graph.base + segment)} + k")
-            out(f"{var}_r = {out.const(segment)} + k")
-            out(f'{var}_t = "<" + {var}_r + ">"')
+            out(f"{var} = {parts}")
+            segment, key = g.SEGMENTS[expr.table] + "/", _Code(var)
         elif isinstance(expr, (g.Ref, g.Concept)):
-            segment = self._segment(expr)
-            out(f"{var} = {out.const(self.graph.base + segment)} + k_{expr.column}")
-            out(f"{var}_r = {out.const(segment)} + k_{expr.column}")
-            out(f'{var}_t = "<" + {var}_r + ">"')
+            segment, key = self._segment(expr), _Code(f"k_{expr.column}")
         elif isinstance(expr, g.Wikidata):
-            out(f"{var} = {out.const(g.WIKIDATA)} + quote(str(v_{expr.column}))")
-            out(f"{var}_r = {var}")
-            out(f'{var}_t = "<" + {var} + ">"')
+            out(f"{var} = quote(str(v_{expr.column}))")
+            key = _Code(var)
+            return [g.WIKIDATA, key], ["<" + g.WIKIDATA, key, ">"], ['"' + g.WIKIDATA, key, '"']
         else:
             raise TypeError(expr)
+        return [self.graph.base + segment, key], ["<" + segment, key, ">"], ['"' + segment, key, '"']
 
     def _condition(self, expr) -> str | None:
         """The Python condition under which expr has a value; None if it always has one."""
-        conds = [f"v_{c} is not None" for c in _columns(expr)]
+        conds = [f"v_{c} is not None" for c in _columns(expr) if c not in self.present]
         if isinstance(expr, g.Ref) and expr.when:
             conds.append("(" + " or ".join(f"v_{c} is not None" for c in expr.when) + ")")
         return " and ".join(conds) or None
@@ -136,8 +142,8 @@ class PartitionRenderer:
         if conds:
             out("if " + " and ".join(f"({c})" for c in conds) + ":")
             out.depth += 1
-        self._iri(out, node.subject, "s")
-        out('sn = "<" + s + "> "')
+        full, ttl_subject, json_subject = self._iri(out, node.subject, "ks")
+        out(f"sn = {_fstring(['<', *full, '> '])}")
         if any(isinstance(e, g.Quote) for _, e in node.pairs):
             out('lang = language.get(r["source_id"], "")')
 
@@ -152,118 +158,141 @@ class PartitionRenderer:
             else:
                 groups.append((term, [expr]))
 
-        out(f"T({out.const(chr(10))} + s_t)")
-        node_start = out.const(JSON_SEPARATOR + '{"@id": "')
-        out(f"J({node_start} + s_r + '\"')")
+        # Text of each format not yet written: runs of pairs that are always there become one
+        # call per format.
+        pending = {"T": ["\n", *ttl_subject], "N": [], "J": [JSON_SEPARATOR + '{"@id": ', *json_subject]}
+
+        def flush():
+            for name, pieces in pending.items():
+                if pieces:
+                    out(f"{name}({_fstring(pieces)})")
+                    pieces.clear()
+
         # Whether the first predicate is certain to be written decides how Turtle separates them.
         certain = bool(groups) and all(self._condition(e) is None for e in groups[0][1])
         if not certain:
+            flush()
             out('sep = "\\n    "')
         for index, (term, exprs) in enumerate(groups):
             prop = self.graph.props[term]
             ttl_pred = "a" if prop.iri == g.RDF_TYPE else self.names.ttl_name(prop.iri)
             js_key = '"@type"' if term == "@type" else quoted(term)
-            ttl_head = (out.const(("\n    " if index == 0 else " ;\n    ") + ttl_pred + " ") if certain
-                        else f"sep + {out.const(ttl_pred + ' ')}")
-            js_head = out.const(", " + js_key + ": ")
-            nt_pred = out.const(f"<{prop.iri}> ")
-            if all(isinstance(e, g.Fixed) for e in exprs):
-                # Classes and other fixed IRIs: the Turtle and JSON text is known now.
-                values = [self.graph.expand(e.curie) for e in exprs]
-                out(f"T({ttl_head} + {out.const(', '.join(self.names.ttl_name(v) for v in values))})")
-                out("N(" + " + ".join(f"sn + {nt_pred} + {out.const('<' + v + '> .' + chr(10))}" for v in values) + ")")
-                names = [chr(34) + (self.names.type_name(v) if term == "@type" else v) + chr(34) for v in values]
-                out(f"J({js_head} + {out.const(names[0] if len(names) == 1 else '[' + ', '.join(names) + ']')})")
-            elif all(self._condition(e) is None for e in exprs):
-                # Every value is there: one Turtle object list, one JSON value or array.
-                objects = []
-                for n, expr in enumerate(exprs):
-                    self._value(out, prop, term, expr, f"o{n}")
-                    out(f"N(sn + {nt_pred} + o{n}_n + ' .\\n')")
-                    objects.append(f"o{n}")
-                out(f"T({ttl_head} + " + ' + ", " + '.join(f"{o}_t" for o in objects) + ")")
-                if len(objects) == 1:
-                    out(f"J({js_head} + o0_j)")
-                else:
-                    out(f"J({js_head} + '[' + " + ' + ", " + '.join(f"{o}_j" for o in objects) + " + ']')")
-            elif len(exprs) == 1:
+            ttl_head = [("\n    " if index == 0 else " ;\n    ") + ttl_pred + " "] if certain else [_Code("sep"), ttl_pred + " "]
+            nt_pred = f"<{prop.iri}> "
+            present = [e for e in exprs if self._condition(e) is None]
+            if len(present) == len(exprs):
+                # Each value gets its own variable: the pending text refers to it until flushed.
+                values = [self._value(out, prop, term, e, f"o{index}_{n}") for n, e in enumerate(exprs)]
+                pending["T"] += ttl_head + _joined([t for t, _, _ in values], ", ")
+                for _, n, _ in values:
+                    pending["N"] += [_Code("sn"), nt_pred, *n, " .\n"]
+                js = _joined([j for _, _, j in values], ", ")
+                pending["J"] += [", " + js_key + ": "] + (js if len(values) == 1 else ["[", *js, "]"])
+                if not certain:
+                    flush()
+                    out('sep = " ;\\n    "')
+                continue
+            flush()
+            if len(exprs) == 1:
                 out(f"if {self._condition(exprs[0])}:")
                 out.depth += 1
-                self._value(out, prop, term, exprs[0], "o0")
-                out(f"N(sn + {nt_pred} + o0_n + ' .\\n')")
-                out(f"T({ttl_head} + o0_t)")
-                out(f"J({js_head} + o0_j)")
+                t, n, j = self._value(out, prop, term, exprs[0], "o0")
+                out(f"T({_fstring(ttl_head + t)})")
+                out(f"N({_fstring([_Code('sn'), nt_pred, *n, ' .' + chr(10)])})")
+                out(f"J({_fstring([', ' + js_key + ': ', *j])})")
                 if not certain:
                     out('sep = " ;\\n    "')
                 out.depth -= 1
-            else:
-                # Several values, some of which may be missing: collected at run time.
-                out("ts = []")
-                out("js = []")
-                for expr in exprs:
-                    cond = self._condition(expr)
-                    if cond:
-                        out(f"if {cond}:")
-                        out.depth += 1
-                    self._value(out, prop, term, expr, "o0")
-                    out(f"N(sn + {nt_pred} + o0_n + ' .\\n')")
-                    out("ts.append(o0_t)")
-                    out("js.append(o0_j)")
-                    if cond:
-                        out.depth -= 1
-                out("if ts:")
-                out.depth += 1
-                out(f'T({ttl_head} + ", ".join(ts))')
-                out(f"J({js_head} + (js[0] if len(js) == 1 else '[' + ', '.join(js) + ']'))")
-                if not certain:
-                    out('sep = " ;\\n    "')
-                out.depth -= 1
-        out('T(" .\\n")')
-        out('J("}")')
+                continue
+            # Several values, some of which may be missing: collected at run time.
+            out("ts = []")
+            out("js = []")
+            for n, expr in enumerate(exprs):
+                cond = self._condition(expr)
+                if cond:
+                    out(f"if {cond}:")
+                    out.depth += 1
+                t, nt, j = self._value(out, prop, term, expr, f"o{n}")
+                out(f"N({_fstring([_Code('sn'), nt_pred, *nt, ' .' + chr(10)])})")
+                out(f"ts.append({_fstring(t)})")
+                out(f"js.append({_fstring(j)})")
+                if cond:
+                    out.depth -= 1
+            out("if ts:")
+            out.depth += 1
+            out(f'T({_fstring(ttl_head)} + ", ".join(ts))')
+            out(f"J({_fstring([', ' + js_key + ': '])} + (js[0] if len(js) == 1 else '[' + ', '.join(js) + ']'))")
+            if not certain:
+                out('sep = " ;\\n    "')
+            out.depth -= 1
+        pending["T"].append(" .\n")
+        pending["J"].append("}")
+        flush()
         out.depth = depth
 
-    def _value(self, out: _Source, prop, term: str, expr, var: str) -> None:
-        """Emit code setting `<var>_t`, `<var>_n`, `<var>_j`: the value in Turtle, N-Triples and JSON."""
+    def _value(self, out: _Source, prop, term: str, expr, var: str) -> tuple[list, list, list]:
+        """The value of expr in Turtle, N-Triples and JSON, as pieces; may emit code setting `<var>`."""
         kind = prop.kind
-        if isinstance(expr, g.Fixed):
+        if isinstance(expr, g.Fixed) and term == "@type":
             iri = self.graph.expand(expr.curie)
-            json_value = self.names.type_name(iri) if term == "@type" else iri
-            out(f"{var}_t = {out.const(self.names.ttl_name(iri))}")
-            out(f"{var}_n = {out.const('<' + iri + '>')}")
-            out(f"{var}_j = {out.const(chr(34) + json_value + chr(34))}")
-            return
+            return [self.names.ttl_name(iri)], ["<" + iri + ">"], ['"' + self.names.type_name(iri) + '"']
         if kind == "iri":
-            self._iri(out, expr, var)
-            out(f'{var}_n = "<" + {var} + ">"')
-            out(f"{var}_j = '\"' + {var}_r + '\"'")
-            return
+            full, ttl, json_string = self._iri(out, expr, var)
+            return ttl, ["<", *full, ">"], json_string
+        v = _Code(var)
         if isinstance(expr, g.Quote):
-            out(f"q = _quoted(str(v_{expr.column}))")
-            out(f'{var}_t = {var}_n = q + "@" + lang if lang else q')
-            out(f"{var}_j = '{{\"@value\": ' + q + ', \"@language\": \"' + lang + '\"}}' if lang else q")
-            return
+            out(f"{var} = _quoted(str(v_{expr.column}))")
+            out(f'{var}t = {var} + "@" + lang if lang else {var}')
+            out(f"{var}j = '{{\"@value\": ' + {var} + ', \"@language\": \"' + lang + '\"}}' if lang else {var}")
+            return [_Code(var + "t")], [_Code(var + "t")], [_Code(var + "j")]
         if not isinstance(expr, g.Col):
             raise TypeError(expr)
-        v = f"v_{expr.column}"
+        column = f"v_{expr.column}"
         datatype = g.DATATYPES.get(kind)
         if kind == "string":
-            out(f"{var}_t = {var}_n = {var}_j = _quoted(str({v}))")
-        elif kind in ("integer", "nonneg"):
-            out(f"{var}_j = str(int({v}))")
-            out(f"{var}_n = '\"' + {var}_j + {out.const(chr(34) + '^^<' + datatype + '>')}")
-            if kind == "integer":
-                out(f"{var}_t = {var}_j")
-            else:
-                out(f"{var}_t = '\"' + {var}_j + {out.const(chr(34) + '^^' + self.names.ttl_name(datatype))}")
-        elif kind == "boolean":
-            out(f'{var}_t = {var}_j = "true" if {v} else "false"')
-            out(f"{var}_n = '\"' + {var}_t + {out.const(chr(34) + '^^<' + datatype + '>')}")
-        elif kind in ("date", "edtf"):
-            out(f"{var}_j = _quoted(str({v}))")
-            out(f"{var}_n = {var}_j + {out.const('^^<' + datatype + '>')}")
-            out(f"{var}_t = {var}_j + {out.const('^^' + self.names.ttl_name(datatype))}")
-        else:
-            raise TypeError(kind)
+            out(f"{var} = _quoted(str({column}))")
+            return [v], [v], [v]
+        if kind in ("integer", "nonneg"):
+            out(f"{var} = int({column})")
+            nt = ['"', v, '"^^<' + datatype + ">"]
+            ttl = [v] if kind == "integer" else ['"', v, '"^^' + self.names.ttl_name(datatype)]
+            return ttl, nt, [v]
+        if kind == "boolean":
+            out(f'{var} = "true" if {column} else "false"')
+            return [v], ['"', v, '"^^<' + datatype + ">"], [v]
+        if kind in ("date", "edtf"):
+            out(f"{var} = _quoted(str({column}))")
+            return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
+        raise TypeError(kind)
+
+
+class _Code(str):
+    """A Python expression among the literal pieces of a generated f-string."""
+
+
+def _fstring(pieces: list) -> str:
+    """The source of an f-string (a plain string if it has no `_Code`) of literal text and expressions."""
+    if not any(isinstance(p, _Code) for p in pieces):
+        return repr("".join(pieces))
+    return 'f"' + "".join("{" + p + "}" if isinstance(p, _Code) else _escaped(p) for p in pieces) + '"'
+
+
+def _escaped(text: str) -> str:
+    """Literal text for the inside of a double-quoted f-string."""
+    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
+                     ("{", "{{"), ("}", "}}")):
+        text = text.replace(old, new)
+    return text
+
+
+def _joined(lists: list[list], separator: str) -> list:
+    """The pieces of each list, with separator between lists."""
+    out: list = []
+    for n, pieces in enumerate(lists):
+        if n:
+            out.append(separator)
+        out += pieces
+    return out
 
 
 def _columns(expr) -> list[str]:

@@ -83,13 +83,14 @@ maybe = st.one_of(st.none(), texts)
 
 
 @settings(max_examples=60, deadline=None)
-@given(span=keys, event=keys, actor=keys, quote=texts, prefix=maybe, claimant=maybe, place=maybe,
+@given(span=keys, event=keys, actor=keys, quote=texts, prefix=maybe, claimant=texts, place=maybe,
        count=st.one_of(st.none(), st.integers(0, 10**12)), lang=st.sampled_from(["", "en", "de-ch"]))
 def test_any_value_renders_to_the_interpreted_graph(span, event, actor, quote, prefix, claimant, place, count, lang):
     rows = {
         "spans": [{"span_id": span, "source_id": "s", "start": 0, "end": 3, "quote": quote, "prefix": prefix,
                    "suffix": None, "label": "casualties"}],
-        "events": [{"event_id": event, "name": quote, "event_type": "strike", "place": place, "country": None,
+        "events": [{"event_id": event, "name": quote, "description": claimant, "event_type": "strike", "place": place,
+                    "country": None,
                     "start_date": "1962-06-01", "earliest_date": "1962-06-01"}],
         "event_actors": [{"event_id": event, "actor_id": actor, "role": "participant", "span_id": span,
                           "count_min": count, "count_max": None, "qualifier": None}],
