@@ -132,16 +132,37 @@ def _check_keys(d: YDict, allowed, where: str, display: str, problems: list[Prob
             problems.append(Problem(display, d.line_of(key), "unknown-key", _unknown_key(key, allowed, where)))
 
 
-def _safe_relative(raw_dir: Path, rel: str, root: Path | None = None) -> Path | None:
-    """Resolve `rel` under raw_dir, or None if it points outside it (`root`: raw_dir resolved, if known)."""
+def _safe_relative(raw_dir: Path, rel: str, resolver: _Resolver | None = None) -> Path | None:
+    """Resolve `rel` under raw_dir, or None if it points outside it."""
     if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
         return None
-    path = (raw_dir / rel).resolve()
+    resolver = resolver or _Resolver(raw_dir)
+    path = resolver.resolve(raw_dir / rel)
     try:
-        path.relative_to(root or raw_dir.resolve())
+        path.relative_to(resolver.root)
     except ValueError:
         return None
     return path
+
+
+class _Resolver:
+    """`Path.resolve` for many files under raw/: each folder is resolved once, not once per file in it.
+
+    Resolving a path looks at every folder above it (one lstat each); thousands of files share
+    a few folders. A file that is itself a link is resolved in full.
+    """
+
+    def __init__(self, raw_dir: Path):
+        self.root = raw_dir.resolve()
+        self.folders: dict[Path, Path] = {}
+
+    def resolve(self, path: Path) -> Path:
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            folder = self.folders[path.parent] = path.parent.resolve()
+        if path.is_symlink():
+            return path.resolve()
+        return folder / path.name
 
 
 def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
@@ -160,7 +181,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         return
     columns = meta["sources"].field_names
     allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
-    root = raw_dir.resolve()  # once: resolving walks every folder above raw/
+    resolver = _Resolver(raw_dir)
     for entry in entries:
         if not isinstance(entry, YDict):
             corpus.sources_incomplete = True
@@ -178,7 +199,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             continue
         corpus.broken_sources.add(sid)  # until the text is read and checked below
         rel = entry.get("file", f"{TEXTS_DIRNAME}/{sid}.txt")
-        text_path = _safe_relative(raw_dir, str(rel), root)
+        text_path = _safe_relative(raw_dir, str(rel), resolver)
         if text_path is None:
             corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..' (and not a link out of it)"))
             continue
@@ -385,8 +406,9 @@ def annotation_paths(raw_dir: Path, problems: list[Problem]) -> list[Path]:
     ann_dir = raw_dir / ANNOTATIONS_DIRNAME
     files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
     safe = []
+    resolver = _Resolver(raw_dir)
     for path in files:
-        if _safe_relative(raw_dir, str(path.relative_to(raw_dir))) is None:
+        if _safe_relative(raw_dir, str(path.relative_to(raw_dir)), resolver) is None:
             problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
             continue
         safe.append(path)
