@@ -205,14 +205,15 @@ class PartitionCache:
                 return None
         return part
 
-    def put(self, key: str, part: Partition) -> None:
+    def put(self, key: str, part: Partition, data: bytes | None = None) -> None:
+        """Store part (`data`: part already pickled, if at hand)."""
         if part.tables.problems or part.cell_problems:
             return
         folder = self.dir / key[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".{key}.{os.getpid()}"
-            tmp.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.write_bytes(data if data is not None else pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(tmp, folder / key)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -229,6 +230,17 @@ def _work(task: tuple[Path, str | None, Path | None]) -> Partition:
     if cache is not None and key is not None:
         cache.put(key, part)
     return part
+
+
+def _work_pickled(task: tuple[Path, str | None, Path | None]) -> bytes:
+    """`_work` in a worker process: the partition pickled once, for the cache and for the trip back."""
+    path, key, stem = task
+    raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
+    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, stem)
+    data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    if cache is not None and key is not None:
+        cache.put(key, part, data)
+    return data
 
 
 def build_partitions(
@@ -283,4 +295,5 @@ def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterat
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_work, tasks, chunksize=16)
+        for data in pool.imap(_work_pickled, tasks, chunksize=16):
+            yield pickle.loads(data)
