@@ -2,6 +2,8 @@
 
 Input: `pipeline.export.graph.Graph`. Output: for each format the text of every subject, sorted by
 subject IRI, without the document's head (prefixes, `@context`): fragments that concatenate.
+Used for the corpus-wide part, the dataset's description and `serialize()`; the partitions' rows
+go through the compiled renderers of `compiled.py` instead.
 The three formats are rendered together because most of the cost is shared: walking the sorted
 subjects and pairs, and escaping each literal once (the escapes N-Triples and Turtle use are
 also valid JSON string escapes). Turtle and JSON-LD write our own IRIs relative to the base IRI
@@ -154,20 +156,6 @@ class Renderer:
             ttl.append(" .\n")
             js.append("}")
             yield "".join(ttl), "".join(nt), "".join(js)
-
-
-def fragments(graph: Graph) -> tuple[str, str, str]:
-    """The Turtle, N-Triples and JSON-LD fragments of every subject of graph.
-
-    JSON-LD node objects are each preceded by JSON_SEPARATOR, so fragments concatenate.
-    """
-    ttl, nt, js = [], [], []
-    for t, n, j in Renderer(graph).subjects(graph.sorted_pairs()):
-        ttl.append(t)
-        nt.append(n)
-        js.append(JSON_SEPARATOR)
-        js.append(j)
-    return "".join(ttl), "".join(nt), "".join(js)
 
 
 def chunks(graph: Graph, fmt: str) -> Iterator[str]:

@@ -42,22 +42,20 @@ def _languages(tables) -> dict[str, str]:
     return {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows["sources"]}
 
 
-def test_the_mini_corpus_renders_to_the_interpreted_graph(mini_build):
-    result, _ = mini_build
-    rows, language = _partition_rows(result.tables), _languages(result.tables)
+def _assert_renders_to_the_interpreted_graph(tables, at_least: int) -> None:
+    rows, language = _partition_rows(tables), _languages(tables)
     expected = _interpreted(META, rows, language)
-    assert len(expected) > 100
+    assert len(expected) > at_least
     for fmt, triples in _parsed(META, rows, language).items():
         assert triples == expected, fmt
+
+
+def test_the_mini_corpus_renders_to_the_interpreted_graph(mini_build):
+    _assert_renders_to_the_interpreted_graph(mini_build[0].tables, 100)
 
 
 def test_the_real_corpus_renders_to_the_interpreted_graph(tmp_path):
-    result = build(ROOT / "raw", tmp_path / "dist")
-    rows, language = _partition_rows(result.tables), _languages(result.tables)
-    expected = _interpreted(META, rows, language)
-    assert len(expected) > 3000
-    for fmt, triples in _parsed(META, rows, language).items():
-        assert triples == expected, fmt
+    _assert_renders_to_the_interpreted_graph(build(ROOT / "raw", tmp_path / "dist").tables, 3000)
 
 
 def test_a_column_the_mapping_does_not_know_is_rendered(mini_build):
