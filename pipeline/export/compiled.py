@@ -48,6 +48,8 @@ class PartitionRenderer:
         # such pairs become one call per format. Only validated rows are rendered.
         self.required = {t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables}
         self.present: set[str] = set()
+        self.value_of: dict[str, str] = {}
+        self.key_of: dict[str, str] = {}
         out = _Source()
         tables = g.row_nodes(meta)
         for table, nodes in tables.items():
@@ -85,10 +87,14 @@ class PartitionRenderer:
         out.depth += 1
         out("for r in rows:")
         out.depth += 1
+        # Variables are numbered, not named after the columns: a column name need not be an identifier.
+        self.value_of = {c: f"v{n}" for n, c in enumerate(columns)}
+        self.key_of = {c: f"k{n}" for n, c in enumerate(columns)}
         for c in columns:
-            out(f'v_{c} = r.get("{c}")')
+            out(f"{self.value_of[c]} = r.get({c!r})")
         for c in keyed:
-            out(f"k_{c} = _key(v_{c})" if c in self.present else f"k_{c} = None if v_{c} is None else _key(v_{c})")
+            v, k = self.value_of[c], self.key_of[c]
+            out(f"{k} = _key({v})" if c in self.present else f"{k} = None if {v} is None else _key({v})")
         for node in nodes:
             self._node(out, table, node)
         out.depth -= 2
@@ -104,13 +110,13 @@ class PartitionRenderer:
             iri = self.graph.expand(expr.curie)
             return [iri], [self.names.ttl_name(iri)], ['"' + iri + '"']
         if isinstance(expr, g.RowIri):
-            parts = ' + "." + '.join(f'_part(r["{k}"])' for k in self.primary_keys[expr.table])
+            parts = ' + "." + '.join(f"_part(r[{k!r}])" for k in self.primary_keys[expr.table])
             out(f"{var} = {parts}")
             segment, key = g.SEGMENTS[expr.table] + "/", _Code(var)
         elif isinstance(expr, (g.Ref, g.Concept)):
-            segment, key = self._segment(expr), _Code(f"k_{expr.column}")
+            segment, key = self._segment(expr), _Code(self.key_of[expr.column])
         elif isinstance(expr, g.Wikidata):
-            out(f"{var} = quote(str(v_{expr.column}))")
+            out(f"{var} = quote(str({self.value_of[expr.column]}))")
             key = _Code(var)
             return [g.WIKIDATA, key], ["<" + g.WIKIDATA, key, ">"], ['"' + g.WIKIDATA, key, '"']
         else:
@@ -119,14 +125,14 @@ class PartitionRenderer:
 
     def _condition(self, expr) -> str | None:
         """The Python condition under which expr has a value; None if it always has one."""
-        conds = [f"v_{c} is not None" for c in _columns(expr) if c not in self.present]
+        conds = [f"{self.value_of[c]} is not None" for c in _columns(expr) if c not in self.present]
         if isinstance(expr, g.Ref) and expr.when:
-            conds.append("(" + " or ".join(f"v_{c} is not None" for c in expr.when) + ")")
+            conds.append("(" + " or ".join(f"{self.value_of[c]} is not None" for c in expr.when) + ")")
         return " and ".join(conds) or None
 
     def _node(self, out: _Source, table: str, node) -> None:
         conds = [c for c in (self._condition(node.subject),
-                             " or ".join(f"v_{c} is not None" for c in node.when)) if c]
+                             " or ".join(f"{self.value_of[c]} is not None" for c in node.when)) if c]
         depth = out.depth
         if conds:
             out("if " + " and ".join(f"({c})" for c in conds) + ":")
@@ -230,13 +236,13 @@ class PartitionRenderer:
             return ttl, ["<", *full, ">"], json_string
         v = _Code(var)
         if isinstance(expr, g.Quote):
-            out(f"{var} = _quoted(str(v_{expr.column}))")
+            out(f"{var} = _quoted(str({self.value_of[expr.column]}))")
             out(f'{var}t = {var} + "@" + lang if lang else {var}')
             out(f"{var}j = '{{\"@value\": ' + {var} + ', \"@language\": \"' + lang + '\"}}' if lang else {var}")
             return [_Code(var + "t")], [_Code(var + "t")], [_Code(var + "j")]
         if not isinstance(expr, g.Col):
             raise TypeError(expr)
-        column = f"v_{expr.column}"
+        column = self.value_of[expr.column]
         datatype = g.DATATYPES.get(kind)
         if kind == "string":
             out(f"{var} = _quoted(str({column}))")

@@ -70,6 +70,21 @@ def test_a_column_the_mapping_does_not_know_is_rendered(mini_build):
         assert triples == _interpreted(meta, rows, language), fmt
 
 
+def test_a_column_whose_name_is_no_python_identifier_is_rendered(mini_build):
+    result, _ = mini_build
+    meta = _with_extra_column(META)
+    field = meta["actors"].descriptor["fields"][-1]
+    field["name"] = "founded-year"
+    meta["actors"].__dict__.pop("fields", None)  # the cached lookup by name
+    tables = copy.deepcopy(result.tables)
+    tables.rows["actors"][0]["founded-year"] = 1917
+    rows, language = _partition_rows(tables), _languages(tables)
+    parsed = _parsed(meta, rows, language)
+    assert any(str(p).endswith("vocab#founded-year") for _, p, _ in parsed["nt"])
+    for fmt, triples in parsed.items():
+        assert triples == _interpreted(meta, rows, language), fmt
+
+
 def test_the_generated_source_is_the_same_every_time():
     assert PartitionRenderer(META).source == PartitionRenderer(META).source
 
