@@ -1,10 +1,11 @@
 """Linked-data exports: built tables in, Turtle, N-Triples and JSON-LD files (plus the JSON-LD context) out.
 
-`graph.py` maps the rows onto RDF once; `turtle.py`, `ntriples.py` and `jsonld.py` only render
-that mapping, so the three files cannot drift apart. `stream.py` renders it per partition (in the
-partition workers, cached with the partitions) and joins the fragments into the files. `shacl.py` checks a written graph against
-`schemas/shapes.ttl` (run by `pipeline validate`).
-"""
+`graph.py` declares the mapping of rows onto RDF once. `compiled.py` turns that declaration into
+per-table renderers that the partition workers run (`stream.render`, cached with the
+partitions); `render.py` renders whole graphs (the corpus-wide part, the dataset's description)
+in all three formats; `turtle.py`, `ntriples.py` and `jsonld.py` add each format's head, so the
+three files cannot drift apart. `LinkedData` joins the fragments into the files. `shacl.py`
+checks a written graph against `schemas/shapes.ttl` (run by `pipeline validate`)."""
 
 from __future__ import annotations
 
@@ -50,31 +51,6 @@ def file_stats(folder: Path, known: dict[str, tuple[int, str]] | None = None,
                 digest.update(block)
         stats[path.name] = (path.stat().st_size, digest.hexdigest())
     return stats
-
-
-def write_linked_data(
-    tables: Tables, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]] | None = None,
-    cache_dir: Path | None = None, known: dict[str, tuple[int, str]] | None = None,
-) -> list[str]:
-    """Write the three serialisations and the context into out_dir; return the names written.
-
-    Each file is: every partition's fragment (`stream.render`; `fragments` holds them by format,
-    in partition order; without it, the partition tables of `tables` are rendered here as one),
-    then what needs the whole corpus (`graph.corpus_graph`, kept in cache_dir while its inputs
-    stay the same), then the dataset's description. That lists every file already in out_dir as
-    a distribution with its size and SHA-256 (from `known` where given), and the exports
-    themselves (which cannot carry their own hash).
-    """
-    from pipeline.export import stream
-    from pipeline.export.graph import GLOBAL_TABLES
-
-    if fragments is None:
-        rows = {name: r for name, r in tables.rows.items() if name not in GLOBAL_TABLES}
-        language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
-        fragments = [stream.render(rows, meta, language)]
-    with LinkedData(meta, out_dir, fragments) as linked:
-        linked.add_corpus(tables, cache_dir)
-        return linked.finish(known)
 
 
 class LinkedData:
