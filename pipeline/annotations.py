@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,35 +135,37 @@ def _check_keys(d: YDict, allowed, where: str, display: str, problems: list[Prob
 
 def _safe_relative(raw_dir: Path, rel: str, resolver: _Resolver | None = None) -> Path | None:
     """Resolve `rel` under raw_dir, or None if it points outside it."""
-    if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+    # Strings, not Paths: this runs for every source text and annotation file, and each
+    # pathlib operation parses its path again.
+    if not rel or os.path.isabs(rel) or ".." in rel.replace(os.sep, "/").split("/"):
         return None
     resolver = resolver or _Resolver(raw_dir)
-    path = resolver.resolve(raw_dir / rel)
-    try:
-        path.relative_to(resolver.root)
-    except ValueError:
+    path = resolver.resolve(os.path.normpath(os.path.join(raw_dir, rel)))
+    if not (path == resolver.root or path.startswith(resolver.inside)):
         return None
-    return path
+    return Path(path)
 
 
 class _Resolver:
-    """`Path.resolve` for many files under raw/: each folder is resolved once, not once per file in it.
+    """`os.path.realpath` for many files under raw/: each folder is resolved once, not once per file in it.
 
     Resolving a path looks at every folder above it (one lstat each); thousands of files share
     a few folders. A file that is itself a link is resolved in full.
     """
 
     def __init__(self, raw_dir: Path):
-        self.root = raw_dir.resolve()
-        self.folders: dict[Path, Path] = {}
+        self.root = os.path.realpath(raw_dir)
+        self.inside = os.path.join(self.root, "")  # the root with one trailing separator
+        self.folders: dict[str, str] = {}
 
-    def resolve(self, path: Path) -> Path:
-        folder = self.folders.get(path.parent)
+    def resolve(self, path: str) -> str:
+        parent, name = os.path.split(path)
+        folder = self.folders.get(parent)
         if folder is None:
-            folder = self.folders[path.parent] = path.parent.resolve()
-        if path.is_symlink():
-            return path.resolve()
-        return folder / path.name
+            folder = self.folders[parent] = os.path.realpath(parent)
+        if os.path.islink(path):
+            return os.path.realpath(path)
+        return os.path.join(folder, name)
 
 
 def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
@@ -408,7 +411,7 @@ def annotation_paths(raw_dir: Path, problems: list[Problem]) -> list[Path]:
     safe = []
     resolver = _Resolver(raw_dir)
     for path in files:
-        if _safe_relative(raw_dir, str(path.relative_to(raw_dir)), resolver) is None:
+        if _safe_relative(raw_dir, f"{ANNOTATIONS_DIRNAME}/{path.name}", resolver) is None:
             problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
             continue
         safe.append(path)

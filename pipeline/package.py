@@ -51,6 +51,18 @@ def _sort_key(row: dict, pk: list[str]) -> tuple:
     return tuple("" if row.get(k) is None else str(row.get(k)) for k in pk)
 
 
+def _sort_keys(rows: list[dict], pk: list[str]) -> list:
+    """`_sort_key` of every row, a column at a time where the key columns hold only text."""
+    try:
+        columns = [list(map(operator.itemgetter(k), rows)) for k in pk]
+    except KeyError:
+        columns = None
+    if not pk or columns is None or any(set(map(type, column)) != {str} for column in columns if column):
+        return [_sort_key(row, pk) for row in rows]
+    # Keys of one text column compare as the texts do; tuples only where there are several.
+    return columns[0] if len(pk) == 1 else list(zip(*columns))
+
+
 def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
     """Rows in the order every output format writes them: by primary key."""
     return sorted(rows, key=lambda r: _sort_key(r, primary_key))
@@ -110,7 +122,7 @@ def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], line
     """
     if lines is None or len(lines) != len(rows):
         lines = csv_lines(rows, columns)
-    keys = [_sort_key(row, primary_key) for row in rows]
+    keys = _sort_keys(rows, primary_key)
     order = sorted(range(len(rows)), key=keys.__getitem__)
     head = csv_lines([dict(zip(columns, columns))], columns)
     return "".join(head + [lines[i] for i in order]).encode("utf-8")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pickle
+import struct
 import time
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from pipeline.annotations import Corpus, Source, display_path, read_annotation_file
 from pipeline.errors import Problem
+from pipeline.export.stream import FileSlice
 from pipeline.metadata import Metadata
 from pipeline.package import csv_lines
 from pipeline.tables import Tables, partition_tables
@@ -44,8 +46,17 @@ class Partition:
     depends: dict[str, str] = field(default_factory=dict)
     # Seconds of each step (one process, so about its CPU time), summed over partitions by build.py.
     seconds: dict[str, float] = field(default_factory=dict)
-    # The linked-data fragment files of the rows, by format (export/stream.py), if rendered.
-    fragments: dict[str, Path] = field(default_factory=dict)
+    # The bytes of the rows' linked-data fragments by format (export/stream.py), if rendered,
+    # and, once stored (`write_entry`), where they are: slices of the partition's entry file.
+    fragment_sizes: dict[str, int] = field(default_factory=dict)
+    fragments: dict[str, FileSlice] = field(default_factory=dict)
+    # The rendered fragments themselves, until `write_entry` stores them.
+    rendered: dict[str, bytes] | None = None
+
+    def __getstate__(self) -> dict:
+        # Where the fragments are is known only once the entry is written (its length depends
+        # on this pickle): pickles carry their sizes, not their places or bytes.
+        return {**self.__dict__, "fragments": {}, "rendered": None}
 
 
 class _Recorded(Mapping):
@@ -115,13 +126,26 @@ def build_partition(
 ) -> Partition:
     """Read, anchor, build, cell-check and render one annotation file.
 
-    With `fragments`, a partition without problems also renders its linked data into files
-    named `<fragments><suffix>` (export/stream.py).
+    With `fragments` (a path), a partition without problems also renders its linked data and
+    stores itself with it in that one file (`write_entry`).
 
     Without `origins` the rows forget the file and line they came from (their own problems
     have them already): that halves what crosses process boundaries and the cache. A build
     that meets whole-corpus problems builds again with origins, for the messages.
     """
+    part = _build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, fragments is not None)
+    if part.rendered is not None and fragments is not None:
+        began = time.perf_counter()
+        write_entry(fragments, part)
+        part.seconds["store"] = time.perf_counter() - began
+    return part
+
+
+def _build_partition(
+    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool,
+    incomplete: bool, render: bool,
+) -> Partition:
+    """`build_partition` up to rendering: with `render`, the fragments are in `rendered`, not yet stored."""
     seen: set = set()
     corpus = Corpus(sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen), sources_incomplete=incomplete)
     t0 = time.perf_counter()
@@ -137,20 +161,75 @@ def build_partition(
     for name, rows in tables.rows.items():
         tables.lines[name] = csv_lines(rows, meta[name].field_names)
     t4 = time.perf_counter()
-    paths: dict[str, Path] = {}
-    if fragments is not None and not (tables.problems or cell_problems):
+    rendered = None
+    if render and not (tables.problems or cell_problems):
         from pipeline.export import stream
 
-        language = stream.languages(tables.rows, corpus.sources)
-        paths = stream.save(stream.render(tables.rows, meta, language), fragments)
+        rendered = stream.render(tables.rows, meta, stream.languages(tables.rows, corpus.sources))
     t5 = time.perf_counter()
     return Partition(
         display=display_path(path, raw_dir), tables=tables, cell_problems=cell_problems,
         depends={sid: source_state(sid, sources, broken, incomplete) for sid in [*seen, INCOMPLETE] if isinstance(sid, str)},
         seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3,
                  "render RDF": t5 - t4},
-        fragments=paths,
+        rendered=rendered,
     )
+
+
+# An entry file: the length of the pickled partition, the pickle, then its fragments in FORMATS order.
+_HEADER = struct.Struct("<Q")
+
+
+def write_entry(path: Path, part: Partition, data: bytes | None = None) -> bytes:
+    """Store part and its rendered fragments in one file at path (atomically: caches may be shared); part pickled.
+
+    One file per partition, not one per format: creating and renaming files cost more than
+    writing their bytes.
+    """
+    from pipeline.export.stream import FORMATS
+
+    rendered = part.rendered or {}
+    part.fragment_sizes = {fmt: len(rendered[fmt]) for fmt in FORMATS if fmt in rendered}
+    if data is None:
+        data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(_HEADER.pack(len(data)))
+        fh.write(data)
+        for fmt in part.fragment_sizes:
+            fh.write(rendered[fmt])
+    os.replace(tmp, path)
+    part.rendered = None
+    _attach(part, path, _HEADER.size + len(data))
+    return data
+
+
+def read_entry(path: Path) -> Partition | None:
+    """The partition stored at path by `write_entry`, its fragments as slices of the file; None if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEADER.size)
+            (length,) = _HEADER.unpack(head)
+            data = fh.read(length)
+            size = os.fstat(fh.fileno()).st_size
+        part = pickle.loads(data)
+    except (OSError, struct.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+            IndexError, TypeError, MemoryError, OverflowError):
+        return None
+    if not isinstance(part, Partition) or size != _HEADER.size + length + sum(part.fragment_sizes.values()):
+        return None  # cut short, or not ours
+    _attach(part, path, _HEADER.size + length)
+    return part
+
+
+def _attach(part: Partition, path: Path, offset: int) -> None:
+    """Point part's fragments at their slices of its entry file, which holds them from offset on."""
+    from pipeline.export.stream import FileSlice
+
+    part.fragments = {}
+    for fmt, size in part.fragment_sizes.items():
+        part.fragments[fmt] = FileSlice(str(path), offset, size)
+        offset += size
 
 
 def environment_key(meta: Metadata) -> str:
@@ -180,41 +259,29 @@ class PartitionCache:
         h.update(path.read_bytes())
         return h.hexdigest()
 
-    def stem(self, key: str) -> Path:
-        """Where the partition of key and its fragment files are stored (fragments add a suffix)."""
+    def entry(self, key: str) -> Path:
+        """The file holding the partition of key and its fragments (`write_entry`)."""
         return self.dir / key[:2] / key
 
     def get(
         self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False, fragments: bool = False,
     ) -> Partition | None:
-        """The cached partition of key if it still holds (and, with `fragments`, has its fragment files)."""
-        try:
-            with open(self.dir / key[:2] / key, "rb") as fh:
-                part = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        """The cached partition of key if it still holds (and, with `fragments`, has its fragments)."""
+        part = read_entry(self.entry(key))
+        if part is None or (fragments and not part.fragments):
             return None
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
-        if fragments:
-            from pipeline.export.stream import SUFFIXES
-
-            stem = self.stem(key)
-            part.fragments = {fmt: stem.with_name(stem.name + suffix) for fmt, suffix in SUFFIXES.items()}
-            if not all(p.is_file() for p in part.fragments.values()):
-                return None
         return part
 
     def put(self, key: str, part: Partition, data: bytes | None = None) -> None:
-        """Store part (`data`: part already pickled, if at hand)."""
+        """Store part, without fragments (`data`: part already pickled, if at hand)."""
         if part.tables.problems or part.cell_problems:
             return
-        folder = self.dir / key[:2]
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".{key}.{os.getpid()}"
-            tmp.write_bytes(data if data is not None else pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, folder / key)
+            self.entry(key).parent.mkdir(parents=True, exist_ok=True)
+            write_entry(self.entry(key), part, data)
         except OSError:
             pass  # a cache that cannot be written only costs time
 
@@ -224,23 +291,26 @@ _WORKER_ARGS: tuple = ()
 
 
 def _work(task: tuple[Path, str | None, Path | None]) -> Partition:
-    path, key, stem = task
+    path, key, entry = task
     raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
-    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, stem)
-    if cache is not None and key is not None:
-        cache.put(key, part)
+    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry)
+    if cache is not None and key is not None and not part.fragments:
+        cache.put(key, part)  # a partition with fragments is stored with them already
     return part
 
 
-def _work_pickled(task: tuple[Path, str | None, Path | None]) -> bytes:
-    """`_work` in a worker process: the partition pickled once, for the cache and for the trip back."""
-    path, key, stem = task
+def _work_pickled(task: tuple[Path, str | None, Path | None]) -> tuple[bytes, Path | None, float]:
+    """`_work` in a worker process: the partition pickled once (for its entry file and for the trip back), where it is stored, and the seconds that took."""
+    path, key, entry = task
     raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
-    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, stem)
+    part = _build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry is not None)
+    began = time.perf_counter()
+    if part.rendered is not None and entry is not None:
+        return write_entry(entry, part), entry, time.perf_counter() - began
     data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
     if cache is not None and key is not None:
         cache.put(key, part, data)
-    return data
+    return data, None, time.perf_counter() - began
 
 
 def build_partitions(
@@ -256,20 +326,24 @@ def build_partitions(
     """
     results: list[Partition | None] = [None] * len(paths)
     keys: list[str | None] = [None] * len(paths)
-    stems: list[Path | None] = [None] * len(paths)
+    entries: list[Path | None] = [None] * len(paths)
+    folders: set[Path] = set()
     todo = []
     for i, path in enumerate(paths):
         if scratch is not None and not origins:
-            stems[i] = scratch / f"{i:07d}"
+            entries[i] = scratch / f"{i:07d}"
         if cache is not None and not origins:
             keys[i] = cache.key(path, display_path(path, raw_dir))
             results[i] = cache.get(keys[i], sources, broken, incomplete, fragments=scratch is not None)
-            if scratch is not None:
+            if scratch is not None and results[i] is None:
+                entry = cache.entry(keys[i])
                 try:
-                    cache.stem(keys[i]).parent.mkdir(parents=True, exist_ok=True)
-                    stems[i] = cache.stem(keys[i])
+                    if entry.parent not in folders:
+                        entry.parent.mkdir(parents=True, exist_ok=True)
+                        folders.add(entry.parent)
+                    entries[i] = entry
                 except OSError:
-                    pass  # an unwritable cache only costs time: the fragments go to scratch
+                    pass  # an unwritable cache only costs time: the entry goes to scratch
         if results[i] is None:
             todo.append(i)
         elif progress:
@@ -279,7 +353,7 @@ def build_partitions(
     global _WORKER_ARGS
     _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins, incomplete)
     try:
-        for i, part in zip(todo, _run([(paths[i], keys[i], stems[i]) for i in todo], jobs)):
+        for i, part in zip(todo, _run([(paths[i], keys[i], entries[i]) for i in todo], jobs)):
             results[i] = part
             if progress:
                 progress(1)
@@ -295,5 +369,9 @@ def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterat
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for data in pool.imap(_work_pickled, tasks, chunksize=16):
-            yield pickle.loads(data)
+        for data, entry, seconds in pool.imap(_work_pickled, tasks, chunksize=16):
+            part = pickle.loads(data)
+            if entry is not None:
+                _attach(part, entry, _HEADER.size + len(data))
+                part.seconds["store"] = seconds
+            yield part

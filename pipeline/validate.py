@@ -185,7 +185,7 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
         for fk in schema.foreign_keys:
             ref_key = (fk.resource, fk.reference_fields)
             if ref_key not in index:
-                index[ref_key] = {tuple(r.get(c) for c in fk.reference_fields) for r in tables.rows[fk.resource]}
+                index[ref_key] = set(_distinct(tables.rows[fk.resource], fk.reference_fields))
             known = index[ref_key]
             if all(None in v or v in known for v in set(_distinct(checker.rows, fk.fields))):
                 continue  # every reference resolves: the usual case, checked per distinct value
@@ -208,10 +208,12 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
     Each table's own duplicates are `check_keys`' business; this is about ids across tables,
     which readers, the codebook and linked-data exports treat as one namespace.
     """
+    present = [(t, c) for t, c in ID_SPACES if t in checkers]
+    ids = [set(map(operator.itemgetter(0), _distinct(checkers[t].rows, [c]))) for t, c in present]
+    if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1:]):
+        return  # no id shared by two tables: the usual case, decided on sets of ids
     owner: dict[str, tuple[str, int]] = {}
-    for table, id_col in ID_SPACES:
-        if table not in checkers:
-            continue
+    for table, id_col in present:
         checker = checkers[table]
         for i, row in enumerate(checker.rows):
             value = row.get(id_col)
@@ -228,10 +230,13 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
 
 def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
     """Every event and actor must be reachable from at least one span (the contract's rule)."""
+    def column(table: str, name: str) -> set:
+        return set(map(operator.itemgetter(name), tables.rows[table]))
+
     reached = {
-        "events": {r["event_id"] for t in ("event_mentions", "event_actors", "casualties", "demands") for r in tables.rows[t]},
-        "actors": {r["actor_id"] for t in ("event_actors", "demands") for r in tables.rows[t]}
-        | {r[c] for r in tables.rows["casualties"] for c in ("victim_actor_id", "perpetrator_actor_id")},
+        "events": set().union(*(column(t, "event_id") for t in ("event_mentions", "event_actors", "casualties", "demands"))),
+        "actors": column("event_actors", "actor_id") | column("demands", "actor_id")
+        | column("casualties", "victim_actor_id") | column("casualties", "perpetrator_actor_id"),
     }
     for table, id_col in (("events", "event_id"), ("actors", "actor_id")):
         checker = checkers[table]

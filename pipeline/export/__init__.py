@@ -76,8 +76,10 @@ class LinkedData:
         self.corpus: tuple | None = None
         self.child = None
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
-        if all(isinstance(part.get(fmt), Path) for part in fragments for fmt in _layout()) and _worth_a_child(fragments):
-            task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [str(part[fmt]) for part in fragments],
+        from pipeline.export.stream import FileSlice
+
+        if all(isinstance(part.get(fmt), FileSlice) for part in fragments for fmt in _layout()) and _worth_a_child(fragments):
+            task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [list(part[fmt]) for part in fragments],
                      "skip": skip} for fmt, (_, skip) in _layout().items()]
             self.child = Child("pipeline.export.stream:copy_files", task)
 
@@ -145,12 +147,7 @@ def _worth_a_child(fragments: list[dict[str, Fragment]]) -> bool:
     """Whether the fragments are big enough for copying them in a child process to pay."""
     from pipeline import background
 
-    total = 0
-    for part in fragments:
-        total += sum(path.stat().st_size for path in part.values())
-        if total >= background.MIN_BYTES:
-            return True
-    return False
+    return sum(piece.length for part in fragments for piece in part.values()) >= background.MIN_BYTES
 
 
 def _layout() -> dict[str, tuple[str, int]]:

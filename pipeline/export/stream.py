@@ -15,7 +15,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from pipeline.metadata import Metadata
 from pipeline.tables import Tables
@@ -23,8 +23,17 @@ from pipeline.tables import Tables
 FORMATS = ("turtle", "ntriples", "jsonld")
 SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld"}
 
-# A fragment is its UTF-8 bytes, or the path of a file holding them.
-Fragment = bytes | Path
+
+class FileSlice(NamedTuple):
+    """`length` bytes of the file at `path` from `offset`: a partition's fragment in its cache entry."""
+
+    path: str
+    offset: int
+    length: int
+
+
+# A fragment is its UTF-8 bytes, the path of a file holding them, or the slice of a file holding them.
+Fragment = bytes | Path | FileSlice
 
 
 def languages(rows: dict[str, list[dict]], sources) -> dict[str, str]:
@@ -94,18 +103,6 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
     return {fmt: [path] for fmt, path in paths.items()}
 
 
-def save(fragments: dict[str, bytes], stem: Path) -> dict[str, Path]:
-    """Write each fragment to `<stem><suffix>` (atomically: caches may be shared); return the paths."""
-    paths = {}
-    for fmt, data in fragments.items():
-        path = stem.with_name(stem.name + SUFFIXES[fmt])
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        paths[fmt] = path
-    return paths
-
-
 def concatenate(path: Path, head: str, parts: Iterable[Fragment], tail: str = "", first_skip: int = 0) -> None:
     """Write head, the fragments in order, then tail; the first non-empty fragment loses first_skip bytes.
 
@@ -126,12 +123,21 @@ def append(out: BinaryIO, parts: Iterable[Fragment], skip: int = 0) -> int:
         if isinstance(fragment, bytes):
             data = fragment
         else:
-            out.flush()
-            copied = _copy_file(fragment, out.fileno(), skip)
-            if copied is not None:
-                skip = 0 if copied else skip
+            if isinstance(fragment, FileSlice):
+                piece = fragment
+            else:
+                piece = FileSlice(str(fragment), 0, os.stat(fragment).st_size)
+            if piece.length == 0:
                 continue
-            data = fragment.read_bytes()
+            out.flush()
+            if _copy_range(piece, out.fileno(), skip):
+                skip = 0
+                continue
+            with open(piece.path, "rb") as fh:
+                fh.seek(piece.offset)
+                data = fh.read(piece.length)
+            if len(data) != piece.length:
+                raise OSError(f"{piece.path} is shorter than expected")
         if data:
             out.write(data[skip:] if skip else data)
             skip = 0
@@ -147,27 +153,24 @@ def copy_files(task: list[dict]) -> list[int]:
     for job in task:
         with open(job["path"], "wb") as out:
             out.write(job["head"].encode("utf-8"))
-            owed.append(append(out, map(Path, job["parts"]), job["skip"]))
+            owed.append(append(out, (FileSlice(*part) for part in job["parts"]), job["skip"]))
             out.flush()
             os.fsync(out.fileno())
     return owed
 
 
-def _copy_file(src: Path, out_fd: int, skip: int) -> int | None:
-    """Append src (less its first `skip` bytes) to out_fd in the kernel; its size, or None if unsupported."""
-    with open(src, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            return 0
-        offset = skip
+def _copy_range(piece: FileSlice, out_fd: int, skip: int) -> bool:
+    """Append piece (less its first `skip` bytes) to out_fd in the kernel; False if the kernel cannot."""
+    with open(piece.path, "rb") as fh:
+        offset, end = piece.offset + skip, piece.offset + piece.length
         try:
-            while offset < size:
-                n = os.copy_file_range(fh.fileno(), out_fd, size - offset, offset)
+            while offset < end:
+                n = os.copy_file_range(fh.fileno(), out_fd, end - offset, offset)
                 if n == 0:
-                    break
+                    raise OSError(f"{piece.path} is shorter than expected")
                 offset += n
         except (OSError, AttributeError):
-            if offset != skip:
+            if offset != piece.offset + skip:
                 raise  # part of it is written: a retry would duplicate it
-            return None
-    return size
+            return False
+    return True
