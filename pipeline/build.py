@@ -156,50 +156,51 @@ def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress) -> BuildRe
 
 def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch) -> BuildResult:
     corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, False, scratch)
-    with staged_dist(dist_dir) as stage:
-        # The partitions' linked data is copied into the staged files (in a child process) while
-        # the rows are checked and the other files written; a failed check stops it.
-        with LinkedData(meta, stage, [p.fragments for p in parts]) as linked:
-            tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False)
-            del corpus, parts
-            clock = _Clock(timings)
-            files = _write_in(tables, meta, stage, linked, cache_dir, progress, clock)
+    with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
+        # The partitions' linked data is copied into the staged files and the rows they stored
+        # are put into a fresh database (each in a child process) while the rows are checked and
+        # the other files written; a failed check stops both.
+        linked = stack.enter_context(LinkedData(meta, stage, [p.fragments for p in parts]))
+        fresh = start_sqlite(meta, stage, cache_dir, parts)
+        if fresh is not None:
+            stack.callback(fresh.kill)
+        tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False)
+        del corpus, parts
+        clock = _Clock(timings)
+        files = _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock)
     clock.lap("swap dist/ in")
     progress.close()
     timings["total"] = time.perf_counter() - start
     return BuildResult(tables=tables, files=files, timings=timings, partitions=stats)
 
 
-def _write_in(tables, meta, stage, linked, cache_dir, progress, clock) -> list[str]:
+def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) -> list[str]:
     progress.stage("writing")
-    # The database is filled from the validated rows in a child process while the files are written.
-    fresh = start_sqlite(tables, meta, stage, cache_dir)
-    with contextlib.ExitStack() as stack:
-        if fresh is not None:
-            stack.callback(fresh.kill)  # stops the child if what follows fails
-        clock.lap("start SQLite (pickle the rows for its child)")
-        files = write_tables(tables, meta, stage)
-        digests = write_descriptor(meta, files, stage)
-        known = {name: (len(files[name]), digests[name]) for name in digests}
-        codebook = codebook_markdown(meta).encode("utf-8")
-        (stage / CODEBOOK_FILENAME).write_bytes(codebook)
-        known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
-        # The exports read the CSV files back when they need them: held here, their bytes and
-        # the rows' lines would only raise the peak memory of what follows.
-        del files
-        tables.lines.clear()
-        clock.lap("write CSV, descriptor, codebook")
-        progress.stage("writing Parquet, SQLite and linked data")
-        # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
-        # then: they run in threads while this one renders the corpus-wide linked data.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
-            sqlite = pool.submit(_timed, write_sqlite, tables, meta, stage, digests, cache_dir, fresh)
-            linked.add_corpus(tables, cache_dir)
-            clock.lap("export RDF: fragments and corpus-wide part")
-            clock.timings["  export Parquet (in a thread)"] = parquet.result()
-            clock.timings["  export SQLite (in a thread)"] = sqlite.result()
-        clock.lap("wait for Parquet and SQLite")
+    if fresh is not None:
+        fresh.finish(tables)  # the rows the partitions' entry files lack, validated now
+    clock.lap("hand the rest of the rows to SQLite")
+    files = write_tables(tables, meta, stage)
+    digests = write_descriptor(meta, files, stage)
+    known = {name: (len(files[name]), digests[name]) for name in digests}
+    codebook = codebook_markdown(meta).encode("utf-8")
+    (stage / CODEBOOK_FILENAME).write_bytes(codebook)
+    known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
+    # The exports read the CSV files back when they need them: held here, their bytes and
+    # the rows' lines would only raise the peak memory of what follows.
+    del files
+    tables.lines.clear()
+    clock.lap("write CSV, descriptor, codebook")
+    progress.stage("writing Parquet, SQLite and linked data")
+    # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
+    # then: they run in threads while this one renders the corpus-wide linked data.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
+        sqlite = pool.submit(_timed, write_sqlite, tables, meta, stage, digests, cache_dir, fresh)
+        linked.add_corpus(tables, cache_dir)
+        clock.lap("export RDF: fragments and corpus-wide part")
+        clock.timings["  export Parquet (in a thread)"] = parquet.result()
+        clock.timings["  export SQLite (in a thread)"] = sqlite.result()
+    clock.lap("wait for Parquet and SQLite")
     # Last: the dataset's description lists every file written before it.
     linked.finish(known)
     clock.lap("export RDF: description")

@@ -52,11 +52,13 @@ class Partition:
     fragments: dict[str, FileSlice] = field(default_factory=dict)
     # The rendered fragments themselves, until `write_entry` stores them.
     rendered: dict[str, bytes] | None = None
+    # The entry file the partition is stored in, if it is (`write_entry`, `read_entry`).
+    entry: str | None = None
 
     def __getstate__(self) -> dict:
         # Where the fragments are is known only once the entry is written (its length depends
         # on this pickle): pickles carry their sizes, not their places or bytes.
-        return {**self.__dict__, "fragments": {}, "rendered": None}
+        return {**self.__dict__, "fragments": {}, "rendered": None, "entry": None}
 
 
 class _Recorded(Mapping):
@@ -222,10 +224,19 @@ def read_entry(path: Path) -> Partition | None:
     return part
 
 
+def read_rows(entry: str) -> dict[str, list[dict]]:
+    """The rows of the partition stored in the entry file (by table); raises OSError if it is unreadable."""
+    with open(entry, "rb") as fh:
+        (length,) = _HEADER.unpack(fh.read(_HEADER.size))
+        part = pickle.loads(fh.read(length))
+    return part.tables.rows
+
+
 def _attach(part: Partition, path: Path, offset: int) -> None:
     """Point part's fragments at their slices of its entry file, which holds them from offset on."""
     from pipeline.export.stream import FileSlice
 
+    part.entry = str(path)
     part.fragments = {}
     for fmt, size in part.fragment_sizes.items():
         part.fragments[fmt] = FileSlice(str(path), offset, size)

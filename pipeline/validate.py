@@ -130,7 +130,11 @@ class _Checker:
 
     def check_keys(self) -> None:
         pk = self.schema.primary_key
-        keys = _distinct(self.rows, pk)
+        try:
+            # One column: its plain values (no 1-tuples) decide it just as well.
+            keys = list(map(operator.itemgetter(*pk), self.rows)) if len(pk) == 1 else _distinct(self.rows, pk)
+        except KeyError:
+            keys = _distinct(self.rows, pk)
         if len(set(keys)) == len(keys):
             return  # every key distinct: the usual case, without the bookkeeping below
         seen: dict[tuple, int] = {}
@@ -183,12 +187,9 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
     for name, schema in meta.tables.items():
         checker = checkers[name]
         for fk in schema.foreign_keys:
-            ref_key = (fk.resource, fk.reference_fields)
-            if ref_key not in index:
-                index[ref_key] = set(_distinct(tables.rows[fk.resource], fk.reference_fields))
-            known = index[ref_key]
-            if all(None in v or v in known for v in set(_distinct(checker.rows, fk.fields))):
-                continue  # every reference resolves: the usual case, checked per distinct value
+            if _resolves(tables, checker.rows, fk, index):
+                continue  # every reference resolves: the usual case, decided on sets
+            known = _keys(tables, fk.resource, fk.reference_fields, index)
             for i, row in enumerate(checker.rows):
                 values = tuple(row.get(c) for c in fk.fields)
                 if None in values or values in known:
@@ -196,6 +197,28 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                 target = fk.resource.removesuffix("s")
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
                 checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}")
+
+
+def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, plain: bool = False) -> set:
+    """The distinct values of columns in resource's rows, as tuples (as plain values with `plain` and one column)."""
+    key = (resource, columns, plain)
+    if key not in index:
+        rows = tables.rows[resource]
+        index[key] = set(map(operator.itemgetter(columns[0]), rows)) if plain else set(_distinct(rows, columns))
+    return index[key]
+
+
+def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
+    """Whether every reference of rows through fk without an empty part is known; False if unsure."""
+    if len(fk.fields) == 1 and len(fk.reference_fields) == 1:
+        try:
+            values = set(map(operator.itemgetter(fk.fields[0]), rows))
+            values.discard(None)
+            return values <= _keys(tables, fk.resource, fk.reference_fields, index, plain=True)
+        except KeyError:
+            return False  # rows lacking a column: the general way decides
+    known = _keys(tables, fk.resource, fk.reference_fields, index)
+    return all(None in v for v in set(_distinct(rows, fk.fields)) - known)
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.

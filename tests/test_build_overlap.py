@@ -85,3 +85,14 @@ def test_child_returns_the_result_or_raises_its_error():
     assert background.Child("json:loads", '{"a": [1, 2]}').result() == {"a": [1, 2]}
     with pytest.raises(PipelineError, match="JSONDecodeError"):
         background.Child("json:loads", "not json").result()
+
+
+def test_a_fresh_database_checks_its_foreign_keys_once_all_rows_are_in(mini_raw, tmp_path):
+    """The child inserts without enforcing keys (rows arrive in any order), then checks them in bulk."""
+    meta = load_metadata(ROOT / "datapackage.json")
+    tables = build(mini_raw, tmp_path / "dist").tables
+    tables.rows["spans"][0]["source_id"] = "no-such-source"
+    fresh = exports.FreshDatabase(meta, tmp_path / "db.sqlite")
+    fresh.finish(tables)
+    with pytest.raises(PipelineError, match="breaks a foreign key"):
+        fresh.result()
