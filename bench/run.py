@@ -3,7 +3,8 @@
     python bench/run.py --spans 200000
 
 Generates (or reuses from bench/.corpora/) a corpus of N spans, then, each in a child process
-so that its peak memory (ru_maxrss from wait4) and start-up count: a full build with an empty
+so that its start-up and peak memory count (ru_maxrss from wait4: the largest single process;
+and the summed PSS of its whole process tree, sampled every 0.2 s): a full build with an empty
 cache, a rebuild after one annotation file changed, and the reference path on the built
 package (`frictionless validate`, rdflib Turtle and JSON-LD; see bench/reference.py). Stage
 times come from the build itself (`BuildResult.timings`). The last line is
@@ -29,18 +30,84 @@ ROOT = HERE.parent
 REFERENCE_STEPS = ("frictionless validate", "rdflib turtle", "rdflib json-ld")
 
 
-def _child(argv: list[str]) -> tuple[dict, float, int]:
-    """Run this script as a child; return its JSON result, wall seconds and peak RSS in bytes."""
+# How often the memory of the child's process tree is sampled (see _TreeMemory).
+PSS_INTERVAL_S = 0.2
+
+
+def _child(argv: list[str]) -> tuple[dict, float, int, int]:
+    """Run this script as a child; its JSON result, wall seconds, peak RSS and peak summed PSS in bytes."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], stdout=subprocess.PIPE)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    with _TreeMemory(proc.pid) as tree:
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"child {argv[:2]} failed with exit code {proc.returncode}")
-    # ru_maxrss is in KiB on Linux; it covers the child and the workers it waited for.
-    return json.loads(out), wall, usage.ru_maxrss * 1024
+    # ru_maxrss is in KiB on Linux: the largest single process among the child and the workers it waited for.
+    return json.loads(out), wall, usage.ru_maxrss * 1024, tree.peak
+
+
+class _TreeMemory:
+    """Samples the summed PSS of a process and all its descendants every PSS_INTERVAL_S, in a thread.
+
+    ru_maxrss sees one process at a time; the build runs workers and child processes side by
+    side, and PSS shares the pages they share among them, so the sum is what the machine held.
+    A sample reads /proc/<pid>/smaps_rollup of each process (a few ms each); between samples
+    a short peak can go unseen. `peak` is 0 where /proc lacks smaps_rollup.
+    """
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.peak = pid, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _TreeMemory:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stop.wait(PSS_INTERVAL_S):
+            self.peak = max(self.peak, sum(map(_pss, _descendants(self.pid))))
+
+
+def _descendants(pid: int) -> list[int]:
+    """pid and every process below it, from the parent ids in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    # The command name may hold spaces and parentheses: the fields after its last ')'.
+                    parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def _pss(pid: int) -> int:
+    """The proportional set size of a process in bytes (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def child_build(raw: Path, dist: Path, cache: Path, jobs: int | None) -> dict:
@@ -116,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     raw, dist, cache = folder / "raw", folder / "dist", folder / "cache"
     shutil.rmtree(cache, ignore_errors=True)
 
-    ours, wall, rss = _child(["--child-build", str(raw), str(dist), str(cache), str(args.jobs)])
+    ours, wall, rss, pss = _child(["--child-build", str(raw), str(dist), str(cache), str(args.jobs)])
     counts = ours["counts"]
     print(f"rows: {sum(counts.values()):,} ({', '.join(f'{n:,} {k}' for k, n in counts.items())})")
     print("our full build (empty cache), stages from BuildResult.timings:")
@@ -124,14 +191,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {stage:<44} {seconds:8.2f} s")
     print(f"  {'wall incl. start-up':<44} {wall:8.2f} s")
     print(f"  {'peak memory (ru_maxrss)':<44} {fmt_mb(rss):>10}")
+    print(f"  {'peak memory, all processes (summed PSS)':<44} {fmt_mb(pss):>10}")
 
     path, before = _touch_one_source(raw)
     try:
-        again, rewall, rerss = _child(["--child-build", str(raw), str(dist), str(cache), str(args.jobs)])
+        again, rewall, rerss, repss = _child(["--child-build", str(raw), str(dist), str(cache), str(args.jobs)])
     finally:
         path.write_bytes(before)
     print(f"rebuild after changing {path.name}: {rewall:.2f} s wall ({rewall / wall:.0%} of the full build), "
-          f"{again['partitions']}, peak {fmt_mb(rerss)}")
+          f"{again['partitions']}, peak {fmt_mb(rerss)} (summed PSS {fmt_mb(repss)})")
     for stage, seconds in again["timings"].items():
         if not stage.startswith("  "):
             print(f"  {stage:<44} {seconds:8.2f} s")
@@ -141,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # The rebuild wrote dist/ from the changed file; rebuild the unchanged corpus for the reference.
     _child(["--child-build", str(raw), str(dist), str(cache), str(args.jobs)])
-    ref, ref_wall, ref_rss = _child(["--child-reference", str(dist), str(folder / "reference"), str(args.reference_budget)])
+    ref, ref_wall, ref_rss, _ = _child(["--child-reference", str(dist), str(folder / "reference"), str(args.reference_budget)])
     stopped = ref.pop("stopped")
     print("reference path on the same dist/:")
     for key, value in ref.items():

@@ -104,6 +104,10 @@ class Corpus:
 
 
 def _display(path: Path, raw_dir: Path) -> str:
+    text, folder = str(path), str(raw_dir)
+    if text.startswith(folder + os.sep) and raw_dir.name and os.sep + "." not in text[len(folder):]:
+        # The usual case, a file below raw_dir, without pathlib parsing both paths again.
+        return raw_dir.name + text[len(folder):]
     try:
         return str(Path(raw_dir.name) / path.relative_to(raw_dir))
     except ValueError:

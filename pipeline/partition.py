@@ -272,7 +272,7 @@ class PartitionCache:
 
     def entry(self, key: str) -> Path:
         """The file holding the partition of key and its fragments (`write_entry`)."""
-        return self.dir / key[:2] / key
+        return Path(f"{self.dir}{os.sep}{key[:2]}{os.sep}{key}")
 
     def get(
         self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False, fragments: bool = False,

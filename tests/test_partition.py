@@ -95,3 +95,47 @@ def test_the_sources_views_record_every_lookup_and_copy_nothing():
     assert seen == {"a", "b", "c", "d", "x", "y"}
     sources["e"] = 5  # a view, not a copy
     assert sorted(view) == ["a", "b", "e"] and len(view) == 3 and len(broken_view) == 1
+
+
+def _mini_partition(mini_raw, entry):
+    from pipeline.annotations import Corpus, read_sources
+    from pipeline.partition import build_partition
+
+    corpus = Corpus()
+    read_sources(mini_raw, META, corpus)
+    path = mini_raw / "annotations" / "mini-news.yaml"
+    return build_partition(path, mini_raw, META, corpus.sources, corpus.broken_sources, fragments=entry)
+
+
+def test_an_entry_file_holds_the_partition_and_its_fragments(mini_raw, tmp_path):
+    from pipeline.export import stream
+    from pipeline.partition import read_entry
+
+    part = _mini_partition(mini_raw, tmp_path / "entry")
+    assert set(part.fragments) == set(stream.FORMATS) and part.rendered is None
+    again = read_entry(tmp_path / "entry")
+    assert again.tables.rows == part.tables.rows and again.fragments == part.fragments
+    with open(tmp_path / "out", "wb") as out:
+        stream.append(out, [part.fragments["jsonld"]], skip=1)
+    rendered = stream.render(part.tables.rows, META, stream.languages(part.tables.rows, _sources(mini_raw)))
+    assert (tmp_path / "out").read_bytes() == rendered["jsonld"][1:]
+
+
+def _sources(mini_raw):
+    from pipeline.annotations import Corpus, read_sources
+
+    corpus = Corpus()
+    read_sources(mini_raw, META, corpus)
+    return corpus.sources
+
+
+def test_an_entry_file_cut_short_or_not_ours_is_not_read(mini_raw, tmp_path):
+    from pipeline.partition import read_entry
+
+    _mini_partition(mini_raw, tmp_path / "entry")
+    data = (tmp_path / "entry").read_bytes()
+    (tmp_path / "entry").write_bytes(data[:-1])
+    assert read_entry(tmp_path / "entry") is None
+    (tmp_path / "entry").write_bytes(b"not an entry file at all")
+    assert read_entry(tmp_path / "entry") is None
+    assert read_entry(tmp_path / "missing") is None

@@ -161,12 +161,22 @@ class Renderer:
 def chunks(graph: Graph, fmt: str) -> Iterator[str]:
     """One format's fragment of graph (as `fragments` gives it), CHUNK subjects at a time."""
     index = {"turtle": 0, "ntriples": 1, "jsonld": 2}[fmt]
-    chunk: list[str] = []
-    for n, rendered in enumerate(Renderer(graph).subjects(graph.sorted_pairs()), 1):
-        if index == 2:
-            chunk.append(JSON_SEPARATOR)
-        chunk.append(rendered[index])
+    return (chunk[index] for chunk in all_chunks(graph))
+
+
+def all_chunks(graph: Graph) -> Iterator[tuple[str, str, str]]:
+    """The Turtle, N-Triples and JSON-LD fragments of graph, rendered in one pass, CHUNK subjects at a time."""
+    ttl: list[str] = []
+    nt: list[str] = []
+    js: list[str] = []
+    for n, (t, n3, j) in enumerate(Renderer(graph).subjects(graph.sorted_pairs()), 1):
+        ttl.append(t)
+        nt.append(n3)
+        js.append(JSON_SEPARATOR)
+        js.append(j)
         if n % CHUNK == 0:
-            yield "".join(chunk)
-            chunk.clear()
-    yield "".join(chunk)
+            yield "".join(ttl), "".join(nt), "".join(js)
+            ttl.clear()
+            nt.clear()
+            js.clear()
+    yield "".join(ttl), "".join(nt), "".join(js)

@@ -11,6 +11,7 @@ objects; both parse to the same graph as one block would.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
@@ -86,17 +87,23 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
             folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         folder = None  # an unwritable cache only costs time
+    from pipeline.export import render
+
     if folder is None:
-        graph = corpus_graph(tables, meta)
-        return {fmt: chunks(fmt, graph) for fmt in FORMATS}
+        # Rendered once for all three formats and held: the corpus-wide part is small.
+        parts = zip(*render.all_chunks(corpus_graph(tables, meta)))
+        return {fmt: [chunk.encode("utf-8") for chunk in chunks] for fmt, chunks in zip(FORMATS, parts)}
     key = corpus_key(tables, meta)
     paths = {fmt: folder / (key + SUFFIXES[fmt]) for fmt in FORMATS}
     if not all(p.is_file() for p in paths.values()):
-        graph = corpus_graph(tables, meta)
+        tmps = {fmt: path.with_name(f".{path.name}.{os.getpid()}") for fmt, path in paths.items()}
+        with contextlib.ExitStack() as stack:
+            outs = [stack.enter_context(open(tmps[fmt], "wb")) for fmt in FORMATS]
+            for chunks in render.all_chunks(corpus_graph(tables, meta)):
+                for out, chunk in zip(outs, chunks):
+                    out.write(chunk.encode("utf-8"))
         for fmt, path in paths.items():
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            concatenate(tmp, "", chunks(fmt, graph))
-            os.replace(tmp, path)
+            os.replace(tmps[fmt], path)
         for old in folder.iterdir():
             if old not in paths.values() and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
