@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import itertools
 import json
 import operator
 import os

@@ -198,8 +198,7 @@ def write_entry(path: Path, part: Partition, data: bytes | None = None) -> bytes
     with open(tmp, "wb") as fh:
         fh.write(_HEADER.pack(len(data)))
         fh.write(data)
-        for fmt in part.fragment_sizes:
-            fh.write(rendered[fmt])
+        fh.writelines(rendered[fmt] for fmt in part.fragment_sizes)
     os.replace(tmp, path)
     part.rendered = None
     _attach(part, path, _HEADER.size + len(data))
