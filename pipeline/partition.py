@@ -224,7 +224,7 @@ def read_entry(path: Path) -> Partition | None:
 
 
 def read_rows(entry: str) -> dict[str, list[dict]]:
-    """The rows of the partition stored in the entry file (by table); raises OSError if it is unreadable."""
+    """The rows of the partition stored in the entry file (by table); raises if it is unreadable."""
     with open(entry, "rb") as fh:
         (length,) = _HEADER.unpack(fh.read(_HEADER.size))
         part = pickle.loads(fh.read(length))
@@ -233,8 +233,6 @@ def read_rows(entry: str) -> dict[str, list[dict]]:
 
 def _attach(part: Partition, path: Path, offset: int) -> None:
     """Point part's fragments at their slices of its entry file, which holds them from offset on."""
-    from pipeline.export.stream import FileSlice
-
     part.entry = str(path)
     part.fragments = {}
     for fmt, size in part.fragment_sizes.items():
