@@ -283,6 +283,32 @@ class PartitionCache:
         part.seconds = {}  # nothing was spent building it this time
         return part
 
+    def prune(self, keep: set[str]) -> int:
+        """Delete every entry but those of keep (the current build's); the number deleted.
+
+        Without this the cache would grow by a whole corpus with every change of the code or
+        schemas (they are part of every key) and by a file with every edit. A build of another
+        raw/ folder sharing the cache loses its entries: that costs it time, nothing else.
+        Files starting with a dot are entries other builds are writing right now.
+        """
+        deleted = 0
+        try:
+            folders = [f for f in os.scandir(self.dir) if f.is_dir()]
+        except OSError:
+            return 0
+        for folder in folders:
+            try:
+                stale = [e.path for e in os.scandir(folder.path) if not e.name.startswith(".") and e.name not in keep]
+            except OSError:
+                continue
+            for path in stale:
+                try:
+                    os.unlink(path)
+                    deleted += 1
+                except OSError:
+                    pass  # gone already, or not ours to delete: it only costs space
+        return deleted
+
     def put(self, key: str, part: Partition, data: bytes | None = None) -> None:
         """Store part, without fragments (`data`: part already pickled, if at hand)."""
         if part.tables.problems or part.cell_problems:
@@ -367,6 +393,8 @@ def build_partitions(
                 progress(1)
     finally:
         _WORKER_ARGS = ()
+    if cache is not None and not origins:
+        cache.prune({key for key in keys if key is not None})
     return results, {"cached": len(paths) - len(todo), "built": len(todo)}  # type: ignore[return-value]
 
 

@@ -139,3 +139,16 @@ def test_an_entry_file_cut_short_or_not_ours_is_not_read(mini_raw, tmp_path):
     (tmp_path / "entry").write_bytes(b"not an entry file at all")
     assert read_entry(tmp_path / "entry") is None
     assert read_entry(tmp_path / "missing") is None
+
+
+def test_the_cache_keeps_only_the_entries_of_the_last_build(mini_raw, tmp_path):
+    cache = tmp_path / "cache"
+    build(mini_raw, tmp_path / "a", cache_dir=cache)
+    ann = mini_raw / "annotations" / "mini-news.yaml"
+    ann.write_text(ann.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    (cache / "partitions" / "00").mkdir(exist_ok=True)
+    (cache / "partitions" / "00" / ".being-written.123").write_bytes(b"another build's entry")
+    build(mini_raw, tmp_path / "b", cache_dir=cache)
+    entries = sorted(p.name for p in (cache / "partitions").rglob("*") if p.is_file())
+    assert len([e for e in entries if not e.startswith(".")]) == 1  # the edited file's new entry only
+    assert ".being-written.123" in entries
