@@ -251,6 +251,10 @@ def environment_key(meta: Metadata) -> str:
     return h.hexdigest()
 
 
+# Entries unused by a build are deleted once nothing has touched them for this long (`PartitionCache.prune`).
+PRUNE_AFTER_S = 3600.0
+
+
 class PartitionCache:
     """Partitions pickled under cache_dir, keyed by the file's bytes, its name and the environment.
 
@@ -281,24 +285,29 @@ class PartitionCache:
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
+        try:
+            os.utime(self.entry(key))  # in use: `prune` leaves it alone for a while
+        except OSError:
+            pass
         return part
 
-    def prune(self, keep: set[str]) -> int:
-        """Delete every entry but those of keep (the current build's); the number deleted.
+    def prune(self, keep: set[str], min_age_s: float = PRUNE_AFTER_S) -> int:
+        """Delete every entry but those of keep (the current build's) left untouched for min_age_s; the number deleted.
 
         Without this the cache would grow by a whole corpus with every change of the code or
-        schemas (they are part of every key) and by a file with every edit. A build of another
-        raw/ folder sharing the cache loses its entries: that costs it time, nothing else.
-        Files starting with a dot are entries other builds are writing right now.
+        schemas (they are part of every key) and by a file with every edit. Every build touches
+        the entries it reuses (`get`) or writes, so the age spares those of another build that
+        shares the cache and is running now; half-written files of killed builds go too.
         """
         deleted = 0
+        too_old = time.time() - min_age_s
         try:
             folders = [f for f in os.scandir(self.dir) if f.is_dir()]
         except OSError:
             return 0
         for folder in folders:
             try:
-                stale = [e.path for e in os.scandir(folder.path) if not e.name.startswith(".") and e.name not in keep]
+                stale = [e.path for e in os.scandir(folder.path) if e.name not in keep and e.stat().st_mtime < too_old]
             except OSError:
                 continue
             for path in stale:

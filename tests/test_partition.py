@@ -141,14 +141,25 @@ def test_an_entry_file_cut_short_or_not_ours_is_not_read(mini_raw, tmp_path):
     assert read_entry(tmp_path / "missing") is None
 
 
-def test_the_cache_keeps_only_the_entries_of_the_last_build(mini_raw, tmp_path):
+def test_the_cache_deletes_entries_no_build_used_for_an_hour(mini_raw, tmp_path):
+    import os
+    import time
+
     cache = tmp_path / "cache"
     build(mini_raw, tmp_path / "a", cache_dir=cache)
+    (first,) = [p for p in (cache / "partitions").rglob("*") if p.is_file()]
     ann = mini_raw / "annotations" / "mini-news.yaml"
     ann.write_text(ann.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
-    (cache / "partitions" / "00").mkdir(exist_ok=True)
-    (cache / "partitions" / "00" / ".being-written.123").write_bytes(b"another build's entry")
     build(mini_raw, tmp_path / "b", cache_dir=cache)
-    entries = sorted(p.name for p in (cache / "partitions").rglob("*") if p.is_file())
-    assert len([e for e in entries if not e.startswith(".")]) == 1  # the edited file's new entry only
-    assert ".being-written.123" in entries
+    assert first.is_file()  # touched a moment ago: maybe in use by another build sharing the cache
+    hour_ago = time.time() - 3700
+    os.utime(first, (hour_ago, hour_ago))
+    crashed = first.with_name(".left-by-a-killed-build.123")
+    crashed.write_bytes(b"half an entry")
+    os.utime(crashed, (hour_ago, hour_ago))
+    writing = first.with_name(".being-written.456")
+    writing.write_bytes(b"another build's entry")
+    build(mini_raw, tmp_path / "c", cache_dir=cache)
+    left = sorted(p.name for p in (cache / "partitions").rglob("*") if p.is_file())
+    assert first.name not in left and crashed.name not in left and writing.name in left
+    assert len(left) == 2  # the edited file's entry and the one being written
