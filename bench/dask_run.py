@@ -3,7 +3,7 @@
     pip install 'dask[bag]'
     python bench/dask_run.py --raw bench/.corpora/<corpus>/raw [--workers 2]
 
-The same pure function as the normal build, `pipeline.partition.build_partition`, runs as a
+The same pure function as the normal build, `pipeline.engine.partition.build_partition`, runs as a
 Dask bag map over the annotation files; the whole-corpus steps (merge, keys and foreign keys,
 derived tables, writing the CSV tables) run on the client, as in docs/scaling.md. The linked-data,
 Parquet and SQLite exports are left out. A demonstration on a local process pool, not a
@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.annotations import Corpus, annotation_paths, read_sources
-from pipeline.build import build
+from pipeline.read.annotations import Corpus, annotation_paths, read_sources
+from pipeline.engine.build import build
 from pipeline.errors import BuildFailed
 from pipeline.metadata import load_metadata
-from pipeline.package import staged_dist, write_descriptor, write_tables
-from pipeline.partition import build_partition
-from pipeline.tables import merge_tables
-from pipeline.validate import validate_tables
+from pipeline.write.package import staged_dist, write_descriptor, write_tables
+from pipeline.engine.partition import build_partition
+from pipeline.rows.tables import merge_tables
+from pipeline.validate.checks import validate_tables
 
 
 def dask_build(raw: Path, dist: Path, workers: int, files_per_task: int) -> dict[str, float]:

@@ -112,7 +112,7 @@ def _pss(pid: int) -> int:
 
 def child_build(raw: Path, dist: Path, cache: Path, jobs: int | None) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipeline.build import build
+    from pipeline.engine.build import build
 
     result = build(raw, dist, ROOT / "datapackage.json", cache_dir=cache, jobs=jobs)
     return {"timings": result.timings, "counts": result.counts, "partitions": result.partitions}

@@ -9,7 +9,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.paths import CACHE_DIR, CHANGELOG_PATH, CITATION_PATH, DATAPACKAGE_PATH, DIST_DIR, RAW_DIR, RELEASES_DIR
+from pipeline.project import Project, find_project, open_project
 
 
 def _handle_errors(func):
@@ -31,24 +31,43 @@ def _handle_errors(func):
     return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
 
 
+def _project() -> Project:
+    """The project of this invocation: --project DIR, else the folder holding datapackage.json upward from here."""
+    ctx = click.get_current_context()
+    root = ctx.find_root().params.get("project")
+    return open_project(root) if root is not None else find_project()
+
+
+def _or_project(value: Path | None, attribute: str) -> Path:
+    """An option's value, or the project's path of that name when the option was not given."""
+    return value if value is not None else getattr(_project(), attribute)
+
+
 raw_option = click.option(
-    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=RAW_DIR, show_default="raw/",
+    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/",
     help="Folder with sources.yaml, texts/ and annotations/.",
 )
 dist_option = click.option(
-    "--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=DIST_DIR, show_default="dist/",
+    "--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/dist/",
     help="Output folder, replaced as a whole on success.",
 )
 datapackage_option = click.option(
-    "--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=DATAPACKAGE_PATH,
-    show_default="datapackage.json", help="The dataset's root descriptor.",
+    "--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    show_default="<project>/datapackage.json", help="The dataset's root descriptor.",
 )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pipeline")
-def cli():
-    """Build, check and publish the Soviet-bloc revolts dataset from annotated sources."""
+@click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The project folder (default: the folder holding datapackage.json, searched upward from here).")
+def cli(project: Path | None):
+    """Build, check and publish an annotated event dataset from a project folder.
+
+    Every command works on the project found upward from the current directory (like git), or
+    on the one named with --project: raw/, schemas/, dist/, .cache/, releases/, CHANGELOG.md and
+    CITATION.cff are resolved from there.
+    """
 
 
 @cli.command()
@@ -56,7 +75,7 @@ def cli():
 @dist_option
 @datapackage_option
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=CACHE_DIR, show_default=".cache/",
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/.cache/",
     help="Where rows of unchanged annotation files are kept between builds.",
 )
 @click.option("--no-cache", is_flag=True, help="Build every annotation file afresh and store nothing.")
@@ -73,10 +92,13 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
         pipeline build
         pipeline build --raw-dir tests/fixtures/mini/raw --dist-dir /tmp/out
     """
-    from pipeline.build import build as run_build
-    from pipeline.progress import Progress
+    from pipeline.engine.build import build as run_build
+    from pipeline.engine.progress import Progress
 
-    result = run_build(raw_dir, dist_dir, datapackage, cache_dir=None if no_cache else cache_dir, jobs=jobs, progress=Progress())
+    raw_dir, dist_dir = _or_project(raw_dir, "raw_dir"), _or_project(dist_dir, "dist_dir")
+    datapackage = _or_project(datapackage, "datapackage")
+    cache_dir = None if no_cache else _or_project(cache_dir, "cache_dir")
+    result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress())
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
 
@@ -100,24 +122,25 @@ def stats(raw_dir: Path, datapackage: Path, as_json: bool):
     """
     import json
 
-    from pipeline.build import assemble
+    from pipeline.engine.build import assemble
     from pipeline.metadata import load_metadata
     from pipeline.stats import compute_stats, format_stats
 
-    result = compute_stats(assemble(raw_dir, load_metadata(datapackage)))
+    meta = load_metadata(_or_project(datapackage, "datapackage"))
+    result = compute_stats(assemble(_or_project(raw_dir, "raw_dir"), meta))
     click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True) if as_json else format_stats(result))
 
 
 @cli.command()
-@click.option("--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=DIST_DIR, show_default="dist/",
-              help="The build to release.")
-@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=RELEASES_DIR,
-              show_default="releases/", help="Where release archives are kept (gitignored).")
+@click.option("--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              show_default="<project>/dist/", help="The build to release.")
+@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              show_default="<project>/releases/", help="Where release archives are kept (gitignored).")
 @datapackage_option
-@click.option("--changelog", type=click.Path(path_type=Path, dir_okay=False), default=CHANGELOG_PATH,
-              show_default="CHANGELOG.md", help="The changelog that gets the new entry.")
-@click.option("--citation", type=click.Path(path_type=Path, dir_okay=False), default=CITATION_PATH,
-              show_default="CITATION.cff", help="The committed citation file, which must match datapackage.json.")
+@click.option("--changelog", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              show_default="<project>/CHANGELOG.md", help="The changelog that gets the new entry.")
+@click.option("--citation", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              show_default="<project>/CITATION.cff", help="The committed citation file, which must match datapackage.json.")
 @click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Archive of the previous release (default: found in --out-dir by the changelog's last version).")
 @_handle_errors
@@ -134,9 +157,11 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, c
         pipeline build && pipeline release
         pipeline release --previous ~/Downloads/soviet-bloc-revolts-0.1.0.zip
     """
-    from pipeline.release import release as run_release
+    from pipeline.release.publish import release as run_release
 
-    result = run_release(dist_dir, out_dir, datapackage, changelog, citation, previous)
+    result = run_release(
+        _or_project(dist_dir, "dist_dir"), _or_project(out_dir, "releases_dir"), _or_project(datapackage, "datapackage"),
+        _or_project(changelog, "changelog"), _or_project(citation, "citation"), previous)
     click.echo(f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}")
     click.echo(result.entry.rstrip("\n"))
 
@@ -159,7 +184,7 @@ def diff(old: Path, new: Path, as_json: bool):
     """
     import json
 
-    from pipeline.diff import diff_paths
+    from pipeline.release.diff import diff_paths
 
     result = diff_paths(old, new)
     if as_json:
@@ -182,7 +207,7 @@ def verify(archives: tuple[Path, ...]):
         pipeline verify releases/soviet-bloc-revolts-0.1.0.zip
         pipeline verify releases/*.zip
     """
-    from pipeline.archive import read_archive
+    from pipeline.release.archive import read_archive
 
     for archive in archives:
         result = read_archive(archive)
@@ -191,8 +216,8 @@ def verify(archives: tuple[Path, ...]):
 
 @cli.command()
 @datapackage_option
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=CITATION_PATH,
-              show_default="CITATION.cff", help="Where to write the citation file.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              show_default="<project>/CITATION.cff", help="Where to write the citation file.")
 @click.option("--check", is_flag=True, help="Only check that the file is up to date; exit 1 if not.")
 @_handle_errors
 def citation(datapackage: Path, output: Path, check: bool):
@@ -205,9 +230,8 @@ def citation(datapackage: Path, output: Path, check: bool):
     """
     import json
 
-    from pipeline.citation import citation_cff, citation_problem
-    from pipeline.errors import PipelineError
-
+    from pipeline.release.citation import citation_cff, citation_problem
+    datapackage, output = _or_project(datapackage, "datapackage"), _or_project(output, "citation")
     try:
         descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -238,10 +262,11 @@ def validate(dist_dir: Path, datapackage: Path):
         pipeline build && pipeline validate
     """
     from pipeline.errors import ShapesViolated
-    from pipeline.export.shacl import validate_export
+    from pipeline.validate.shacl import validate_export
     from pipeline.metadata import load_metadata
 
-    triples, problems = validate_export(dist_dir, load_metadata(datapackage))
+    dist_dir = _or_project(dist_dir, "dist_dir")
+    triples, problems = validate_export(dist_dir, load_metadata(_or_project(datapackage, "datapackage")))
     if problems:
         raise ShapesViolated(problems)
     click.echo(f"valid {dist_dir}: {triples} triples conform to the SHACL shapes")

@@ -12,7 +12,6 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.paths import DATAPACKAGE_PATH
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class Metadata:
         return self.tables[table]
 
 
-def load_metadata(path: Path = DATAPACKAGE_PATH) -> Metadata:
+def load_metadata(path: Path) -> Metadata:
     """Load the root descriptor and the schema of every resource it lists."""
     try:
         descriptor = json.loads(path.read_text(encoding="utf-8"))

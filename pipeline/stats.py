@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pipeline.tables import Tables, edtf_bounds
+from pipeline.rows.tables import Tables, edtf_bounds
 
 COLUMNS = ("spans", "events", "casualties", "demands", "actors")
 

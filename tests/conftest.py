@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def mini_raw(tmp_path: Path) -> Path:
-    """A writable copy of tests/fixtures/mini/raw."""
+    """A writable copy of tests/fixtures/mini/raw, in a project folder with the repository's descriptor and schemas."""
     dest = tmp_path / "raw"
     shutil.copytree(FIXTURES / "mini" / "raw", dest)
+    shutil.copy(ROOT / "datapackage.json", tmp_path / "datapackage.json")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
     return dest
 
 
@@ -36,7 +38,7 @@ def mini_project(tmp_path: Path, mini_raw: Path) -> dict[str, Path]:
 
     Releases change the version in datapackage.json and write CHANGELOG.md, so tests get copies.
     """
-    from pipeline.build import build
+    from pipeline.engine.build import build
 
     meta = tmp_path / "meta"
     meta.mkdir()
@@ -52,6 +54,6 @@ def mini_project(tmp_path: Path, mini_raw: Path) -> dict[str, Path]:
 def write_citation(paths: dict[str, Path]) -> None:
     import json
 
-    from pipeline.citation import citation_cff
+    from pipeline.release.citation import citation_cff
 
     paths["citation"].write_text(citation_cff(json.loads(paths["datapackage"].read_text(encoding="utf-8"))), encoding="utf-8")

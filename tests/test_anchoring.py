@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.anchoring import anchor, context, find_all, nearest_match
+from pipeline.read.anchoring import anchor, context, find_all, nearest_match
 from pipeline.errors import AnchorError
 
 TEXT = "The strike began. Café “Ünïon” 😀 joined the strike.\r\nThe strike ended."

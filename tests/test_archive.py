@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.archive import ArchiveInvalid, Limits, read_archive, sha256sums, zip_bytes
+from pipeline.release.archive import ArchiveInvalid, Limits, read_archive, sha256sums, zip_bytes
 from pipeline.cli import cli
 
 DATE = (2026, 1, 1, 0, 0, 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from frictionless import Package
 
-from pipeline.build import build
+from pipeline.engine.build import build
 from pipeline.errors import BuildFailed
 from tests.conftest import ROOT, snapshot
 

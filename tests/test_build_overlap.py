@@ -6,9 +6,11 @@ import sqlite3
 
 import pytest
 
-from pipeline import background, exports
-from pipeline import export as linked_data
-from pipeline.build import build
+from pipeline.engine import background
+
+from pipeline.write import exports
+from pipeline.write import linked as linked_data
+from pipeline.engine.build import build
 from pipeline.errors import PipelineError
 from pipeline.metadata import load_metadata
 from tests.conftest import ROOT, snapshot

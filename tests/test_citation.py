@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from pipeline.citation import citation_cff, citation_problem
+from pipeline.release.citation import citation_cff, citation_problem
 from pipeline.cli import cli
 from pipeline.errors import PipelineError
 from tests.conftest import ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.codebook import codebook_markdown
+from pipeline.write.codebook import codebook_markdown
 from pipeline.metadata import load_metadata
 from tests.conftest import ROOT
 

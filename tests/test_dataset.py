@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.build import assemble
+from pipeline.engine.build import assemble
 from pipeline.metadata import load_metadata
 from tests.conftest import ROOT
 

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from pipeline.build import build
+from pipeline.engine.build import build
 from pipeline.cli import cli
-from pipeline.diff import diff_paths
+from pipeline.release.diff import diff_paths
 
 
 @pytest.fixture

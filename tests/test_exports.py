@@ -8,7 +8,7 @@ import sqlite3
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.build import build
+from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
 from tests.conftest import ROOT, snapshot
 

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import yamlfast, yamlfile
-from pipeline.tables import _library_bounds, edtf_bounds
+from pipeline.read import yamlfast
+
+from pipeline.read import yamlfile
+from pipeline.rows.tables import _library_bounds, edtf_bounds
 from tests.conftest import FIXTURES, ROOT
 
 _day = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9999, 12, 31))
@@ -165,9 +167,9 @@ def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
 # ---- cell checks: `check_cells` judges clean tables a column at a time, else as `_Checker` does ----
 
 def _partition_tables(raw):
-    from pipeline.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
+    from pipeline.read.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
     from pipeline.metadata import load_metadata
-    from pipeline.tables import partition_tables
+    from pipeline.rows.tables import partition_tables
 
     meta = load_metadata(ROOT / "datapackage.json")
     corpus = Corpus()
@@ -194,7 +196,7 @@ def generated_tables(tmp_path_factory):
 
 
 def _slow_check_cells(tables, meta):
-    from pipeline.validate import _Checker
+    from pipeline.validate.checks import _Checker
 
     problems = []
     for name, schema in meta.tables.items():
@@ -208,7 +210,7 @@ def _typed(rows):
 
 
 def test_built_tables_take_the_column_check(generated_tables):
-    from pipeline.validate import _clean
+    from pipeline.validate.checks import _clean
 
     meta, parts = generated_tables
     for tables in parts:
@@ -229,7 +231,7 @@ def test_check_cells_finds_what_the_cell_by_cell_check_finds(generated_tables, s
     import copy
     import random
 
-    from pipeline.validate import check_cells
+    from pipeline.validate.checks import check_cells
 
     meta, parts = generated_tables
     rng = random.Random(seed)
@@ -251,8 +253,8 @@ def test_the_column_check_never_passes_what_the_cell_check_refuses(generated_tab
     import copy
     import itertools
 
-    from pipeline.tables import Tables
-    from pipeline.validate import _clean
+    from pipeline.rows.tables import Tables
+    from pipeline.validate.checks import _clean
 
     meta, parts = generated_tables
     seen = {True: 0, False: 0}
@@ -280,7 +282,7 @@ _CSV_VALUES = [None, "", "x", "a,b", 'say "no"', "two\nlines", "cr\rhere", "crlf
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.sampled_from(_CSV_VALUES)), max_size=6),
        st.sampled_from([["a"], ["a", "b"], ["c", "a", "b"], []]))
 def test_csv_lines_equal_the_cell_by_cell_writer(rows, columns):
-    from pipeline.package import _csv_lines_per_cell, csv_lines
+    from pipeline.write.package import _csv_lines_per_cell, csv_lines
 
     assert csv_lines(rows, columns) == _csv_lines_per_cell(rows, columns, [])
 
@@ -288,7 +290,7 @@ def test_csv_lines_equal_the_cell_by_cell_writer(rows, columns):
 @pytest.mark.parametrize("values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]])
 def test_the_column_check_refuses_any_bad_text_value(values):
     from pipeline.metadata import TableSchema
-    from pipeline.validate import _clean
+    from pipeline.validate.checks import _clean
 
     schema = TableSchema("notes", "notes.csv", {"fields": [{"name": "note", "type": "string", "constraints": {"required": True}}]})
     assert _clean(schema, [{"note": "fine"}])

@@ -17,10 +17,11 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.anchoring import anchor, context, find_all
-from pipeline.build import build
+from pipeline.read.anchoring import anchor, context, find_all
+from pipeline.engine.build import build
 from pipeline.errors import AnchorError, BuildFailed
 from pipeline.spreadsheet import formula_risk, safe_prefix, safe_suffix
+from tests.conftest import ROOT
 
 PIECES = ["\r\n", "\r", "\n", "e\u0301", "\u0301", "😀", "👩‍👩‍👧", "\x00", "“", "”", "\u2028", "\x85", "\ufeff",
           "=", "-", "+", "@", "\t", " ", "a", "strike", "the strike", "ß", "İ"]
@@ -134,7 +135,7 @@ def test_a_build_of_any_corpus_publishes_spans_that_hold_their_quotes(corpus):
         raw, dist = Path(tmp, "raw"), Path(tmp, "dist")
         write_corpus(raw, text, spans)
         try:
-            result = build(raw, dist)
+            result = build(raw, dist, ROOT / "datapackage.json")
         except BuildFailed as err:
             event(f"refused: {sorted({p.code for p in err.problems})}")
             assert err.problems and all(p.message for p in err.problems)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import package
-from pipeline.build import build
+from pipeline.write import package
+from pipeline.engine.build import build
 from tests.conftest import ROOT, snapshot
 
 ANN = "annotations/mini-news.yaml"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from frictionless import Package
 
-from pipeline.build import build
+from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
-from pipeline.package import file_entry
-from pipeline.tables import Tables
-from pipeline.validate import validate_tables
+from pipeline.write.package import file_entry
+from pipeline.rows.tables import Tables
+from pipeline.validate.checks import validate_tables
 from tests.conftest import ROOT
 
 META = load_metadata(ROOT / "datapackage.json")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 
-from pipeline.annotations import read_corpus
-from pipeline.build import build
+from pipeline.read.annotations import read_corpus
+from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
-from pipeline.progress import Progress
-from pipeline.tables import build_tables
+from pipeline.engine.progress import Progress
+from pipeline.rows.tables import build_tables
 from tests.conftest import ROOT, snapshot
 
 META = load_metadata(ROOT / "datapackage.json")
@@ -86,7 +86,7 @@ def test_progress_stays_quiet_in_ci(monkeypatch):
 
 
 def test_the_sources_views_record_every_lookup_and_copy_nothing():
-    from pipeline.partition import _Recorded, _RecordedSet
+    from pipeline.engine.partition import _Recorded, _RecordedSet
 
     sources, broken, seen = {"a": 1, "b": 2}, {"x"}, set()
     view, broken_view = _Recorded(sources, seen), _RecordedSet(broken, seen)
@@ -98,8 +98,8 @@ def test_the_sources_views_record_every_lookup_and_copy_nothing():
 
 
 def _mini_partition(mini_raw, entry):
-    from pipeline.annotations import Corpus, read_sources
-    from pipeline.partition import build_partition
+    from pipeline.read.annotations import Corpus, read_sources
+    from pipeline.engine.partition import build_partition
 
     corpus = Corpus()
     read_sources(mini_raw, META, corpus)
@@ -108,8 +108,8 @@ def _mini_partition(mini_raw, entry):
 
 
 def test_an_entry_file_holds_the_partition_and_its_fragments(mini_raw, tmp_path):
-    from pipeline.export import stream
-    from pipeline.partition import read_entry
+    from pipeline.write.linked import stream
+    from pipeline.engine.partition import read_entry
 
     part = _mini_partition(mini_raw, tmp_path / "entry")
     assert set(part.fragments) == set(stream.FORMATS) and part.rendered is None
@@ -122,7 +122,7 @@ def test_an_entry_file_holds_the_partition_and_its_fragments(mini_raw, tmp_path)
 
 
 def _sources(mini_raw):
-    from pipeline.annotations import Corpus, read_sources
+    from pipeline.read.annotations import Corpus, read_sources
 
     corpus = Corpus()
     read_sources(mini_raw, META, corpus)
@@ -130,7 +130,7 @@ def _sources(mini_raw):
 
 
 def test_an_entry_file_cut_short_or_not_ours_is_not_read(mini_raw, tmp_path):
-    from pipeline.partition import read_entry
+    from pipeline.engine.partition import read_entry
 
     _mini_partition(mini_raw, tmp_path / "entry")
     data = (tmp_path / "entry").read_bytes()

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from frictionless import Package
 
-from pipeline.build import build
+from pipeline.engine.build import build
 from pipeline.cli import cli
 from pipeline.errors import PipelineError
-from pipeline.release import release
+from pipeline.release.publish import release
 from tests.conftest import write_citation
 
 ANN = "annotations/mini-news.yaml"

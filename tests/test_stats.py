@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.build import assemble
+from pipeline.engine.build import assemble
 from pipeline.cli import cli
 from pipeline.metadata import load_metadata
 from pipeline.stats import compute_stats

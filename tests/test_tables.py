@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.build import assemble
+from pipeline.engine.build import assemble
 from pipeline.metadata import load_metadata
-from pipeline.tables import edtf_bounds
+from pipeline.rows.tables import edtf_bounds
 from tests.conftest import ROOT
 
 META = load_metadata(ROOT / "datapackage.json")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.build import build
-from pipeline.export import export_names
+from pipeline.engine.build import build
+from pipeline.write.linked import export_names
 from pipeline.metadata import load_metadata
 from tests.conftest import FIXTURES, ROOT
 
-META = load_metadata()
+META = load_metadata(ROOT / "datapackage.json")
 NAMES = export_names(META)
 
 

@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
 
-from pipeline.build import build
-from pipeline.export import jsonld, turtle
-from pipeline.export.compiled import PartitionRenderer, partition_renderer
-from pipeline.export.graph import GLOBAL_TABLES, iri_key, partition_graph, to_rdflib
+from pipeline.engine.build import build
+from pipeline.write.linked import jsonld
+from pipeline.write.linked import turtle
+from pipeline.write.linked.compiled import PartitionRenderer, partition_renderer
+from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key, partition_graph, to_rdflib
 from tests.conftest import ROOT
 from tests.export.conftest import META
 from tests.export.test_export_graph import _with_extra_column

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.export.graph import KINDS, PROPERTIES, SEGMENTS, build_graph, new_graph
+from pipeline.write.linked.graph import KINDS, PROPERTIES, SEGMENTS, build_graph, new_graph
 from pipeline.metadata import Metadata, TableSchema
 from tests.export.conftest import META
 

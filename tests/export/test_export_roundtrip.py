@@ -12,8 +12,14 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD, split_uri
 
-from pipeline.export import file_stats, jsonld, ntriples, turtle
-from pipeline.export.graph import build_graph, new_graph, to_rdflib
+from pipeline.write.linked import file_stats
+
+from pipeline.write.linked import jsonld
+
+from pipeline.write.linked import ntriples
+
+from pipeline.write.linked import turtle
+from pipeline.write.linked.graph import build_graph, new_graph, to_rdflib
 from tests.export.conftest import META, NAMES
 
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}

@@ -9,7 +9,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import XSD
 
 from pipeline.cli import cli
-from pipeline.export.shacl import load_shapes, shacl_problems
+from pipeline.validate.shacl import load_shapes, shacl_problems
 from tests.export.conftest import META, NAMES
 
 PROV = Namespace("http://www.w3.org/ns/prov#")

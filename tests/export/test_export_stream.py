@@ -6,10 +6,10 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from pipeline import partition
-from pipeline.build import build
-from pipeline.export import file_stats
-from pipeline.export.graph import build_graph, to_rdflib
+from pipeline.engine import partition
+from pipeline.engine.build import build
+from pipeline.write.linked import file_stats
+from pipeline.write.linked.graph import build_graph, to_rdflib
 from tests.conftest import ROOT, snapshot
 from tests.export.conftest import META, NAMES
 

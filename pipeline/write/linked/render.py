@@ -1,6 +1,6 @@
 """Renders a `Graph`'s subjects as Turtle blocks, N-Triples lines and JSON-LD node objects in one pass.
 
-Input: `pipeline.export.graph.Graph`. Output: for each format the text of every subject, sorted by
+Input: `pipeline.write.linked.graph.Graph`. Output: for each format the text of every subject, sorted by
 subject IRI, without the document's head (prefixes, `@context`): fragments that concatenate.
 Used for the corpus-wide part, the dataset's description and `serialize()`; the partitions' rows
 go through the compiled renderers of `compiled.py` instead.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.export.graph import DATATYPES, RDF_TYPE, Graph
+from pipeline.write.linked.graph import DATATYPES, RDF_TYPE, Graph
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 # Control characters would make a line unreadable for some parsers: escape them as \uXXXX.

@@ -74,7 +74,7 @@ def validate_export(dist_dir: Path, meta: Metadata) -> tuple[int, list[Problem]]
     """Parse the Turtle export of dist_dir and check it; return (triples, problems)."""
     from rdflib import Graph
 
-    from pipeline.export import export_names
+    from pipeline.write.linked import export_names
 
     path = dist_dir / export_names(meta)["turtle"]
     if not path.is_file():

@@ -26,7 +26,7 @@ MIN_BYTES = 32 << 20
 
 # The folder holding the `pipeline` package: the child imports this copy of the code, whatever
 # the installed one is.
-_ROOT = str(Path(__file__).resolve().parent.parent)
+_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class Child:
@@ -43,7 +43,7 @@ class Child:
             task_file.seek(0)
             try:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "pipeline.background", target, str(os.getpid())],
+                    [sys.executable, "-m", "pipeline.engine.background", target, str(os.getpid())],
                     stdin=task_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds)
             except OSError as exc:
                 raise PipelineError(f"cannot start a child process for {target}: {exc.strerror}") from exc

@@ -22,13 +22,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.annotations import Corpus, Source, display_path, read_annotation_file
+from pipeline.read.annotations import Corpus, Source, display_path, read_annotation_file
 from pipeline.errors import Problem
-from pipeline.export.stream import FileSlice
+from pipeline.write.linked.stream import FileSlice
+from pipeline.fingerprint import environment_key
 from pipeline.metadata import Metadata
-from pipeline.package import csv_lines
-from pipeline.tables import Tables, partition_tables
-from pipeline.validate import check_cells
+from pipeline.write.package import csv_lines
+from pipeline.rows.tables import Tables, partition_tables
+from pipeline.validate.checks import check_cells
 
 # Below this many files to build, starting worker processes costs more than it saves.
 MIN_FILES_PER_WORKER = 64
@@ -165,7 +166,7 @@ def _build_partition(
     t4 = time.perf_counter()
     rendered = None
     if render and not (tables.problems or cell_problems):
-        from pipeline.export import stream
+        from pipeline.write.linked import stream
 
         rendered = stream.render(tables.rows, meta, stream.languages(tables.rows, corpus.sources))
     t5 = time.perf_counter()
@@ -188,7 +189,7 @@ def write_entry(path: Path, part: Partition, data: bytes | None = None) -> bytes
     One file per partition, not one per format: creating and renaming files cost more than
     writing their bytes.
     """
-    from pipeline.export.stream import FORMATS
+    from pipeline.write.linked.stream import FORMATS
 
     rendered = part.rendered or {}
     part.fragment_sizes = {fmt: len(rendered[fmt]) for fmt in FORMATS if fmt in rendered}
@@ -238,17 +239,6 @@ def _attach(part: Partition, path: Path, offset: int) -> None:
     for fmt, size in part.fragment_sizes.items():
         part.fragments[fmt] = FileSlice(str(path), offset, size)
         offset += size
-
-
-def environment_key(meta: Metadata) -> str:
-    """Hash of everything besides the inputs that shapes a partition: schemas and our code."""
-    h = hashlib.sha256(json.dumps(meta.descriptor, sort_keys=True).encode())
-    for schema in meta.tables.values():
-        h.update(json.dumps(schema.descriptor, sort_keys=True).encode())
-    code_dir = Path(__file__).resolve().parent
-    for py in sorted([*code_dir.glob("*.py"), *code_dir.glob("export/*.py")]):
-        h.update(py.relative_to(code_dir).as_posix().encode() + b"\0" + py.read_bytes())
-    return h.hexdigest()
 
 
 # Entries unused by a build are deleted once nothing has touched them for this long (`PartitionCache.prune`).

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeline.export import graph as g
-from pipeline.export.render import JSON_SEPARATOR, Renderer, quoted
+from pipeline.write.linked import graph as g
+from pipeline.write.linked.render import JSON_SEPARATOR, Renderer, quoted
 from pipeline.metadata import Metadata
 
 

@@ -1,6 +1,6 @@
 """Renders a `Graph` as N-Triples: one line per triple, subjects and their triples in sorted order.
 
-Input: `pipeline.export.graph.Graph`. Output: UTF-8 text with LF line ends. The lines come from
+Input: `pipeline.write.linked.graph.Graph`. Output: UTF-8 text with LF line ends. The lines come from
 `render.py`, which renders all three formats in one pass.
 """
 
@@ -10,8 +10,8 @@ import io
 from collections.abc import Callable
 from typing import TextIO
 
-from pipeline.export import render
-from pipeline.export.graph import Graph
+from pipeline.write.linked import render
+from pipeline.write.linked.graph import Graph
 
 
 def to_bytes(write: Callable[[Graph, TextIO], None], graph: Graph) -> bytes:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.archive import read_archive
+from pipeline.release.archive import read_archive
 from pipeline.errors import PipelineError
 
 BUMPS = ("patch", "minor", "major")

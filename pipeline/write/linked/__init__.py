@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.metadata import Metadata
-from pipeline.tables import Tables
+from pipeline.rows.tables import Tables
 
 if TYPE_CHECKING:
-    from pipeline.export.stream import Fragment
+    from pipeline.write.linked.stream import Fragment
 
 
 def export_names(meta: Metadata) -> dict[str, str]:
@@ -63,8 +63,8 @@ class LinkedData:
     """
 
     def __init__(self, meta: Metadata, out_dir: Path, fragments: list[dict[str, Fragment]]):
-        from pipeline.background import Child
-        from pipeline.export.graph import description_graph
+        from pipeline.engine.background import Child
+        from pipeline.write.linked.graph import description_graph
 
         self.meta, self.out_dir, self.fragments = meta, out_dir, fragments
         self.names = export_names(meta)
@@ -76,12 +76,12 @@ class LinkedData:
         self.corpus: tuple | None = None
         self.child = None
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
-        from pipeline.export.stream import FileSlice
+        from pipeline.write.linked.stream import FileSlice
 
         if all(isinstance(part.get(fmt), FileSlice) for part in fragments for fmt in _layout()) and _worth_a_child(fragments):
             task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [list(part[fmt]) for part in fragments],
                      "skip": skip} for fmt, (_, skip) in _layout().items()]
-            self.child = Child("pipeline.export.stream:copy_files", task)
+            self.child = Child("pipeline.write.linked.stream:copy_files", task)
 
     def __enter__(self) -> LinkedData:
         return self
@@ -92,7 +92,7 @@ class LinkedData:
 
     def _partitions(self) -> dict[str, int]:
         """Wait for (or write) the heads and the partitions' fragments; the bytes each file still owes to skip."""
-        from pipeline.export import stream
+        from pipeline.write.linked import stream
 
         if self.owed is None:
             if self.child is not None:
@@ -107,7 +107,7 @@ class LinkedData:
 
     def add_corpus(self, tables: Tables, cache_dir: Path | None) -> None:
         """Append what needs the whole corpus (`graph.corpus_graph`, kept in cache_dir while its inputs stay the same)."""
-        from pipeline.export import stream
+        from pipeline.write.linked import stream
 
         self.corpus = (tables, cache_dir)
         parts = stream.corpus_fragments(tables, self.meta, cache_dir)
@@ -118,8 +118,9 @@ class LinkedData:
 
     def finish(self, known: dict[str, tuple[int, str]] | None = None) -> list[str]:
         """Append the dataset's description and the tails, write the context; return the names written."""
-        from pipeline.export import jsonld, stream
-        from pipeline.export.graph import description_graph
+        from pipeline.write.linked import jsonld
+        from pipeline.write.linked import stream
+        from pipeline.write.linked.graph import description_graph
 
         if self.corpus is None:
             raise RuntimeError("LinkedData.finish before add_corpus")
@@ -145,19 +146,20 @@ class LinkedData:
 
 def _worth_a_child(fragments: list[dict[str, Fragment]]) -> bool:
     """Whether the fragments are big enough for copying them in a child process to pay."""
-    from pipeline import background
+    from pipeline.engine import background
 
     return sum(piece.length for part in fragments for piece in part.values()) >= background.MIN_BYTES
 
 
 def _layout() -> dict[str, tuple[str, int]]:
     """Per format: the file's tail and the bytes its first fragment drops (the JSON-LD separator's comma)."""
-    from pipeline.export import jsonld
+    from pipeline.write.linked import jsonld
 
     return {"turtle": ("", 0), "ntriples": ("", 0), "jsonld": (jsonld.TAIL, 1)}
 
 
 def _heads(graph) -> dict[str, str]:
-    from pipeline.export import jsonld, turtle
+    from pipeline.write.linked import jsonld
+    from pipeline.write.linked import turtle
 
     return {"turtle": turtle.head(graph), "ntriples": "", "jsonld": jsonld.head(graph)}

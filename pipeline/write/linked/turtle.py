@@ -1,6 +1,6 @@
 """Renders a `Graph` as Turtle: `@base` and prefixes, then one block per subject, all sorted.
 
-Input: `pipeline.export.graph.Graph`. Output: UTF-8 text with LF line ends. IRIs under the base
+Input: `pipeline.write.linked.graph.Graph`. Output: UTF-8 text with LF line ends. IRIs under the base
 IRI are written relative to it (`<event/novocherkassk-1962>`), known vocabularies with their
 prefix. The subject blocks come from `render.py`, which renders all three formats in one pass.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from pipeline.export import render
-from pipeline.export.graph import Graph
-from pipeline.export.ntriples import to_bytes
+from pipeline.write.linked import render
+from pipeline.write.linked.graph import Graph
+from pipeline.write.linked.ntriples import to_bytes
 
 
 def head(graph: Graph) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.metadata import Metadata
-from pipeline.tables import Tables
+from pipeline.rows.tables import Tables
 
 # Tests set this to a folder: the build then creates `paused` there once the staging folder is
 # complete and waits for `resume` before swapping it in, so that a test can kill it (or start a

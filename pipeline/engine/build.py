@@ -17,18 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.annotations import Corpus, annotation_paths, read_sources
-from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
+from pipeline.read.annotations import Corpus, annotation_paths, read_sources
+from pipeline.write.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
-from pipeline.export import LinkedData
-from pipeline.exports import start_sqlite, write_parquet, write_sqlite
+from pipeline.write.linked import LinkedData
+from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
-from pipeline.package import staged_dist, write_descriptor, write_tables
-from pipeline.partition import PartitionCache, build_partitions, environment_key
-from pipeline.paths import DATAPACKAGE_PATH
-from pipeline.progress import Progress
-from pipeline.tables import Tables, merge_tables
-from pipeline.validate import validate_tables
+from pipeline.write.package import staged_dist, write_descriptor, write_tables
+from pipeline.engine.partition import PartitionCache, build_partitions
+from pipeline.fingerprint import environment_key
+from pipeline.engine.progress import Progress
+from pipeline.rows.tables import Tables, merge_tables
+from pipeline.validate.checks import validate_tables
 
 
 @dataclass
@@ -129,10 +129,17 @@ def check_partitions(
 
 
 def build(
-    raw_dir: Path, dist_dir: Path, datapackage: Path = DATAPACKAGE_PATH, cache_dir: Path | None = None,
+    raw_dir: Path, dist_dir: Path, datapackage: Path | None = None, cache_dir: Path | None = None,
     jobs: int | None = None, progress: Progress | None = None,
 ) -> BuildResult:
-    """Build the whole package from raw_dir into dist_dir (atomically)."""
+    """Build the whole package from raw_dir into dist_dir (atomically).
+
+    Without `datapackage`, the descriptor is that of the project holding raw_dir (found upward).
+    """
+    if datapackage is None:
+        from pipeline.project import descriptor_for
+
+        datapackage = descriptor_for(raw_dir)
     # The build makes millions of long-lived dicts and strings and no reference cycles: the
     # cyclic collector would only rescan them again and again (a quarter of a cached rebuild).
     gc_was_enabled = gc.isenabled()

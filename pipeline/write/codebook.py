@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.exports import parquet_filename, sqlite_filename
+from pipeline.write.exports import parquet_filename, sqlite_filename
 from pipeline.metadata import Metadata, TableSchema
 
 CODEBOOK_FILENAME = "codebook.md"

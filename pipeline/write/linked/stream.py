@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from pipeline.metadata import Metadata
-from pipeline.tables import Tables
+from pipeline.rows.tables import Tables
 
 FORMATS = ("turtle", "ntriples", "jsonld")
 SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld"}
@@ -50,7 +50,7 @@ def languages(rows: dict[str, list[dict]], sources) -> dict[str, str]:
 
 def render(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]) -> dict[str, bytes]:
     """The fragment of each format for the rows of one partition."""
-    from pipeline.export.compiled import partition_renderer
+    from pipeline.write.linked.compiled import partition_renderer
 
     ttl, nt, js = partition_renderer(meta).render(rows, language)
     return {"turtle": ttl.encode("utf-8"), "ntriples": nt.encode("utf-8"), "jsonld": js.encode("utf-8")}
@@ -58,15 +58,15 @@ def render(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]
 
 def chunks(fmt: str, graph) -> Iterator[bytes]:
     """The fragment of graph in format fmt, as UTF-8, a chunk of subjects at a time."""
-    from pipeline.export import render
+    from pipeline.write.linked import render
 
     return (chunk.encode("utf-8") for chunk in render.chunks(graph, fmt))
 
 
 def corpus_key(tables: Tables, meta: Metadata) -> str:
     """Hash of the code, the schemas and every input of `graph.corpus_graph`."""
-    from pipeline.export.graph import corpus_inputs
-    from pipeline.partition import environment_key
+    from pipeline.write.linked.graph import corpus_inputs
+    from pipeline.fingerprint import environment_key
 
     h = hashlib.sha256(environment_key(meta).encode())
     for item in corpus_inputs(tables):
@@ -79,7 +79,7 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
 
     Without cache_dir they are rendered while they are written.
     """
-    from pipeline.export.graph import corpus_graph
+    from pipeline.write.linked.graph import corpus_graph
 
     folder = cache_dir / "linked-data" if cache_dir is not None else None
     try:
@@ -87,7 +87,7 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
             folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         folder = None  # an unwritable cache only costs time
-    from pipeline.export import render
+    from pipeline.write.linked import render
 
     if folder is None:
         # Rendered once for all three formats and held: the corpus-wide part is small.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import yamlfast
+from pipeline.read import yamlfast
 from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pipeline.annotations import Corpus, Origin
+from pipeline.read.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
 

@@ -19,9 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.archive import SUMS_FILENAME, read_archive, sha256sums, zip_bytes
-from pipeline.citation import CITATION_FILENAME, citation_cff
-from pipeline.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
+from pipeline.release.archive import SUMS_FILENAME, read_archive, sha256sums, zip_bytes
+from pipeline.release.citation import CITATION_FILENAME, citation_cff
+from pipeline.release.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
 from pipeline.errors import PipelineError
 
 CHANGELOG_FILENAME = "CHANGELOG.md"

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline import anchoring
+from pipeline.read import anchoring
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
-from pipeline.paths import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
+from pipeline.project import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
 from pipeline.spreadsheet import safe_prefix, safe_suffix
-from pipeline.yamlfile import YDict, load_yaml
+from pipeline.read.yamlfile import YDict, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024

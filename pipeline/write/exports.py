@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.metadata import Metadata, TableSchema
-from pipeline.tables import Tables
+from pipeline.rows.tables import Tables
 
 # Fixed writer settings: defaults of pyarrow may change between versions, and any change of
 # row-group or page layout would change the bytes of an unchanged table.
@@ -357,8 +357,8 @@ class FreshDatabase:
 
     def __init__(self, meta: Metadata, path: Path, entries: list[str] | None = None, rows: int = 0,
                  from_entries: frozenset[str] = frozenset()):
-        from pipeline import background
-        from pipeline.background import Child
+        from pipeline.engine import background
+        from pipeline.engine.background import Child
 
         self.meta = meta
         self.rows = tempfile.TemporaryFile()
@@ -377,7 +377,7 @@ class FreshDatabase:
         self.child = None
         try:
             if big:
-                self.child = Child("pipeline.exports:fill_database", self.task, pass_fds=(self.rows.fileno(), self.ready_read))
+                self.child = Child("pipeline.write.exports:fill_database", self.task, pass_fds=(self.rows.fileno(), self.ready_read))
         except BaseException:
             self.close()
             raise
@@ -441,7 +441,7 @@ def fill_database(task: dict) -> int:
     First the rows of the entry files, then, once the build says they are complete, the rows it
     sends. The tables are WITHOUT ROWID, so the order of the inserts does not show in the file.
     """
-    from pipeline.partition import read_rows
+    from pipeline.engine.partition import read_rows
 
     con = sqlite3.connect(":memory:", isolation_level=None)
     try:
@@ -479,7 +479,7 @@ def fill_database(task: dict) -> int:
 
 def _update(con, schema: TableSchema, rows: list[dict], old_csv: str, new_csv: str) -> None:
     """Delete the rows whose CSV record is gone and insert those whose record is new."""
-    from pipeline.package import cell_text
+    from pipeline.write.package import cell_text
 
     old = set(map(tuple, csv.reader(io.StringIO(old_csv, newline=""))))
     new = set(map(tuple, csv.reader(io.StringIO(new_csv, newline=""))))

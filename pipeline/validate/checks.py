@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
-from pipeline.tables import Tables
+from pipeline.rows.tables import Tables
 
 _DIGITS = re.compile(r"^[0-9]+$")
 _INVALID = object()

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pipeline.errors import PipelineError
 from pipeline.metadata import Metadata
-from pipeline.tables import Tables, edtf_bounds
+from pipeline.rows.tables import Tables, edtf_bounds
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -1,6 +1,6 @@
 """Renders a `Graph` as JSON-LD with an inline `@context`, and that context as its own document.
 
-Input: `pipeline.export.graph.Graph`. Output: UTF-8 JSON bytes. The context maps every term to
+Input: `pipeline.write.linked.graph.Graph`. Output: UTF-8 JSON bytes. The context maps every term to
 its property and value type, so values are plain JSON (`"countMin": 26`); nothing refers to a
 remote context, so no JSON-LD processor needs the network. The `@graph` holds one node object
 per line, sorted by `@id`; the node objects come from `render.py`, which renders all three
@@ -13,8 +13,8 @@ import io
 import json
 from typing import TextIO
 
-from pipeline.export import render
-from pipeline.export.graph import Graph
+from pipeline.write.linked import render
+from pipeline.write.linked.graph import Graph
 
 _COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF"}
 

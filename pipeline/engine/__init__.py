@@ -1,0 +1,1 @@
+"""The machinery that runs the stages: the build, the partition cache, worker processes, progress."""

@@ -1,0 +1,1 @@
+"""Release tooling: archives, versions and changelog, comparing builds, the citation file."""

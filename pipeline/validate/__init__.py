@@ -1,0 +1,1 @@
+"""Stage 3: checking rows against the Table Schemas, and the linked data against SHACL."""
