@@ -272,5 +272,26 @@ def validate(dist_dir: Path, datapackage: Path):
     click.echo(f"valid {dist_dir}: {triples} triples conform to the SHACL shapes")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--name", default=None, help="The dataset's name, a slug (default: from the folder's name).")
+@click.option("--title", default=None, help="The dataset's title (default: from the name).")
+@_handle_errors
+def init(folder: Path, name: str | None, title: str | None):
+    """Create a new corpus project in FOLDER (absent or empty) that builds at once.
+
+    It holds datapackage.json, the schemas, an example source with two annotated spans, a README
+    stub and a .ci/run. Replace the example with your own sources and annotations.
+
+    \b
+    Example:
+        pipeline init mill-strikes && cd mill-strikes && pipeline build
+    """
+    from pipeline.scaffold import init_project
+
+    files = init_project(folder, name, title)
+    click.echo(f"created {folder}: {len(files)} files; next: cd {folder} && pipeline build")
+
+
 if __name__ == "__main__":
     cli()
