@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.types import TYPES
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ class TableSchema:
     def required(self, name: str) -> bool:
         return bool(self.constraints(name).get("required")) or name in self.primary_key
 
+    @cached_property
+    def derived_fields(self) -> tuple[str, ...]:
+        """Columns the build fills in itself (`"derived": true` in the schema); annotators may not write them."""
+        return tuple(f["name"] for f in self.descriptor["fields"] if f.get("derived"))
+
+    def references(self, table: str) -> bool:
+        """Whether a foreign key of this table points at `table`."""
+        return any(fk.resource == table for fk in self.foreign_keys)
+
 
 @dataclass
 class Metadata:
@@ -91,6 +101,45 @@ class Metadata:
     def __getitem__(self, table: str) -> TableSchema:
         return self.tables[table]
 
+    # The roles of tables, read from the descriptor and the schemas' foreign keys, never listed in code.
+    SPANS = "spans"
+    SOURCES = "sources"
+
+    @cached_property
+    def derived_tables(self) -> tuple[str, ...]:
+        """Tables the build computes from others (`derivedFrom` in the descriptor)."""
+        return tuple(n for n, s in self.tables.items() if s.derived_from)
+
+    @cached_property
+    def claim_tables(self) -> dict[str, str]:
+        """Claim tables (any written table with a foreign key to spans) by the key of their list under a span.
+
+        The key is the resource's `annotationKey` in the descriptor, else the table's name.
+        """
+        keys = {}
+        for name, schema in self.tables.items():
+            if name != self.SPANS and not schema.derived_from and schema.references(self.SPANS):
+                keys[self._resource(name).get("annotationKey", name)] = name
+        return keys
+
+    @cached_property
+    def entity_tables(self) -> tuple[str, ...]:
+        """Tables of things that claims are about (events, actors, ...): what claim tables' foreign keys point at.
+
+        Annotation files define their rows in top-level lists named after the table.
+        """
+        claims = set(self.claim_tables.values())
+        targets = {fk.resource for c in claims for fk in self.tables[c].foreign_keys}
+        return tuple(n for n in self.tables if n in targets and n not in claims and n not in (self.SPANS, self.SOURCES))
+
+    @cached_property
+    def written_tables(self) -> tuple[str, ...]:
+        """Tables whose rows come from raw/ (every table but the derived ones)."""
+        return tuple(n for n in self.tables if n not in self.derived_tables)
+
+    def _resource(self, name: str) -> dict:
+        return next(r for r in self.descriptor.get("resources", []) if r.get("name") == name)
+
 
 def load_metadata(path: Path) -> Metadata:
     """Load the root descriptor and the schema of every resource it lists."""
@@ -107,6 +156,11 @@ def load_metadata(path: Path) -> Metadata:
                 schema = json.loads(schema_path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 raise PipelineError(f"{schema_path}: cannot read the table schema: {exc}") from exc
+        for f in schema.get("fields", []) if isinstance(schema, dict) else []:
+            if f.get("type", "string") not in TYPES:
+                raise PipelineError(
+                    f"{res.get('schema')}: field {f.get('name')!r} has the type {f.get('type')!r}, which the pipeline "
+                    f"cannot check or export; use one of: {', '.join(sorted(TYPES))}")
         meta.tables[res["name"]] = TableSchema(
             name=res["name"], path=res["path"], descriptor=schema, title=res.get("title", ""),
             derived_from=tuple(res.get("derivedFrom", ())),

@@ -115,7 +115,7 @@ def check_partitions(
     # A place already blamed by an earlier stage is not blamed again for the same mistake.
     blamed = {(p.file, p.line) for p in problems if p.file}
     cell_problems = [q for p in parts for q in p.cell_problems]
-    checked = frozenset(n for n, s in meta.tables.items() if n != "sources" and not s.derived_from)
+    checked = frozenset(n for n in meta.written_tables if n != meta.SOURCES)
     whole = validate_tables(tables, meta, partial=bool(problems), checked=checked, cell_problems=bool(cell_problems))
     problems += [p for p in cell_problems + whole if (p.file, p.line) not in blamed]
     clock.lap("validate keys")

@@ -9,6 +9,7 @@ still carrying the file and line it came from, and the problems found on the way
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 import re
@@ -26,18 +27,11 @@ from pipeline.read.yamlfile import YDict, load_yaml
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
-# Which list under a span feeds which table, and which of its columns the span fills in itself.
-CLAIM_TABLES = {
-    "events": ("event_mentions", ("span_id",)),
-    "actors": ("event_actors", ("span_id",)),
-    "casualties": ("casualties", ("span_id",)),
-    "demands": ("demands", ("span_id",)),
-}
-SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", *CLAIM_TABLES)
-_SPAN_KEY_SET = frozenset(SPAN_KEYS)
-SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
-# Columns that the build derives and an annotator must not write.
-DERIVED = {"events": ("earliest_date", "latest_date")}
+# A span's own keys; each claim table adds the key of its list (Metadata.claim_tables).
+SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note")
+# The columns of a claim that its span fills in itself.
+FILLED_BY_SPAN = ("span_id",)
+SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, in tables that have both
 
 
 class Origin(NamedTuple):
@@ -92,7 +86,7 @@ class Corpus:
 
     sources: dict[str, Source] = field(default_factory=dict)
     spans: list[tuple[dict, Origin]] = field(default_factory=list)
-    entities: dict[str, list[tuple[dict, Origin]]] = field(default_factory=lambda: {"events": [], "actors": []})
+    entities: dict[str, list[tuple[dict, Origin]]] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Sources listed but unusable (missing, changed, undecodable): their spans are skipped
@@ -264,10 +258,17 @@ class _ClaimKeys:
 
 def _claim_keys(meta: Metadata) -> dict[str, _ClaimKeys]:
     out = {}
-    for key, (table, filled) in CLAIM_TABLES.items():
-        allowed = [c for c in meta[table].field_names if c not in filled] + (list(SHORTHAND_KEYS) if table != "event_mentions" else [])
-        out[key] = _ClaimKeys(table, filled, frozenset(allowed), frozenset([*allowed, *filled]))
+    for key, table in meta.claim_tables.items():
+        columns = meta[table].field_names
+        shorthand = list(SHORTHAND_KEYS) if {"count_min", "count_max"} <= set(columns) else []
+        allowed = [c for c in columns if c not in FILLED_BY_SPAN and c not in meta[table].derived_fields] + shorthand
+        out[key] = _ClaimKeys(table, FILLED_BY_SPAN, frozenset(allowed), frozenset([*allowed, *FILLED_BY_SPAN]))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _span_key_set(claim_keys: frozenset[str]) -> frozenset[str]:
+    return frozenset((*SPAN_KEYS, *claim_keys))
 
 
 def _read_span(
@@ -277,8 +278,9 @@ def _read_span(
     """Anchor one span and collect its claims; `claim_keys` is `_claim_keys(meta)`, made once per file."""
     problems = corpus.problems
     claim_keys = claim_keys or _claim_keys(meta)
-    if not span.keys() <= _SPAN_KEY_SET:
-        _check_keys(span, _SPAN_KEY_SET, "a span", display, problems)
+    span_keys = _span_key_set(frozenset(claim_keys))
+    if not span.keys() <= span_keys:
+        _check_keys(span, span_keys, "a span", display, problems)
     sid = span.get("span_id")
     if not isinstance(sid, str) or not SLUG.match(sid):
         problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug; {_slug_hint(sid)}"))
@@ -360,7 +362,7 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
     if not isinstance(data, YDict):
         corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events and actors; start it with 'source: <source_id>' (see the README's Annotating section)"))
         return
-    _check_keys(data, ("source", "spans", "events", "actors"), "an annotation file", display, corpus.problems)
+    _check_keys(data, ("source", "spans", *meta.entity_tables), "an annotation file", display, corpus.problems)
     source_id = data.get("source")
     spans = data.get("spans") or []
     if spans and source_id is None:
@@ -380,18 +382,18 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
             corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "each span must be a mapping"))
             continue
         _read_span(span, source_id, display, meta, corpus, claim_keys)
-    for table in ("events", "actors"):
+    for table in meta.entity_tables:
         items = data.get(table) or []
         if not isinstance(items, list):
             corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"'{table}' must be a list"))
             continue
-        allowed = [c for c in meta[table].field_names if c not in DERIVED.get(table, ())] + ["note"]
+        allowed = [c for c in meta[table].field_names if c not in meta[table].derived_fields] + ["note"]
         for item in items:
             if not isinstance(item, YDict):
                 corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"each entry of '{table}' must be a mapping"))
                 continue
             _check_keys(item, allowed, f"an entry of '{table}'", display, corpus.problems)
-            corpus.entities[table].append(({k: v for k, v in item.items() if k in allowed and k != "note"}, _origin(display, item)))
+            corpus.entities.setdefault(table, []).append(({k: v for k, v in item.items() if k in allowed and k != "note"}, _origin(display, item)))
 
 
 def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:

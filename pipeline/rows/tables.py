@@ -161,8 +161,8 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
 
     for span, origin in corpus.spans:
         tables.add("spans", _row_of(columns["spans"], span), origin)
-    for table in ("events", "actors"):
-        for values, origin in corpus.entities[table]:
+    for table in meta.entity_tables:
+        for values, origin in corpus.entities.get(table, ()):
             row = _row_of(columns[table], values)
             if table == "events":
                 _event_dates(row, origin, problems)
@@ -197,7 +197,9 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
     # every event is reachable from the spans that speak of it, without the annotator repeating it.
     mentioned = {(r["event_id"], r["span_id"]) for r in tables.rows.get("event_mentions", [])}
     written = len(tables.rows.get("event_mentions", ()))
-    for table in ("event_actors", "casualties", "demands"):
+    for table in meta.claim_tables.values():
+        if table == "event_mentions" or "event_id" not in columns[table]:
+            continue
         for row in tables.rows.get(table, []):
             key = (row["event_id"], row["span_id"])
             if row["event_id"] and key not in mentioned:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
+from pipeline.types import TYPES, BadValue
 from pipeline.rows.tables import Tables
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -73,23 +74,12 @@ class _Checker:
             if bad := _UNWRITABLE.search(value):
                 self.add(i, "bad-character", name, f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it")
                 return _INVALID
-        elif ftype == "integer":
-            if isinstance(value, str) and _DIGITS.match(value):
-                value = int(value)
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.add(i, "type-error", name, f"{name} {value!r} is not a whole number; write digits only")
-                return _INVALID
-        elif ftype == "boolean":
-            if not isinstance(value, bool):
-                self.add(i, "type-error", name, f"{name} {value!r} is not true or false; write true or false")
-                return _INVALID
-        elif ftype == "date":
+        else:
             try:
-                dt.date.fromisoformat(str(value))
-            except ValueError:
-                self.add(i, "type-error", name, f"{name} {value!r} is not a date (YYYY-MM-DD)")
+                value = TYPES[ftype].check(value)
+            except BadValue as exc:
+                self.add(i, "type-error", name, f"{name} {value!r} {exc}")
                 return _INVALID
-            value = str(value)
         row[name] = value
         return value
 
@@ -109,8 +99,10 @@ class _Checker:
                     continue
                 if "enum" in cons and value not in cons["enum"]:
                     self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
-                if "minimum" in cons and isinstance(value, int) and value < cons["minimum"]:
+                if "minimum" in cons and isinstance(value, (int, float)) and value < cons["minimum"]:
                     self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
+                if "maximum" in cons and isinstance(value, (int, float)) and value > cons["maximum"]:
+                    self.add(i, "above-maximum", name, f"{name} {value} is above the maximum {cons['maximum']}; fix the figure")
                 if isinstance(value, str):
                     if "maxLength" in cons and len(value) > cons["maxLength"]:
                         self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
@@ -253,20 +245,21 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
             owner.setdefault(value, (table, i))
 
 
-def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
-    """Every event and actor must be reachable from at least one span (the contract's rule)."""
-    def column(table: str, name: str) -> set:
-        return set(_column(tables.rows[table], name))
+def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Checker]) -> None:
+    """Every entity (event, actor, ...) must be reachable from at least one span (the contract's rule).
 
-    reached = {
-        "events": set().union(*(column(t, "event_id") for t in ("event_mentions", "event_actors", "casualties", "demands"))),
-        "actors": column("event_actors", "actor_id") | column("demands", "actor_id")
-        | column("casualties", "victim_actor_id") | column("casualties", "perpetrator_actor_id"),
-    }
-    for table, id_col in (("events", "event_id"), ("actors", "actor_id")):
+    What reaches an entity table is read from the schemas: every foreign key of a claim table into it.
+    """
+    for table in meta.entity_tables:
+        (id_col,) = meta[table].primary_key
+        reached: set = set()
+        for claim_table in meta.claim_tables.values():
+            for fk in meta[claim_table].foreign_keys:
+                if fk.resource == table and len(fk.fields) == 1:
+                    reached |= set(_column(tables.rows[claim_table], fk.fields[0]))
         checker = checkers[table]
         for i, row in enumerate(checker.rows):
-            if row.get(id_col) and row[id_col] not in reached[table]:
+            if row.get(id_col) and row[id_col] not in reached:
                 checker.add(i, "unsupported", id_col, f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it")
 
 
@@ -440,6 +433,6 @@ def validate_tables(
         for name in derived:
             checkers[name].check_cells()
             checkers[name].check_keys()
-    if not partial and {"events", "actors", "event_mentions", "event_actors", "casualties", "demands"} <= set(tables.rows):
-        _check_reachability(tables, checkers)
+    if not partial and {*meta.entity_tables, *meta.claim_tables.values()} <= set(tables.rows):
+        _check_reachability(meta, tables, checkers)
     return problems

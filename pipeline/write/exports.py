@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.types import TYPES, arrow_type
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.rows.tables import Tables
 
@@ -42,8 +43,6 @@ PARQUET_OPTIONS = {
 }
 SQLITE_PAGE_SIZE = 4096
 
-SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT",
-                "datetime": "TEXT", "year": "INTEGER"}
 
 
 def sqlite_filename(meta: Metadata) -> str:
@@ -56,21 +55,11 @@ def parquet_filename(schema: TableSchema) -> str:
 
 # ---- Parquet -----------------------------------------------------------------------------------
 
-def _arrow_type(ftype: str):
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
-             "date": pa.date32(), "datetime": pa.string(), "year": pa.int64()}
-    if ftype not in types:
-        raise PipelineError(f"no Parquet type for the Table Schema type '{ftype}'; add it to pipeline/exports.py")
-    return types[ftype]
-
-
 def arrow_schema(schema: TableSchema):
     """The Arrow schema of a table: its Table Schema's types, required fields, descriptions and key."""
     import pyarrow as pa
 
-    fields = [pa.field(name, _arrow_type(field.get("type", "string")), nullable=not schema.required(name),
+    fields = [pa.field(name, arrow_type(field.get("type", "string")), nullable=not schema.required(name),
                        metadata={"description": field.get("description", "")})
               for name, field in schema.fields.items()]
     return pa.schema(fields, metadata={"primary_key": ",".join(schema.primary_key)})
@@ -172,7 +161,7 @@ def create_table_sql(schema: TableSchema) -> str:
     lines = []
     for name, field in schema.fields.items():
         ftype = field.get("type", "string")
-        col = f"{_quote(name)} {SQLITE_TYPES.get(ftype, 'TEXT')}"
+        col = f"{_quote(name)} {TYPES[ftype].sqlite}"
         cons = schema.constraints(name)
         if schema.required(name):
             col += " NOT NULL"
