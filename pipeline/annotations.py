@@ -34,6 +34,9 @@ CLAIM_TABLES = {
     "demands": ("demands", ("span_id",)),
 }
 SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", *CLAIM_TABLES)
+# Annotation provenance written by `pipeline import` (project annotator id, UTC time); optional.
+PROVENANCE_KEYS = ("annotator", "annotated")
+SPAN_KEYS += PROVENANCE_KEYS
 _SPAN_KEY_SET = frozenset(SPAN_KEYS)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
 # Columns that the build derives and an annotator must not write.
@@ -312,6 +315,9 @@ def _read_span(
         "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
         "prefix": prefix, "suffix": suffix, "label": span.get("label"),
     }
+    for key in PROVENANCE_KEYS:
+        if key in span:
+            row[key] = span[key]
     corpus.spans.append((row, _origin(display, span)))
 
     default_event = span.get("event_id")
