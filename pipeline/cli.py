@@ -247,5 +247,11 @@ def validate(dist_dir: Path, datapackage: Path):
     click.echo(f"valid {dist_dir}: {triples} triples conform to the SHACL shapes")
 
 
+from pipeline.importers.cli import annotation_configs, export_annotations, import_command  # noqa: E402
+
+cli.add_command(import_command)
+cli.add_command(export_annotations)
+cli.add_command(annotation_configs)
+
 if __name__ == "__main__":
     cli()

@@ -351,7 +351,7 @@ def claim_of(mark: Mark, doc: Document) -> tuple[str, dict] | None:
     return kind, {c: claim[c] for c in CLAIM_COLUMNS[kind] if c in claim}
 
 
-def apply_links(doc: Document) -> None:
+def apply_links(doc: Document, roles=()) -> None:
     """Relations: the mark at the start takes the event of the mark it points to, and the label as its role."""
     by_id = {m.tool_id: m for m in doc.marks if m.tool_id is not None}
     for link in doc.links:
@@ -362,7 +362,7 @@ def apply_links(doc: Document) -> None:
         event = target.fields.get("event_id")
         if event and not source.fields.get("event_id"):
             source.fields["event_id"] = event
-        if link.label and not source.fields.get("role"):
+        if link.label in roles and not source.fields.get("role"):
             source.fields["role"] = link.label
 
 
@@ -396,9 +396,9 @@ def project_annotator(raw: str | None, doc: Document, mark: Mark, options: Optio
     raise fail(doc.file, mark.record, f"annotator '{raw}' has no project id; pass --annotator '{raw}=<id>' (a slug the project controls) or --drop-annotators")
 
 
-def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options) -> list[dict]:
+def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options, roles=()) -> list[dict]:
     """The YAML spans of one document, ordered by position."""
-    apply_links(doc)
+    apply_links(doc, roles)
     groups: dict[tuple, dict] = {}
     for mark in doc.marks:
         if not mark.label:
@@ -479,7 +479,7 @@ def plan_writes(
         if sid is None:
             sid = _new_source(doc, sources, options, new_sources, writes, raw_dir)
         text = sources[sid].text
-        for span in build_spans(doc, text, sid, tool, labels, report, options):
+        for span in build_spans(doc, text, sid, tool, labels, report, options, meta["event_actors"].enum("role")):
             there = existing.get(span["span_id"])
             if there is not None:
                 if (there[1], there[4]) == (sid, span["quote"]) and there[2] in (None, span["start"]):
