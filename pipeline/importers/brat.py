@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.importers.core import Document, Link, Mark, decode, fail, read_limited
 
-_T = re.compile(r"^(\S+) ([^\s;]+(?:;[^\s;]+)*)\Z")
+_T = re.compile(r"^(\S+) (\d+ \d+(?:;\d+ \d+)*)\Z")
 _ID = re.compile(r"^[TREAMN#*]\d*$")
 
 

@@ -578,6 +578,10 @@ def run_import(raw_dir: Path, docs: list[Document], tool: str, meta: Metadata, o
     """Plan, check with a scratch build, then write: all or nothing."""
     report = Report()
     writes = plan_writes(raw_dir, docs, tool, meta, options, report)
+    for path in writes:
+        # Checked before the scratch build too: its copy keeps links, and a write through one would land outside.
+        if not inside(path.parent, raw_dir) or (path.is_symlink() and not inside(path, raw_dir)):
+            raise ImportError_(f"{path}: would be written outside {raw_dir}; remove the link that leads there")
     if writes:
         check_in_scratch(raw_dir, writes, meta)
         if not dry_run:
