@@ -293,5 +293,11 @@ def init(folder: Path, name: str | None, title: str | None):
     click.echo(f"created {folder}: {len(files)} files; next: cd {folder} && pipeline build")
 
 
+from pipeline.importers.cli import annotation_configs, export_annotations, import_command  # noqa: E402
+
+cli.add_command(import_command)
+cli.add_command(export_annotations)
+cli.add_command(annotation_configs)
+
 if __name__ == "__main__":
     cli()

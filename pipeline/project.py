@@ -54,6 +54,11 @@ class Project:
         return self.root / "CHANGELOG.md"
 
     @property
+    def annotation_tools_dir(self) -> Path:
+        # The labelling configurations of the annotation tools, generated from schemas/.
+        return self.root / "annotation-tools"
+
+    @property
     def citation(self) -> Path:
         return self.root / "CITATION.cff"
 

@@ -32,6 +32,9 @@ SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "e
 # The columns of a claim that its span fills in itself.
 FILLED_BY_SPAN = ("span_id",)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, in tables that have both
+# Annotation provenance written by `pipeline import` (project annotator id, UTC time); optional.
+PROVENANCE_KEYS = ("annotator", "annotated")
+SPAN_KEYS += PROVENANCE_KEYS
 
 
 class Origin(NamedTuple):
@@ -314,6 +317,9 @@ def _read_span(
         "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
         "prefix": prefix, "suffix": suffix, "label": span.get("label"),
     }
+    for key in PROVENANCE_KEYS:
+        if key in span:
+            row[key] = span[key]
     corpus.spans.append((row, _origin(display, span)))
 
     default_event = span.get("event_id")
