@@ -37,7 +37,7 @@ SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "e
 _SPAN_KEY_SET = frozenset(SPAN_KEYS)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
 # Columns that the build derives and an annotator must not write.
-DERIVED = {"events": ("earliest_date", "latest_date")}
+DERIVED = {"events": ("earliest_date", "latest_date", "date_precision"), "event_mentions": ("date_precision",)}
 
 
 class Origin(NamedTuple):
@@ -265,7 +265,7 @@ class _ClaimKeys:
 def _claim_keys(meta: Metadata) -> dict[str, _ClaimKeys]:
     out = {}
     for key, (table, filled) in CLAIM_TABLES.items():
-        allowed = [c for c in meta[table].field_names if c not in filled] + (list(SHORTHAND_KEYS) if table != "event_mentions" else [])
+        allowed = [c for c in meta[table].field_names if c not in filled and c not in DERIVED.get(table, ())] + (list(SHORTHAND_KEYS) if table != "event_mentions" else [])
         out[key] = _ClaimKeys(table, filled, frozenset(allowed), frozenset([*allowed, *filled]))
     return out
 

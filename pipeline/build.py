@@ -27,6 +27,7 @@ from pipeline.package import staged_dist, write_descriptor, write_tables
 from pipeline.partition import PartitionCache, build_partitions, environment_key
 from pipeline.paths import DATAPACKAGE_PATH
 from pipeline.progress import Progress
+from pipeline.summary import temporal_coverage
 from pipeline.tables import Tables, merge_tables
 from pipeline.validate import validate_tables
 
@@ -176,6 +177,7 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
 
 def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) -> list[str]:
     progress.stage("writing")
+    set_temporal_coverage(meta, tables)
     if fresh is not None:
         fresh.finish(tables)  # the rows the partitions' entry files lack, validated now
     clock.lap("hand the rest of the rows to SQLite")
@@ -205,6 +207,15 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     linked.finish(known)
     clock.lap("export RDF: description")
     return sorted(p.name for p in stage.iterdir())
+
+
+def set_temporal_coverage(meta: Metadata, tables: Tables) -> None:
+    """Put the years of the core events into the descriptor the build publishes (never written by hand)."""
+    coverage = temporal_coverage(tables.rows.get("events", []))
+    if coverage is None:
+        meta.descriptor.pop("temporalCoverage", None)
+    else:
+        meta.descriptor["temporalCoverage"] = coverage
 
 
 def _timed(function, *args) -> float:
