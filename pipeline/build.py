@@ -21,6 +21,7 @@ from pipeline.annotations import Corpus, annotation_paths, read_sources
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
 from pipeline.export import LinkedData
+from pipeline.export.per_event import per_event_bytes, per_event_filename
 from pipeline.exports import start_sqlite, write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
@@ -184,6 +185,9 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     files = write_tables(tables, meta, stage)
     digests = write_descriptor(meta, files, stage)
     known = {name: (len(files[name]), digests[name]) for name in digests}
+    per_event = per_event_bytes(tables, meta)
+    (stage / per_event_filename(meta)).write_bytes(per_event)
+    known[per_event_filename(meta)] = (len(per_event), hashlib.sha256(per_event).hexdigest())
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())

@@ -224,6 +224,9 @@ FILE_TITLES = {
     ".ttl": "The dataset as Turtle",
 }
 HASHED = {".csv", ".json", ".md"}
+# Our own text exports besides the tables that carry size and hash like them (not the RDF files,
+# which cannot describe themselves).
+HASHED_NAMES = (".per-event.jsonld",)
 WIKIDATA = "http://www.wikidata.org/entity/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
@@ -799,6 +802,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         g.add(period, "dcatEndDate", high)
 
     titles = {schema.path: schema.title for schema in meta.tables.values()}
+    titles[f"{meta.name}.per-event.jsonld"] = "One JSON-LD node per event, with its casualty claims and estimates"
     titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
                    for schema in meta.tables.values() if schema.path.endswith(".csv")})
     for name in sorted({*files, *exports}):
@@ -817,7 +821,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         # The exports cannot carry their own size and hash. Binary files (Parquet, SQLite) change
         # bytes with the library versions: their hash here would make the committed RDF differ
         # from a build on another machine, so only our own text files carry size and hash.
-        if name in files and suffix in HASHED:
+        if name in files and (suffix in HASHED or name.endswith(HASHED_NAMES)):
             g.add(dist, "byteSize", files[name][0])
             g.add(dist, "sha256", files[name][1])
 
