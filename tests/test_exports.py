@@ -98,5 +98,5 @@ def test_sqlite_full_text_search_finds_quotes_and_descriptions(dist):
     con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
     hits = con.execute("SELECT kind, id FROM search WHERE search MATCH 'killed' ORDER BY id").fetchall()
     assert hits == [("quote", "mini-killed-12"), ("quote", "mini-killed-3")]
-    assert con.execute("SELECT kind, id FROM search WHERE search MATCH '"made up"'").fetchall() == [
+    assert con.execute("SELECT kind, id FROM search WHERE search MATCH ?", ('"made up"',)).fetchall() == [
         ("event", "krasny-strike-1962")]

@@ -107,3 +107,23 @@ def test_a_changed_member_fails_the_checksums(mini_dist, tmp_path):
 def test_something_else_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="not a release zip, a build folder or its datapackage.json"):
         pipeline.load(tmp_path / "nothing-here")
+
+
+def test_the_one_line_answers_of_the_readme_run_in_pandas_and_sql(tmp_path):
+    import re
+    import sqlite3
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    answers = re.findall(r"^\| [^|]+ \| `(.+?)` \| `(.+?)` \|$", readme, re.MULTILINE)
+    assert len(answers) == 3
+    # The real corpus: the mini one has no scope written, and these questions need it.
+    build(ROOT / "raw", tmp_path / "dist")
+    t = pipeline.load(tmp_path / "dist")
+    s = t["event_summary"]
+    con = sqlite3.connect(tmp_path / "dist" / "soviet-bloc-revolts.sqlite")
+    per_year, tolls, claims = ((eval(python, {}, {"s": s, "t": t}), con.execute(sql).fetchall()) for python, sql in answers)  # noqa: S307
+    assert per_year[0].to_dict() == dict((int(year), n) for year, n in per_year[1])
+    assert sorted(tolls[0].index) == sorted(row[0] for row in tolls[1]) and tolls[0]["killed_high"].notna().all()
+    assert len(claims[0]) == len(claims[1]) == (t["casualties"]["category"] == "killed").sum()
