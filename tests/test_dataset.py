@@ -68,3 +68,24 @@ def test_novocherkassk_death_claims_stay_side_by_side():
               if r["event_id"] == "novocherkassk-1962" and r["category"] == "killed"}
     assert (26, 26, "exact", "official figures") in killed
     assert (80, None, "more_than", "some estimates") in killed
+
+
+def test_every_event_states_its_scope_and_every_claim_its_kind_of_claimant():
+    # Optional in the schemas while other branches still add rows without them; required here.
+    assert [e["event_id"] for e in TABLES.rows["events"] if not e.get("scope")] == []
+    assert [c["casualty_id"] for c in TABLES.rows["casualties"] if not c.get("claimant_type")] == []
+
+
+def test_claimant_types_agree_with_the_claimants_words():
+    expected = {"the article": "journalist", "official figures": "official", "some estimates": "unattributed"}
+    for claim in TABLES.rows["casualties"]:
+        if claim["claimant"] in expected:
+            assert claim["claimant_type"] == expected[claim["claimant"]], claim["casualty_id"]
+        else:
+            assert claim["claimant_actor_id"], f"{claim['casualty_id']}: a named claimant should be an actor"
+
+
+def test_participant_sizes_with_a_figure_keep_the_sources_words():
+    for row in TABLES.rows["event_actors"]:
+        if row["count_min"] is not None or row["count_max"] is not None:
+            assert row["count_text"] and row["count_text"] in QUOTES[row["span_id"]], row

@@ -29,6 +29,8 @@ from pipeline.fingerprint import environment_key
 from pipeline.engine.progress import Progress
 from pipeline.rows.tables import Tables, merge_tables
 from pipeline.validate.checks import validate_tables
+from pipeline.write.linked.per_event import per_event_bytes, per_event_filename
+from pipeline.rows.summary import temporal_coverage
 
 
 @dataclass
@@ -183,12 +185,16 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
 
 def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) -> list[str]:
     progress.stage("writing")
+    set_temporal_coverage(meta, tables)
     if fresh is not None:
         fresh.finish(tables)  # the rows the partitions' entry files lack, validated now
     clock.lap("hand the rest of the rows to SQLite")
     files = write_tables(tables, meta, stage)
     digests = write_descriptor(meta, files, stage)
     known = {name: (len(files[name]), digests[name]) for name in digests}
+    per_event = per_event_bytes(tables, meta)
+    (stage / per_event_filename(meta)).write_bytes(per_event)
+    known[per_event_filename(meta)] = (len(per_event), hashlib.sha256(per_event).hexdigest())
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
@@ -212,6 +218,15 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     linked.finish(known)
     clock.lap("export RDF: description")
     return sorted(p.name for p in stage.iterdir())
+
+
+def set_temporal_coverage(meta: Metadata, tables: Tables) -> None:
+    """Put the years of the core events into the descriptor the build publishes (never written by hand)."""
+    coverage = temporal_coverage(tables.rows.get("events", []))
+    if coverage is None:
+        meta.descriptor.pop("temporalCoverage", None)
+    else:
+        meta.descriptor["temporalCoverage"] = coverage
 
 
 def _timed(function, *args) -> float:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pipeline.read.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
+from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
 DERIVED_IDS = {"casualties": ("casualty_id", "category"), "demands": ("demand_id", "category")}
@@ -120,6 +121,8 @@ def _library_bounds(value: str) -> tuple[str | None, str | None]:
 
 
 def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
+    # Set first: a date refused below is reported once, not again as a missing precision.
+    row["date_precision"] = "unknown"
     lows, highs = [], []
     for col in ("start_date", "end_date"):
         value = row.get(col)
@@ -139,6 +142,7 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
         return
     row["earliest_date"] = lows[0] or lows[1]
     row["latest_date"] = highs[1] or highs[0]
+    row["date_precision"] = date_precision(row["earliest_date"], row["latest_date"])
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
@@ -186,9 +190,11 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
                         f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
                     ))
                 seen_ids[key] = claim.origin
+        if claim.table == "event_mentions":
+            values["date_precision"] = "unknown"
         if claim.table == "event_mentions" and values.get("date"):
             try:
-                edtf_bounds(str(values["date"]))
+                values["date_precision"] = date_precision(*edtf_bounds(str(values["date"])))
             except ValueError as exc:
                 problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
         tables.add(claim.table, _row_of(columns[claim.table], values), claim.origin)
@@ -204,9 +210,22 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             key = (row["event_id"], row["span_id"])
             if row["event_id"] and key not in mentioned:
                 mentioned.add(key)
-                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1]}), None)
+                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}), None)
     tables.filled["event_mentions"] = len(tables.rows.get("event_mentions", ())) - written
+    _check_count_texts(tables, corpus)
     return tables
+
+
+def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
+    """A participant size's `count_text` must be the source's words: part of its span's quote."""
+    quote_of = {span["span_id"]: span["quote"] for span, _ in corpus.spans}
+    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
+        text = row.get("count_text")
+        if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
+            tables.problems.append(Problem(
+                origin.file if origin else "", origin.line_of("count_text") if origin else 0, "count-text-not-quoted",
+                f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
+            ))
 
 
 def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
@@ -238,6 +257,10 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     columns = meta["casualty_estimates"].field_names
     for row in estimate_casualties(tables.rows["casualties"], source_of_span):
         tables.add("casualty_estimates", _row_of(columns, row), None)
+    if "event_summary" in meta.tables:
+        columns = meta["event_summary"].field_names
+        for row in event_summary(tables.rows):
+            tables.add("event_summary", _row_of(columns, row), None)
     return tables
 
 

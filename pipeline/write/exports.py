@@ -194,6 +194,57 @@ def create_table_sql(schema: TableSchema) -> str:
     return f"CREATE TABLE {_quote(schema.name)} (\n  {body}\n){without_rowid}"
 
 
+# Views and full-text search the database adds to the package's tables, for SQL users: each is
+# (name, kind, the tables and columns it reads, its SQL). They are made again after every change
+# of the rows (the search index copies the texts), always in this order, so that a database
+# updated from the cache has the same bytes as a fresh one.
+SQLITE_EXTRAS = (
+    ("casualty_claims", "VIEW", {"casualties": ("claimant_type",), "spans": (), "sources": (), "events": ()}, """
+SELECT c.casualty_id, c.event_id, e.name AS event_name, c.category, c.count_min, c.count_max, c.qualifier,
+       c.claimant, c.claimant_type, c.claimant_actor_id, c.span_id, s.quote, s.source_id,
+       so.title AS source_title, so.publisher AS source_publisher, so.published AS source_published, so.url AS source_url
+FROM casualties AS c JOIN events AS e ON e.event_id = c.event_id
+JOIN spans AS s ON s.span_id = c.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
+    ("demand_claims", "VIEW", {"demands": (), "spans": (), "sources": (), "events": ()}, """
+SELECT d.demand_id, d.event_id, e.name AS event_name, d.actor_id, d.text, d.category, d.outcome, d.span_id,
+       s.quote, s.source_id, so.title AS source_title, so.url AS source_url
+FROM demands AS d JOIN events AS e ON e.event_id = d.event_id
+JOIN spans AS s ON s.span_id = d.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
+    ("event_overview", "VIEW", {"event_summary": (), "event_mentions": (), "spans": (), "sources": ()}, """
+SELECT es.*, (SELECT group_concat(title, ' | ') FROM (
+           SELECT DISTINCT so.title FROM event_mentions AS m JOIN spans AS s ON s.span_id = m.span_id
+           JOIN sources AS so ON so.source_id = s.source_id WHERE m.event_id = es.event_id ORDER BY so.title)) AS sources
+FROM event_summary AS es"""),
+    # One index over every text a user searches: quotes, and the names and descriptions of
+    # events and actors. `kind` and `id` say where a hit comes from.
+    ("search", "FTS5", {"spans": (), "events": (), "actors": ("description",)}, """
+CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, id UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO search (kind, id, text) SELECT 'quote', span_id, quote FROM spans WHERE quote IS NOT NULL ORDER BY span_id;
+INSERT INTO search (kind, id, text) SELECT 'event', event_id, name || '. ' || description FROM events ORDER BY event_id;
+INSERT INTO search (kind, id, text) SELECT 'actor', actor_id, name || coalesce('. ' || description, '') FROM actors ORDER BY actor_id"""),
+)
+
+
+def sqlite_extras_sql(meta: Metadata) -> list[str]:
+    """The statements that (re)make the views and the search index of `SQLITE_EXTRAS` the package's tables allow."""
+    drops, creates = [], []
+    for name, kind, needs, body in SQLITE_EXTRAS:
+        if not all(t in meta.tables and set(cols) <= set(meta[t].field_names) for t, cols in needs.items()):
+            continue  # a package without these tables or columns (a test's): no such view
+        if kind == "VIEW":
+            drops.append(f"DROP VIEW IF EXISTS {_quote(name)}")
+            creates.append(f"CREATE VIEW {_quote(name)} AS{body}")
+        else:
+            drops.append(f"DROP TABLE IF EXISTS {_quote(name)}")
+            creates += [s.strip() for s in body.split(";\n")]
+    return drops + creates
+
+
+def _add_extras(con, statements: list[str]) -> None:
+    for statement in statements:
+        con.execute(statement)
+
+
 def _sqlite_value(value):
     if isinstance(value, bool):
         return int(value)
@@ -217,6 +268,8 @@ def _sqlite_env(meta: Metadata) -> str:
     h = hashlib.sha256(f"{sqlite3.sqlite_version}\0{SQLITE_PAGE_SIZE}\0".encode())
     for schema in meta.tables.values():
         h.update(create_table_sql(schema).encode() + b"\0")
+    for statement in sqlite_extras_sql(meta):
+        h.update(statement.encode() + b"\0")
     return h.hexdigest()
 
 
@@ -313,6 +366,8 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
                 old = (folder / meta[name].path).read_text(encoding="utf-8")
                 new = (out_dir / meta[name].path).read_text(encoding="utf-8")
                 _update(con, meta[name], tables.rows.get(name, []), old, new)
+            if changed:
+                _add_extras(con, sqlite_extras_sql(meta))
             _commit(con)
             # VACUUM INTO writes the schema cookie plus one into the header: set it back to the
             # fresh database's, which the cached copy (written by VACUUM INTO) exceeds by one.
@@ -356,7 +411,8 @@ class FreshDatabase:
         self.task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
                      "ready_fd": self.ready_read, "entries": entries or [],
                      "tables": {name: [create_table_sql(schema), _insert_sql(schema), schema.field_names]
-                                for name, schema in meta.tables.items()}}
+                                for name, schema in meta.tables.items()},
+                     "extras": sqlite_extras_sql(meta)}
         # The tables whose rows the entry files hold (all but sources and the derived ones). A
         # small database is filled in this process from the rows at hand instead.
         big = rows >= background.MIN_ROWS
@@ -458,6 +514,7 @@ def fill_database(task: dict) -> int:
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise PipelineError(f"the SQLite export breaks a foreign key: {bad[:5]}")
+        _add_extras(con, task.get("extras", []))
         _commit(con)
         cookie = con.execute("PRAGMA schema_version").fetchone()[0]
         con.execute("VACUUM INTO ?", (task["path"],))

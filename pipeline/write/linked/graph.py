@@ -109,6 +109,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "latestEnd": ("sem:hasLatestEndTimeStamp", "date"),
     # SKOS
     "prefLabel": ("skos:prefLabel", "string"),
+    "notation": ("skos:notation", "string"),
     "definition": ("skos:definition", "string"),
     "inScheme": ("skos:inScheme", "iri"),
     # Web Annotation
@@ -125,6 +126,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     # PROV-O
     "wasDerivedFrom": ("prov:wasDerivedFrom", "iri"),
     "wasQuotedFrom": ("prov:wasQuotedFrom", "iri"),
+    "wasAttributedTo": ("prov:wasAttributedTo", "iri"),
     # our own terms, where no established vocabulary has one
     "chars": ("voc:chars", "integer"),
     "spanLabel": ("voc:spanLabel", "iri"),
@@ -133,6 +135,10 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "countMin": ("voc:countMin", "integer"),
     "countMax": ("voc:countMax", "integer"),
     "claimant": ("voc:claimant", "string"),
+    "claimantType": ("voc:claimantType", "iri"),
+    "scope": ("voc:scope", "iri"),
+    "datePrecision": ("voc:datePrecision", "iri"),
+    "countText": ("voc:countText", "string"),
     "victim": ("voc:victim", "iri"),
     "perpetrator": ("voc:perpetrator", "iri"),
     "demandedBy": ("voc:demandedBy", "iri"),
@@ -163,6 +169,10 @@ SEGMENTS = {
 SCHEMES = {
     ("spans", "label"): ("span-label", None),
     ("events", "event_type"): ("event-type", "sem:EventType"),
+    ("events", "scope"): ("event-scope", None),
+    ("events", "date_precision"): ("date-precision", None),
+    ("event_mentions", "date_precision"): ("date-precision", None),
+    ("casualties", "claimant_type"): ("claimant-type", None),
     ("actors", "actor_type"): ("actor-type", "sem:ActorType"),
     ("event_actors", "role"): ("role", "sem:RoleType"),
     ("event_actors", "qualifier"): ("qualifier", None),
@@ -179,14 +189,20 @@ MAPPED = {
     "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
     "spans": {"span_id", "source_id", "start", "end", "quote", "prefix", "suffix", "label"},
     "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
-               "latest_date", "place", "country", "description", "wikidata_id"},
+               "latest_date", "place", "country", "description", "wikidata_id", "scope", "date_precision"},
     "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
-    "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "span_id"},
-    "event_mentions": {"event_id", "span_id", "date", "place"},
+    "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "count_text", "span_id"},
+    "event_mentions": {"event_id", "span_id", "date", "place", "date_precision"},
     "casualties": {"casualty_id", "event_id", "category", "count_min", "count_max", "qualifier", "victim_actor_id",
-                   "perpetrator_actor_id", "claimant", "span_id"},
+                   "perpetrator_actor_id", "claimant", "claimant_type", "claimant_actor_id", "span_id"},
     "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
     "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
+}
+
+# Tables left out of the graph, with the reason (the codebook and tests read it).
+NOT_IN_RDF = {
+    "event_summary": "every value is in the graph already (events, their places, casualty estimates, "
+                     "mentions); a second copy of them would only have to be kept in step",
 }
 
 MEDIA_TYPES = {
@@ -208,6 +224,9 @@ FILE_TITLES = {
     ".ttl": "The dataset as Turtle",
 }
 HASHED = {".csv", ".json", ".md"}
+# Our own text exports besides the tables that carry size and hash like them (not the RDF files,
+# which cannot describe themselves).
+HASHED_NAMES = (".per-event.jsonld",)
 WIKIDATA = "http://www.wikidata.org/entity/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
@@ -339,6 +358,8 @@ def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
     kinds = {"integer": "integer", "boolean": "boolean", "date": "date"}
     extra = {}
     for name, schema in meta.tables.items():
+        if name in NOT_IN_RDF:
+            continue
         for column, spec in schema.fields.items():
             if column in MAPPED.get(name, ()):
                 continue
@@ -375,7 +396,9 @@ def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
             if concept in g.nodes:
                 continue
             g.types(concept, "skos:Concept", *([extra_class] if extra_class else []))
-            g.add(concept, "prefLabel", value)
+            # People read "mass release"; the code itself, as in the tables, is the notation.
+            g.add(concept, "prefLabel", value.replace("_", " "))
+            g.add(concept, "notation", value)
             g.add(concept, "definition", definitions.get(value))
             g.add(concept, "inScheme", scheme_iri)
     return scheme_of
@@ -585,6 +608,8 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("name", Col("name")),
             ("description", Col("description")),
             ("eventType", Concept("events", "event_type")),
+            ("scope", Concept("events", "scope")),
+            ("datePrecision", Concept("events", "date_precision")),
             ("subEventOf", Ref("event", "parent_event_id")),
             ("startDate", Col("start_date")),
             ("endDate", Col("end_date")),
@@ -613,6 +638,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("countMin", Col("count_min")),
             ("countMax", Col("count_max")),
             ("qualifier", Concept("event_actors", "qualifier")),
+            ("countText", Col("count_text")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
         Node(Ref("event", "event_id"), (), (("hasActor", RowIri("event_actors")),)),
@@ -624,6 +650,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("hasTarget", Ref("span", "span_id")),
             ("statedDate", Col("date")),
             ("statedPlace", Col("place")),
+            ("datePrecision", Concept("event_mentions", "date_precision")),
         )),
     ),
     "casualties": (
@@ -636,6 +663,8 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("victim", Ref("actor", "victim_actor_id")),
             ("perpetrator", Ref("actor", "perpetrator_actor_id")),
             ("claimant", Col("claimant")),
+            ("claimantType", Concept("casualties", "claimant_type")),
+            ("wasAttributedTo", Ref("actor", "claimant_actor_id")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
     ),
@@ -773,6 +802,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         g.add(period, "dcatEndDate", high)
 
     titles = {schema.path: schema.title for schema in meta.tables.values()}
+    titles[f"{meta.name}.per-event.jsonld"] = "One JSON-LD node per event, with its casualty claims and estimates"
     titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
                    for schema in meta.tables.values() if schema.path.endswith(".csv")})
     for name in sorted({*files, *exports}):
@@ -791,7 +821,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         # The exports cannot carry their own size and hash. Binary files (Parquet, SQLite) change
         # bytes with the library versions: their hash here would make the committed RDF differ
         # from a build on another machine, so only our own text files carry size and hash.
-        if name in files and suffix in HASHED:
+        if name in files and (suffix in HASHED or name.endswith(HASHED_NAMES)):
             g.add(dist, "byteSize", files[name][0])
             g.add(dist, "sha256", files[name][1])
 
