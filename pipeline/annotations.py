@@ -32,12 +32,19 @@ CLAIM_TABLES = {
     "actors": ("event_actors", ("span_id",)),
     "casualties": ("casualties", ("span_id",)),
     "demands": ("demands", ("span_id",)),
+    # The outcome of a demand is read from the sentence that states it, which may be another
+    # source's: a claim of its own, from which the build derives demands.outcome.
+    "outcomes": ("demand_outcomes", ("span_id",)),
 }
 SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", *CLAIM_TABLES)
 _SPAN_KEY_SET = frozenset(SPAN_KEYS)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
 # Columns that the build derives and an annotator must not write.
 DERIVED = {"events": ("earliest_date", "latest_date")}
+# Columns of claim tables that the build derives from other claims, with what to write instead.
+DERIVED_CLAIM_COLUMNS = {
+    "demands": {"outcome": "write the outcome as an 'outcomes:' claim (demand_id, outcome, claimant) on the span whose sentence states it"},
+}
 
 
 class Origin(NamedTuple):
@@ -265,7 +272,9 @@ class _ClaimKeys:
 def _claim_keys(meta: Metadata) -> dict[str, _ClaimKeys]:
     out = {}
     for key, (table, filled) in CLAIM_TABLES.items():
-        allowed = [c for c in meta[table].field_names if c not in filled] + (list(SHORTHAND_KEYS) if table != "event_mentions" else [])
+        derived = DERIVED_CLAIM_COLUMNS.get(table, {})
+        counted = "count_min" in meta[table].field_names
+        allowed = [c for c in meta[table].field_names if c not in filled and c not in derived] + (list(SHORTHAND_KEYS) if counted else [])
         out[key] = _ClaimKeys(table, filled, frozenset(allowed), frozenset([*allowed, *filled]))
     return out
 
@@ -335,7 +344,11 @@ def _read_span(
                     for given in filled:
                         if given in item:
                             problems.append(Problem(display, item.line_of(given), "unknown-key", f"'{given}' is not written in {key} of span '{sid}': a claim belongs to the span it sits under; remove it or move the claim"))
-                    _check_keys(item, keys.known, f"{key} of span '{sid}'", display, problems)
+                    derived = DERIVED_CLAIM_COLUMNS.get(table, {})
+                    for given, instead in derived.items():
+                        if given in item:
+                            problems.append(Problem(display, item.line_of(given), "derived-column", f"'{given}' is not written in {key} of span '{sid}': the build derives it; {instead}"))
+                    _check_keys(item, keys.known | derived.keys(), f"{key} of span '{sid}'", display, problems)
                     item_values = {k: v for k, v in item.items() if k in allowed}
                 line = item
             else:
