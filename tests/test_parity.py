@@ -65,6 +65,7 @@ def our_problems(dist: Path) -> set[tuple]:
     for name, schema in META.tables.items():
         header, rows = _read_csv(dist / schema.path)
         types = [schema.fields[c]["type"] for c in header]
+        tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])  # a table may have no rows
         for row in rows:
             tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types)}, None)
     out = set()

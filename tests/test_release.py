@@ -114,7 +114,7 @@ def test_second_release_diff_names_exactly_the_changed_annotation(mini_project):
         'metadata: version "0.1.0" -> "0.1.1"',
         "demands: 0 added, 0 removed, 1 changed",
         '  ~ mini-demand-prices: text "lower prices" -> "lower food prices"',
-        "unchanged: sources, spans, events, actors, event_actors, event_mentions, casualties, casualty_estimates, event_summary",
+        "unchanged: sources, spans, events, actors, event_actors, event_mentions, casualties, demand_outcomes, casualty_estimates, event_summary",
     ]
 
 

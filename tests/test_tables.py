@@ -54,5 +54,5 @@ def test_mentions_and_events_carry_the_precision_of_their_dates(mini_raw):
 def test_an_annotator_cannot_write_a_derived_precision(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
     ann.write_text(ann.read_text(encoding="utf-8").replace('        date: "1962-06-02"\n', '        date: "1962-06-02"\n        date_precision: year\n'), encoding="utf-8")
-    with pytest.raises(BuildFailed, match="unknown key 'date_precision' in events of span 'mini-date'"):
+    with pytest.raises(BuildFailed, match="'date_precision' is not written in events of span 'mini-date': the build derives it; remove it"):
         build(mini_raw, mini_raw.parent / "dist")

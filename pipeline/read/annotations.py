@@ -343,7 +343,12 @@ def _read_span(
                     for given in filled:
                         if given in item:
                             problems.append(Problem(display, item.line_of(given), "unknown-key", f"'{given}' is not written in {key} of span '{sid}': a claim belongs to the span it sits under; remove it or move the claim"))
-                    _check_keys(item, keys.known, f"{key} of span '{sid}'", display, problems)
+                    derived = meta[table].derived_fields
+                    for given in derived:
+                        if given in item:
+                            instead = meta[table].fields[given].get("derivedHint", "remove it")
+                            problems.append(Problem(display, item.line_of(given), "derived-column", f"'{given}' is not written in {key} of span '{sid}': the build derives it; {instead}"))
+                    _check_keys(item, keys.known | set(derived), f"{key} of span '{sid}'", display, problems)
                     item_values = {k: v for k, v in item.items() if k in allowed}
                 line = item
             else:

@@ -19,7 +19,10 @@ from pipeline.metadata import Metadata
 from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
-DERIVED_IDS = {"casualties": ("casualty_id", "category"), "demands": ("demand_id", "category")}
+DERIVED_IDS = {
+    "casualties": ("casualty_id", "category"), "demands": ("demand_id", "category"),
+    "demand_outcomes": ("outcome_id", "demand_id"),
+}
 OPEN_ABOVE = ("at_least", "more_than")
 
 
@@ -34,6 +37,9 @@ class Tables:
     filled: dict[str, int] = field(default_factory=dict)
     # Each row already rendered as its CSV line, where a partition did so (package.csv_lines).
     lines: dict[str, list[str]] = field(default_factory=dict)
+    # Partition tables whose rows the merge changed (a derived column), so that copies the
+    # partitions stored of them (SQLite entry files) are replaced.
+    restated: set[str] = field(default_factory=set)
 
     def drop_origins(self) -> None:
         """Forget where rows came from (messages then lack file:line) to keep partitions small."""
@@ -213,6 +219,9 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
                 tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}), None)
     tables.filled["event_mentions"] = len(tables.rows.get("event_mentions", ())) - written
     _check_count_texts(tables, corpus)
+    # From this file's own outcome claims; merge_tables derives it again over the whole corpus,
+    # since a claim about a demand may come from another source's file.
+    derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", []))
     return tables
 
 
@@ -253,9 +262,13 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
         lines += filled_lines
     for part in parts:
         tables.problems += part.problems
+    if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
+        tables.lines.pop("demands", None)  # the partitions rendered them before the change
+        tables.restated.add("demands")
     source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
+    parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names
-    for row in estimate_casualties(tables.rows["casualties"], source_of_span):
+    for row in estimate_casualties(tables.rows["casualties"], source_of_span, parent_of):
         tables.add("casualty_estimates", _row_of(columns, row), None)
     if "event_summary" in meta.tables:
         columns = meta["event_summary"].field_names
@@ -269,9 +282,44 @@ def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
     return merge_tables(corpus, [partition_tables(corpus, meta)], meta)
 
 
-def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) -> list[dict]:
+def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
+    """Set each demand's outcome from the outcome claims about it, in place; True if any changed.
+
+    The one value every claim other than `unknown` agrees on; `disputed` when they disagree;
+    `unknown` when there is no claim or only `unknown` ones (the rule is in the codebook).
+
+    >>> demands = [{"demand_id": "d", "outcome": None}]
+    >>> derive_demand_outcomes(demands, [{"demand_id": "d", "outcome": "met"}, {"demand_id": "d", "outcome": "unknown"}])
+    True
+    >>> demands[0]["outcome"]
+    'met'
+    >>> _ = derive_demand_outcomes(demands, [{"demand_id": "d", "outcome": "met"}, {"demand_id": "d", "outcome": "rejected"}])
+    >>> demands[0]["outcome"]
+    'disputed'
+    """
+    stated: dict[str, set[str]] = {}
+    for claim in outcomes:
+        if claim.get("outcome") and claim["outcome"] != "unknown":
+            stated.setdefault(claim.get("demand_id"), set()).add(claim["outcome"])
+    changed = False
+    for i, demand in enumerate(demands):
+        values = stated.get(demand.get("demand_id"), set())
+        outcome = "unknown" if not values else values.pop() if len(values) == 1 else "disputed"
+        if demand.get("outcome") != outcome:
+            # A new dict: partitions may share theirs with a cache.
+            demands[i] = {**demand, "outcome": outcome}
+            changed = True
+    return changed
+
+
+def estimate_casualties(
+    casualties: list[dict], source_of_span: dict[str, str], parent_of: dict[str, str | None] | None = None,
+) -> list[dict]:
     """Summarise the casualty claims per event and category (the rule is in the codebook).
 
+    Each event's row covers the claims on the event itself and on all its sub-events
+    (`parent_of` maps an event to its parent); includes_sub_events says whether any claim
+    of the row is on a sub-event. Figures are never added up, so no claim counts twice in a row.
     low is the smallest figure any claim states (its count_min, else its count_max), high the
     largest (its count_max, else its count_min); open_ended says some claim gives a lower bound
     and no upper bound ("at least", "more than", "tens of thousands"), so the real figure may
@@ -281,13 +329,22 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
     ...     {"event_id": "e", "category": "killed", "count_min": 26, "count_max": 26, "qualifier": "exact", "span_id": "a"},
     ...     {"event_id": "e", "category": "killed", "count_min": 80, "count_max": None, "qualifier": "more_than", "span_id": "b"}],
     ...     {"a": "s1", "b": "s2"})
-    >>> est[0]["low"], est[0]["high"], est[0]["open_ended"], est[0]["n_sources"]
-    (26, 80, True, 2)
+    >>> est[0]["low"], est[0]["high"], est[0]["open_ended"], est[0]["n_sources"], est[0]["includes_sub_events"]
+    (26, 80, True, 2, False)
     """
+    parent_of = parent_of or {}
     groups: dict[tuple, list[dict]] = {}
+    from_sub_event: set[tuple] = set()
     for row in casualties:
-        if row.get("event_id") and row.get("category"):
-            groups.setdefault((row["event_id"], row["category"]), []).append(row)
+        if not (row.get("event_id") and row.get("category")):
+            continue
+        event_id, seen = row["event_id"], set()
+        while event_id and event_id not in seen:  # the event, then each ancestor (a cycle is reported elsewhere)
+            seen.add(event_id)
+            groups.setdefault((event_id, row["category"]), []).append(row)
+            if event_id != row["event_id"]:
+                from_sub_event.add((event_id, row["category"]))
+            event_id = parent_of.get(event_id)
     out = []
     for (event_id, category), rows in sorted(groups.items()):
         lows, highs = [], []
@@ -306,5 +363,6 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
             "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
             "n_claims": len(rows),
             "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
+            "includes_sub_events": (event_id, category) in from_sub_event,
         })
     return out

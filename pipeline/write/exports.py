@@ -433,7 +433,8 @@ class FreshDatabase:
             return
         self.finished = True
         for name, schema in self.meta.tables.items():
-            if name not in self.from_entries:
+            # Restated tables: the merge changed rows the entry files hold; sent again, they replace them.
+            if name not in self.from_entries or name in tables.restated:
                 for chunk in _tuples(tables.rows.get(name, []), schema.field_names):
                     pickle.dump((name, chunk), self.rows, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(None, self.rows)
@@ -510,7 +511,8 @@ def fill_database(task: dict) -> int:
         with os.fdopen(task["rows_fd"], "rb") as rows:
             rows.seek(0)
             for name, chunk in iter(lambda: pickle.load(rows), None):
-                con.executemany(tables[name][1], chunk)
+                # OR REPLACE: the build sends again the rows the merge restated (see finish).
+                con.executemany(tables[name][1].replace("INSERT INTO", "INSERT OR REPLACE INTO", 1), chunk)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise PipelineError(f"the SQLite export breaks a foreign key: {bad[:5]}")

@@ -162,6 +162,7 @@ SEGMENTS = {
     "event_mentions": "mention",
     "casualties": "casualty",
     "demands": "demand",
+    "demand_outcomes": "demand-outcome",
     "casualty_estimates": "casualty-estimate",
 }
 
@@ -181,6 +182,7 @@ SCHEMES = {
     ("casualty_estimates", "category"): ("casualty-category", None),
     ("demands", "category"): ("demand-category", None),
     ("demands", "outcome"): ("outcome", None),
+    ("demand_outcomes", "outcome"): ("outcome", None),
 }
 
 # Columns each table's mapping below turns into triples; any other column is still exported,
@@ -196,6 +198,7 @@ MAPPED = {
     "casualties": {"casualty_id", "event_id", "category", "count_min", "count_max", "qualifier", "victim_actor_id",
                    "perpetrator_actor_id", "claimant", "claimant_type", "claimant_actor_id", "span_id"},
     "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
+    "demand_outcomes": {"outcome_id", "demand_id", "outcome", "claimant", "span_id"},
     "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
 }
 
@@ -482,9 +485,15 @@ def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
     for r in rows.get("event_actors", []):
         g.add(ref("event", r["event_id"]), "hasActor", ref("actor", r["actor_id"]))
 
+    # An estimate summarises the claims on its event and on the event's sub-events.
+    parent_of = {r["event_id"]: r.get("parent_event_id") for r in rows.get("events", [])}
     claims_of: dict[tuple, list[str]] = {}
     for r in rows.get("casualties", []):
-        claims_of.setdefault((r["event_id"], r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+        event_id, seen = r["event_id"], set()
+        while event_id and event_id not in seen:
+            seen.add(event_id)
+            claims_of.setdefault((event_id, r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+            event_id = parent_of.get(event_id)
     for r in rows.get("casualty_estimates", []):
         s = _row_iri(g, meta, "casualty_estimates", r)
         g.types(s, "voc:CasualtyEstimate", "prov:Entity")
@@ -497,6 +506,11 @@ def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
         g.add(s, "nSources", r.get("n_sources"))
         for claim in claims_of.get((r["event_id"], r["category"]), []):
             g.add(s, "wasDerivedFrom", claim)
+
+    # A demand's outcome is derived from outcome claims that other files may hold, so it is
+    # said here rather than with the demand's other triples (per partition).
+    for r in rows.get("demands", []):
+        g.add(ref("demand", r["demand_id"]), "outcome", concept("demands", "outcome", r.get("outcome")))
 
     _unmapped_columns(g, meta, rows, GLOBAL_TABLES)
     return g
@@ -512,6 +526,10 @@ def corpus_inputs(tables: Tables) -> Iterator:
     yield from ((r["event_id"], r["actor_id"]) for r in rows.get("event_actors", []))
     yield "casualties"
     yield from ((r["event_id"], r["category"], r["casualty_id"]) for r in rows.get("casualties", []))
+    yield "demands"
+    yield from ((r["demand_id"], r["outcome"]) for r in rows.get("demands", []))
+    yield "events"
+    yield from ((r["event_id"], r.get("parent_event_id")) for r in rows.get("events", []))
 
 
 # The rows of the partition tables, declared rather than coded, so that the same declaration is
@@ -674,7 +692,14 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("demandedBy", Ref("actor", "actor_id")),
             ("text", Col("text")),
             ("category", Concept("demands", "category")),
-            ("outcome", Concept("demands", "outcome")),
+            ("wasDerivedFrom", Ref("span", "span_id")),
+        )),
+    ),
+    "demand_outcomes": (
+        Node(Ref("demand-outcome", "outcome_id"), ("voc:DemandOutcome", "prov:Entity"), (
+            ("about", Ref("demand", "demand_id")),
+            ("outcome", Concept("demand_outcomes", "outcome")),
+            ("claimant", Col("claimant")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
     ),
