@@ -249,3 +249,4 @@ def validate(dist_dir: Path, datapackage: Path):
 
 if __name__ == "__main__":
     cli()
+cli.add_command(__import__("pipeline.site.cli", fromlist=["site"]).site)  # `pipeline site` (pipeline/site/)
