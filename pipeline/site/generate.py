@@ -75,7 +75,7 @@ def _environment() -> Environment:
 
 def _map_svg(events: list[EventView], box: geo.Box, root: str, label: str, marker_radius: float = 5.0) -> Markup:
     """An inline SVG: country outlines and one linked marker per located event in the window."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box.view_box()}" role="img" aria-labelledby="map-title">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box.view_box()}" role="group" aria-labelledby="map-title">',
              f'<title id="map-title">{escape(label)}</title>', '<g class="land" aria-hidden="true">']
     parts += [f'<path d="{d}"><title>{escape(name)}</title></path>' for name, d in geo.country_paths(box)]
     parts.append("</g>")
@@ -102,7 +102,7 @@ def _timeline_svg(events: list[EventView], first: int, last: int) -> Markup:
     span = max(last - first + 1, 1)
     scale = (width - 2 * left) / span
     height = 30 + row * len(dated)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="tl-title">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="group" aria-labelledby="tl-title">',
              '<title id="tl-title">Events from their earliest to their latest possible date</title>']
     for year in range(first - first % 5, last + 1, 5):
         if year < first:
