@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.annotations import Corpus, annotation_paths, read_sources
+from pipeline.catalogue import add_search, write_catalogue_files
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
 from pipeline.export import LinkedData
-from pipeline.exports import start_sqlite, write_parquet, write_sqlite
+from pipeline.exports import sqlite_filename, start_sqlite, write_parquet, write_sqlite
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
 from pipeline.partition import PartitionCache, build_partitions, environment_key
@@ -185,6 +186,7 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
+    known.update(write_catalogue_files(stage))  # croissant.json, datasette.json, the .xlsx workbook
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files
@@ -200,6 +202,7 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
         clock.lap("export RDF: fragments and corpus-wide part")
         clock.timings["  export Parquet (in a thread)"] = parquet.result()
         clock.timings["  export SQLite (in a thread)"] = sqlite.result()
+    add_search(stage, sqlite_filename(meta))  # full-text search for Datasette, after the database is complete
     clock.lap("wait for Parquet and SQLite")
     # Last: the dataset's description lists every file written before it.
     linked.finish(known)

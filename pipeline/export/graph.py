@@ -94,6 +94,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "keyword": ("dcat:keyword", "string"),
     "dcatDistribution": ("dcat:distribution", "iri"),
     "downloadURL": ("dcat:downloadURL", "iri"),
+    "accessURL": ("dcat:accessURL", "iri"),
     "mediaType": ("dcat:mediaType", "iri"),
     "byteSize": ("dcat:byteSize", "nonneg"),
     "dcatStartDate": ("dcat:startDate", "date"),
@@ -198,6 +199,7 @@ MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".sqlite": "application/vnd.sqlite3",
     ".ttl": "text/turtle",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_TITLES = {
     ".json": "Data package descriptor (Frictionless)",
@@ -206,7 +208,10 @@ FILE_TITLES = {
     ".nt": "The dataset as N-Triples",
     ".sqlite": "All tables as one SQLite database",
     ".ttl": "The dataset as Turtle",
+    ".xlsx": "All tables and the codebook as an Excel workbook",
 }
+FILE_NAME_TITLES = {"croissant.json": "Croissant metadata (MLCommons Croissant 1.1)",
+                    "datasette.json": "Datasette metadata: descriptions, label columns, canned queries"}
 HASHED = {".csv", ".json", ".md"}
 WIKIDATA = "http://www.wikidata.org/entity/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
@@ -775,6 +780,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
     titles = {schema.path: schema.title for schema in meta.tables.values()}
     titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
                    for schema in meta.tables.values() if schema.path.endswith(".csv")})
+    titles.update(FILE_NAME_TITLES)
     for name in sorted({*files, *exports}):
         dist = g.iri("distribution", name)
         suffix = name[name.rfind("."):]
@@ -785,6 +791,8 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         title = titles.get(name) or ("JSON-LD context" if name == "context.jsonld" else FILE_TITLES.get(suffix, name))
         g.add(dist, "title", title)
         g.add(dist, "downloadURL", g.iri("dist", name))
+        # DCAT-AP 3 requires an accessURL on every distribution; the file itself gives access.
+        g.add(dist, "accessURL", g.iri("dist", name))
         g.add(dist, "contentUrl", g.iri("dist", name))
         g.add(dist, "mediaType", "https://www.iana.org/assignments/media-types/" + media)
         g.add(dist, "encodingFormat", media)
