@@ -233,7 +233,8 @@ def render_site(data: SiteData, base_url: str = "", release: Path | None = None)
                 "withheld": sum(1 for sp in spans_per_source.get(s["source_id"], []) if not sp.get("quote"))}
                for s in sorted(data.table("sources"), key=lambda s: s["source_id"])]
     page("sources.html", "sources.html", "Sources", sources=sources, source_fields=_SOURCE_FIELDS)
-    page("codebook.html", "codebook.html", "Codebook", tables=_codebook_tables(data))
+    page("codebook.html", "codebook.html", "Codebook", tables=_codebook_tables(data),
+         has_codebook=any(f.name == "codebook.md" for f in data.files))
 
     static = resources.files("pipeline.site").joinpath("static")
     for path in _walk(static):
