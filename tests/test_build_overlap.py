@@ -38,6 +38,8 @@ def _rows(db) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
         names = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        # The full-text search tables (pipeline/datasette.py) are added after the rows, from them.
+        names = [n for n in names if "_fts" not in n]
         return {n: con.execute(f'SELECT * FROM "{n}"').fetchall() for n in names}
     finally:
         con.close()
