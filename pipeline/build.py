@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.annotations import Corpus, annotation_paths, read_sources
-from pipeline.catalogue import add_search, write_catalogue_files
+from pipeline.catalogue import add_search, write_workbook
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
 from pipeline.export import LinkedData
@@ -186,7 +186,7 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
-    known.update(write_catalogue_files(stage))  # croissant.json, datasette.json, the .xlsx workbook
+    write_workbook(stage)  # the .xlsx workbook, one sheet per table and a codebook sheet
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files

@@ -1,9 +1,9 @@
 """Catalogue metadata of a build: MLCommons Croissant 1.1 (`croissant.json`) and Zenodo's `.zenodo.json`.
 
 Input: the built datapackage.json (with each table's inline schema and SHA-256). Output:
-`croissant.json` in the build (a schema.org Dataset with one `cr:FileObject` per CSV file and one
+`croissant.json` (a schema.org Dataset with one `cr:FileObject` per CSV file and one
 `cr:RecordSet` per table, every column a `cr:Field` extracted from its CSV column, foreign keys as
-`references`), and the text of `.zenodo.json`, which Zenodo reads instead of CITATION.cff, so both
+`references`; added to each release with datasette.json), and the text of `.zenodo.json`, which Zenodo reads instead of CITATION.cff, so both
 are made from the same descriptor. Run `python -m pipeline.catalogue` to rewrite `.zenodo.json`.
 """
 
@@ -144,20 +144,23 @@ if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 
 
-def write_catalogue_files(stage: Path) -> dict[str, tuple[int, str]]:
-    """Write croissant.json, datasette.json and the workbook into a staged build; (size, SHA-256) of the text files."""
-    import hashlib
-
-    from pipeline.datasette import DATASETTE_FILENAME, datasette_bytes
+def write_workbook(stage: Path) -> None:
+    """Write the .xlsx workbook into a staged build (after datapackage.json)."""
     from pipeline.workbook import workbook_bytes, workbook_filename
 
     descriptor = json.loads((stage / "datapackage.json").read_text(encoding="utf-8"))
-    known = {}
-    for name, data in ((CROISSANT_FILENAME, croissant_bytes(descriptor)), (DATASETTE_FILENAME, datasette_bytes(descriptor))):
-        (stage / name).write_bytes(data)
-        known[name] = (len(data), hashlib.sha256(data).hexdigest())
     (stage / workbook_filename(descriptor)).write_bytes(workbook_bytes(descriptor, stage))
-    return known
+
+
+def release_files(descriptor: dict) -> dict[str, bytes]:
+    """The metadata files a release adds beside the build: croissant.json and datasette.json.
+
+    They are made at release time, not by the build, because every other JSON file in dist/
+    would be taken for the linked-data export by the tools that check it.
+    """
+    from pipeline.datasette import DATASETTE_FILENAME, datasette_bytes
+
+    return {CROISSANT_FILENAME: croissant_bytes(descriptor), DATASETTE_FILENAME: datasette_bytes(descriptor)}
 
 
 def add_search(stage: Path, sqlite_name: str) -> None:

@@ -1,7 +1,7 @@
 """Datasette for the built SQLite database: `datasette.json` (metadata from the schemas) and full-text search tables.
 
 Input: the built datapackage.json (inline schemas) and the SQLite database of the build. Output:
-`datasette.json` in the build (title, licence, table and column descriptions, label columns,
+`datasette.json` in every release (title, licence, table and column descriptions, label columns,
 facets, sort orders, canned queries) and FTS5 tables added to the database: `spans_fts` over
 quotes, `events_fts` and `actors_fts` over names and descriptions. Our tables are WITHOUT ROWID
 (stored in key order), which Datasette's table-level `fts_table` cannot join on, so search runs

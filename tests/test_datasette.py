@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from pipeline.build import build
+from pipeline.catalogue import release_files
 from pipeline.datasette import CANNED_QUERIES, datasette_metadata
 from tests.conftest import ROOT
 
@@ -24,6 +25,9 @@ DB = "soviet-bloc-revolts"
 def built(tmp_path_factory):
     dist = tmp_path_factory.mktemp("datasette") / "dist"
     build(ROOT / "raw", dist)
+    descriptor = json.loads((dist / "datapackage.json").read_text(encoding="utf-8"))
+    metadata = dist.parent / "datasette.json"  # beside the build, as a release holds it
+    metadata.write_bytes(release_files(descriptor)["datasette.json"])
     return dist
 
 
@@ -34,7 +38,7 @@ def test_metadata_describes_every_table_and_column_from_the_schemas(built):
         assert tables[resource["name"]]["description"] == resource["schema"]["description"]
         assert tables[resource["name"]]["columns"] == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
     assert tables["spans"]["label_column"] == "quote"
-    assert json.loads((built / "datasette.json").read_text(encoding="utf-8")) == datasette_metadata(descriptor)
+    assert json.loads((built.parent / "datasette.json").read_text(encoding="utf-8")) == datasette_metadata(descriptor)
 
 
 def _free_port() -> int:
@@ -54,7 +58,7 @@ def datasette(built):
     if executable is None:
         pytest.skip("datasette is not installed (pip install -e '.[test]')")
     port = _free_port()
-    server = subprocess.Popen([executable, "serve", str(built / f"{DB}.sqlite"), "-m", str(built / "datasette.json"),
+    server = subprocess.Popen([executable, "serve", str(built / f"{DB}.sqlite"), "-m", str(built.parent / "datasette.json"),
                                "-h", "127.0.0.1", "-p", str(port), "--setting", "sql_time_limit_ms", "5000"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

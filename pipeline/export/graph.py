@@ -210,8 +210,6 @@ FILE_TITLES = {
     ".ttl": "The dataset as Turtle",
     ".xlsx": "All tables and the codebook as an Excel workbook",
 }
-FILE_NAME_TITLES = {"croissant.json": "Croissant metadata (MLCommons Croissant 1.1)",
-                    "datasette.json": "Datasette metadata: descriptions, label columns, canned queries"}
 HASHED = {".csv", ".json", ".md"}
 WIKIDATA = "http://www.wikidata.org/entity/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
@@ -780,7 +778,6 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
     titles = {schema.path: schema.title for schema in meta.tables.values()}
     titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
                    for schema in meta.tables.values() if schema.path.endswith(".csv")})
-    titles.update(FILE_NAME_TITLES)
     for name in sorted({*files, *exports}):
         dist = g.iri("distribution", name)
         suffix = name[name.rfind("."):]
