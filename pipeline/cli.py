@@ -218,10 +218,15 @@ def verify(archives: tuple[Path, ...]):
 @datapackage_option
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               show_default="<project>/CITATION.cff", help="Where to write the citation file.")
-@click.option("--check", is_flag=True, help="Only check that the file is up to date; exit 1 if not.")
+@click.option("--zenodo", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              show_default="<project>/.zenodo.json", help="Where to write Zenodo's metadata file.")
+@click.option("--check", is_flag=True, help="Only check that both files are up to date; exit 1 if not.")
 @_handle_errors
-def citation(datapackage: Path, output: Path, check: bool):
-    """Write CITATION.cff from datapackage.json (title, version, date, licence, authors).
+def citation(datapackage: Path, output: Path, zenodo: Path, check: bool):
+    """Write CITATION.cff and .zenodo.json from datapackage.json (title, version, date, licence, authors).
+
+    Zenodo reads .zenodo.json instead of CITATION.cff when a repository has both, so the two are
+    made from the same descriptor and must agree with it.
 
     \b
     Example:
@@ -230,8 +235,11 @@ def citation(datapackage: Path, output: Path, check: bool):
     """
     import json
 
+    from pipeline.release.catalogue import zenodo_text
     from pipeline.release.citation import citation_cff, citation_problem
+
     datapackage, output = _or_project(datapackage, "datapackage"), _or_project(output, "citation")
+    zenodo = _or_project(zenodo, "zenodo")
     try:
         descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -240,10 +248,13 @@ def citation(datapackage: Path, output: Path, check: bool):
         problem = citation_problem(descriptor, output)
         if problem:
             raise PipelineError(problem)
-        click.echo(f"ok: {output} matches {datapackage.name}")
+        if not zenodo.is_file() or zenodo.read_text(encoding="utf-8") != zenodo_text(descriptor):
+            raise PipelineError(f"{zenodo}: disagrees with {datapackage.name}; run 'pipeline citation' and commit it")
+        click.echo(f"ok: {output} and {zenodo.name} match {datapackage.name}")
         return
     output.write_text(citation_cff(descriptor), encoding="utf-8")
-    click.echo(f"wrote {output}")
+    zenodo.write_text(zenodo_text(descriptor), encoding="utf-8")
+    click.echo(f"wrote {output} and {zenodo}")
 
 
 @cli.command()
@@ -301,3 +312,4 @@ cli.add_command(annotation_configs)
 
 if __name__ == "__main__":
     cli()
+cli.add_command(__import__("pipeline.site.cli", fromlist=["site"]).site)  # `pipeline site` (pipeline/site/)

@@ -41,6 +41,15 @@ class Project:
         return self.root / "dist"
 
     @property
+    def site_dir(self) -> Path:
+        # The static website of the build (`pipeline site`); not committed.
+        return self.root / "site"
+
+    @property
+    def zenodo(self) -> Path:
+        return self.root / ".zenodo.json"
+
+    @property
     def cache_dir(self) -> Path:
         # Rows of annotation files already built, by content hash (engine/partition.py); never published.
         return self.root / ".cache"

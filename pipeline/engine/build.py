@@ -22,6 +22,7 @@ from pipeline.write.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
 from pipeline.write.linked import LinkedData
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
+from pipeline.write.workbook import write_workbook
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.write.package import staged_dist, write_descriptor, write_tables
 from pipeline.engine.partition import PartitionCache, build_partitions
@@ -198,6 +199,7 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
+    write_workbook(stage)  # the .xlsx workbook, one sheet per table and a codebook sheet
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files

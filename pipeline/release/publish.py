@@ -2,7 +2,7 @@
 
 Input: a built dist/ folder, the root datapackage.json (whose `version` and `created` name the
 release), CHANGELOG.md, CITATION.cff and the previous release archive. Output: the archive
-(every file of dist/, CITATION.cff, CHANGELOG.md and SHA256SUMS, zipped deterministically), a
+(every file of dist/, CITATION.cff, CHANGELOG.md, croissant.json, datasette.json and SHA256SUMS, zipped deterministically), a
 `.sha256` file next to it, and CHANGELOG.md with the new entry that `pipeline diff` against the
 previous release produced. A released version is never overwritten.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from pipeline.release.archive import SUMS_FILENAME, read_archive, sha256sums, zip_bytes
 from pipeline.release.citation import CITATION_FILENAME, citation_cff
 from pipeline.release.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
+from pipeline.release.catalogue import release_files
 from pipeline.errors import PipelineError
 
 CHANGELOG_FILENAME = "CHANGELOG.md"
@@ -221,6 +222,7 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
         changelog = _insert_entry(changelog, entry)
 
     extra = {CITATION_FILENAME: cff.encode("utf-8"), CHANGELOG_FILENAME: changelog.encode("utf-8")}
+    extra.update(release_files(dist.descriptor))  # croissant.json, datasette.json
     clash = sorted(set(files) & (set(extra) | {SUMS_FILENAME}))
     if clash:
         raise PipelineError(f"{dist_dir} holds {', '.join(clash)}, which the release writes itself")

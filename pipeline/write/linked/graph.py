@@ -94,6 +94,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "keyword": ("dcat:keyword", "string"),
     "dcatDistribution": ("dcat:distribution", "iri"),
     "downloadURL": ("dcat:downloadURL", "iri"),
+    "accessURL": ("dcat:accessURL", "iri"),
     "mediaType": ("dcat:mediaType", "iri"),
     "byteSize": ("dcat:byteSize", "nonneg"),
     "dcatStartDate": ("dcat:startDate", "date"),
@@ -217,6 +218,7 @@ MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".sqlite": "application/vnd.sqlite3",
     ".ttl": "text/turtle",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_TITLES = {
     ".json": "Data package descriptor (Frictionless)",
@@ -225,6 +227,7 @@ FILE_TITLES = {
     ".nt": "The dataset as N-Triples",
     ".sqlite": "All tables as one SQLite database",
     ".ttl": "The dataset as Turtle",
+    ".xlsx": "All tables and the codebook as an Excel workbook",
 }
 HASHED = {".csv", ".json", ".md"}
 # Our own text exports besides the tables that carry size and hash like them (not the RDF files,
@@ -840,6 +843,8 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         title = titles.get(name) or ("JSON-LD context" if name == "context.jsonld" else FILE_TITLES.get(suffix, name))
         g.add(dist, "title", title)
         g.add(dist, "downloadURL", g.iri("dist", name))
+        # DCAT-AP 3 requires an accessURL on every distribution; the file itself gives access.
+        g.add(dist, "accessURL", g.iri("dist", name))
         g.add(dist, "contentUrl", g.iri("dist", name))
         g.add(dist, "mediaType", "https://www.iana.org/assignments/media-types/" + media)
         g.add(dist, "encodingFormat", media)
