@@ -38,6 +38,9 @@ _SPAN_KEY_SET = frozenset(SPAN_KEYS)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
 # Columns that the build derives and an annotator must not write.
 DERIVED = {"events": ("earliest_date", "latest_date")}
+# Keys an entity may have besides its table's columns: they feed other tables (see tables.py).
+ENTITY_EXTRAS = {"events": ("other_place_ids",)}
+ENTITY_TABLES = ("events", "actors", "places")
 
 
 class Origin(NamedTuple):
@@ -92,7 +95,7 @@ class Corpus:
 
     sources: dict[str, Source] = field(default_factory=dict)
     spans: list[tuple[dict, Origin]] = field(default_factory=list)
-    entities: dict[str, list[tuple[dict, Origin]]] = field(default_factory=lambda: {"events": [], "actors": []})
+    entities: dict[str, list[tuple[dict, Origin]]] = field(default_factory=lambda: {name: [] for name in ENTITY_TABLES})
     claims: list[Claim] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Sources listed but unusable (missing, changed, undecodable): their spans are skipped
@@ -358,9 +361,9 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
     if data is None:
         return
     if not isinstance(data, YDict):
-        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events and actors; start it with 'source: <source_id>' (see the README's Annotating section)"))
+        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events, actors and places; start it with 'source: <source_id>' (see the README's Annotating section)"))
         return
-    _check_keys(data, ("source", "spans", "events", "actors"), "an annotation file", display, corpus.problems)
+    _check_keys(data, ("source", "spans", *ENTITY_TABLES), "an annotation file", display, corpus.problems)
     source_id = data.get("source")
     spans = data.get("spans") or []
     if spans and source_id is None:
@@ -380,12 +383,14 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
             corpus.problems.append(Problem(display, data.line_of("spans"), "bad-structure", "each span must be a mapping"))
             continue
         _read_span(span, source_id, display, meta, corpus, claim_keys)
-    for table in ("events", "actors"):
+    for table in ENTITY_TABLES:
+        if table not in meta.tables:
+            continue
         items = data.get(table) or []
         if not isinstance(items, list):
             corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"'{table}' must be a list"))
             continue
-        allowed = [c for c in meta[table].field_names if c not in DERIVED.get(table, ())] + ["note"]
+        allowed = [c for c in meta[table].field_names if c not in DERIVED.get(table, ())] + ["note", *ENTITY_EXTRAS.get(table, ())]
         for item in items:
             if not isinstance(item, YDict):
                 corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"each entry of '{table}' must be a mapping"))

@@ -79,6 +79,10 @@ class _Checker:
             if isinstance(value, bool) or not isinstance(value, int):
                 self.add(i, "type-error", name, f"{name} {value!r} is not a whole number; write digits only")
                 return _INVALID
+        elif ftype == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                self.add(i, "type-error", name, f"{name} {value!r} is not a number; write it in decimal digits, e.g. 47.4222")
+                return _INVALID
         elif ftype == "boolean":
             if not isinstance(value, bool):
                 self.add(i, "type-error", name, f"{name} {value!r} is not true or false; write true or false")
@@ -111,6 +115,10 @@ class _Checker:
                     self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
                 if "minimum" in cons and isinstance(value, int) and value < cons["minimum"]:
                     self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
+                if ftype == "number" and "minimum" in cons and value < cons["minimum"]:
+                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
+                if ftype == "number" and "maximum" in cons and value > cons["maximum"]:
+                    self.add(i, "above-maximum", name, f"{name} {value} is above the maximum {cons['maximum']}; fix the figure")
                 if isinstance(value, str):
                     if "maxLength" in cons and len(value) > cons["maxLength"]:
                         self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
@@ -224,7 +232,7 @@ def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.
-ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"))
+ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"), ("places", "place_id"))
 
 
 def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
@@ -251,6 +259,24 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
                 kind = first_table[:-1]
                 checker.add(i, "overlapping-id", id_col, f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them")
             owner.setdefault(value, (table, i))
+
+
+# A column `<id>_checked_in` says where the external id in column `<id>` was checked.
+CHECKED_SUFFIX = "_checked_in"
+
+
+def _check_provenance(checkers: dict[str, _Checker]) -> None:
+    """An external id is published only with where it was checked, and a check only with its id."""
+    for checker in checkers.values():
+        fields = checker.schema.fields
+        pairs = [(c[: -len(CHECKED_SUFFIX)], c) for c in fields if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] in fields]
+        for id_col, checked_col in pairs:
+            for i, row in enumerate(checker.rows):
+                has_id, has_check = row.get(id_col) is not None, row.get(checked_col) is not None
+                if has_id and not has_check:
+                    checker.add(i, "unchecked-id", id_col, f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id")
+                elif has_check and not has_id:
+                    checker.add(i, "check-without-id", checked_col, f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}")
 
 
 def _check_reachability(tables: Tables, checkers: dict[str, _Checker]) -> None:
@@ -434,6 +460,7 @@ def validate_tables(
                 checker.check_cells()
             checker.check_keys()
     _check_overlapping_ids(checkers)
+    _check_provenance({n: c for n, c in checkers.items() if n not in derived})
     _check_foreign_keys(meta, tables, checkers)
     # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
     if not problems and not cell_problems and not partial:
