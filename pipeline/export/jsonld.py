@@ -16,7 +16,8 @@ from typing import TextIO
 from pipeline.export import render
 from pipeline.export.graph import Graph
 
-_COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF"}
+_COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF",
+           "decimal": "xsd:decimal", "wkt": "geo:wktLiteral"}
 
 
 def context(graph: Graph) -> dict:
