@@ -114,7 +114,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     # places: GeoSPARQL geometries, schema.org coordinates, the same place in other datasets
     "hasGeometry": ("geo:hasGeometry", "iri"),
     "asWKT": ("geo:asWKT", "wkt"),
-    "geo": ("schema:geo", "iri"),
+    "geoCoordinates": ("schema:geo", "iri"),  # not "geo": that is the GeoSPARQL prefix in JSON-LD
     "latitude": ("schema:latitude", "decimal"),
     "longitude": ("schema:longitude", "decimal"),
     "containedInPlace": ("schema:containedInPlace", "iri"),
@@ -159,6 +159,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "featureType": ("voc:featureType", "iri"),
     "geoPrecision": ("voc:geoPrecision", "iri"),
     "historicalCountry": ("voc:historicalCountry", "string"),
+    "isMainPlace": ("voc:isMainPlace", "boolean"),
 }
 
 # Path segment of each table's row IRIs; the rest of the IRI is the row's primary key.
@@ -173,6 +174,7 @@ SEGMENTS = {
     "demands": "demand",
     "casualty_estimates": "casualty-estimate",
     "places": "place",
+    "event_places": "event-in-place",
 }
 
 # Category columns -> (concept scheme, extra class of its concepts).
@@ -659,7 +661,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("addressCountry", Col("country")),
             ("historicalCountry", Col("historical_country")),
             ("hasGeometry", Ref("geometry", "place_id")),
-            ("geo", Ref("coordinates", "place_id")),
+            ("geoCoordinates", Ref("coordinates", "place_id")),
             ("owlSameAs", Wikidata("wikidata_id")),
             ("owlSameAs", GeoNames("geonames_id")),
         )),
@@ -669,8 +671,14 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("latitude", Col("lat")), ("longitude", Col("lon")),
         )),
     ),
-    # Every place of an event; the main one is also the event's place_id.
+    # Every place of an event as a row of its own (saying whether it is the main one), and the
+    # plain link event sem:hasPlace place; the main place is also the event's place_id.
     "event_places": (
+        Node(RowIri("event_places"), ("voc:EventPlace",), (
+            ("about", Ref("event", "event_id")),
+            ("hasPlace", Ref("place", "place_id")),
+            ("isMainPlace", Col("main")),
+        )),
         Node(Ref("event", "event_id"), (), (("hasPlace", Ref("place", "place_id")),)),
     ),
     "actors": (
