@@ -160,6 +160,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "geoPrecision": ("voc:geoPrecision", "iri"),
     "historicalCountry": ("voc:historicalCountry", "string"),
     "isMainPlace": ("voc:isMainPlace", "boolean"),
+    "mainPlace": ("voc:mainPlace", "iri"),
 }
 
 # Path segment of each table's row IRIs; the rest of the IRI is the row's primary key.
@@ -646,7 +647,8 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("sameAs", Wikidata("wikidata_id")),
             ("owlSameAs", Wikidata("wikidata_id")),
             ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
-            ("hasPlace", Ref("place", "place_id")),
+            # sem:hasPlace to each of its places comes from event_places, the main one included.
+            ("mainPlace", Ref("place", "place_id")),
         )),
         Node(Ref("event-place", "event_id"), ("sem:Place", "schema:Place"), (
             ("name", Col("place")), ("addressCountry", Col("country")),
