@@ -40,8 +40,9 @@ class _Checker:
     def __init__(self, schema: TableSchema, tables: Tables, problems: list[Problem]):
         self.schema = schema
         self.name = schema.name
-        self.rows = tables.rows[schema.name]
-        self.origins = tables.origins[schema.name]
+        # A table without rows (no places in a corpus, say) may be missing from a Tables made by hand.
+        self.rows = tables.rows.get(schema.name, [])
+        self.origins = tables.origins.get(schema.name, [])
         self.problems = problems
         self.patterns = {
             n: re.compile(c["pattern"]) for n in schema.field_names if "pattern" in (c := schema.constraints(n))
@@ -216,7 +217,7 @@ def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, 
     """The distinct values of columns in resource's rows, as tuples (as plain values with `plain` and one column)."""
     key = (resource, columns, plain)
     if key not in index:
-        rows = tables.rows[resource]
+        rows = tables.rows.get(resource, [])
         index[key] = set(_column(rows, columns[0])) if plain else set(_distinct(rows, columns))
     return index[key]
 
