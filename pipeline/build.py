@@ -1,4 +1,4 @@
-"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite, RDF.
+"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, GeoJSON, Parquet, SQLite, RDF.
 
 Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
 every problem found and dist/ untouched. Reading, anchoring, building rows and their row-local
@@ -22,6 +22,7 @@ from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
 from pipeline.export import LinkedData
 from pipeline.exports import start_sqlite, write_parquet, write_sqlite
+from pipeline.geojson import GEOJSON_FILENAME, geojson_bytes
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.package import staged_dist, write_descriptor, write_tables
 from pipeline.partition import PartitionCache, build_partitions, environment_key
@@ -185,11 +186,14 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     codebook = codebook_markdown(meta).encode("utf-8")
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
+    geojson = geojson_bytes(tables)
+    (stage / GEOJSON_FILENAME).write_bytes(geojson)
+    known[GEOJSON_FILENAME] = (len(geojson), hashlib.sha256(geojson).hexdigest())
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files
     tables.lines.clear()
-    clock.lap("write CSV, descriptor, codebook")
+    clock.lap("write CSV, descriptor, codebook, GeoJSON")
     progress.stage("writing Parquet, SQLite and linked data")
     # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
     # then: they run in threads while this one renders the corpus-wide linked data.

@@ -215,6 +215,7 @@ MAPPED = {
 
 MEDIA_TYPES = {
     ".csv": "text/csv",
+    ".geojson": "application/geo+json",
     ".json": "application/json",
     ".jsonld": "application/ld+json",
     ".md": "text/markdown",
@@ -224,6 +225,7 @@ MEDIA_TYPES = {
     ".ttl": "text/turtle",
 }
 FILE_TITLES = {
+    ".geojson": "Located events as GeoJSON (RFC 7946)",
     ".json": "Data package descriptor (Frictionless)",
     ".jsonld": "The dataset as JSON-LD",
     ".md": "Codebook",
@@ -231,7 +233,7 @@ FILE_TITLES = {
     ".sqlite": "All tables as one SQLite database",
     ".ttl": "The dataset as Turtle",
 }
-HASHED = {".csv", ".json", ".md"}
+HASHED = {".csv", ".json", ".md", ".geojson"}
 WIKIDATA = "http://www.wikidata.org/entity/"
 # GeoNames' IRI of a feature (its "concept"), as its RDF dumps and owl:sameAs links spell it.
 GEONAMES = "https://sws.geonames.org/"
