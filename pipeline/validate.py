@@ -262,7 +262,7 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
             owner.setdefault(value, (table, i))
 
 
-# A column `<id>_checked_in` says where the external id in column `<id>` was checked.
+# A column `<name>_checked_in` says where the external id in column `<name>_id` was checked.
 CHECKED_SUFFIX = "_checked_in"
 
 
@@ -270,7 +270,8 @@ def _check_provenance(checkers: dict[str, _Checker]) -> None:
     """An external id is published only with where it was checked, and a check only with its id."""
     for checker in checkers.values():
         fields = checker.schema.fields
-        pairs = [(c[: -len(CHECKED_SUFFIX)], c) for c in fields if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] in fields]
+        pairs = [(c[: -len(CHECKED_SUFFIX)] + "_id", c) for c in fields
+                 if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields]
         for id_col, checked_col in pairs:
             for i, row in enumerate(checker.rows):
                 has_id, has_check = row.get(id_col) is not None, row.get(checked_col) is not None
