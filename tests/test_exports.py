@@ -26,7 +26,7 @@ def test_parquet_types_and_rows_follow_the_schemas_and_the_csv(dist):
         table = pq.read_table(dist / f"{name}.parquet")
         assert table.column_names == schema.field_names
         for field in table.schema:
-            assert str(field.type) == {"string": "string", "integer": "int64", "boolean": "bool", "date": "date32[day]"}[
+            assert str(field.type) == {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}[
                 schema.fields[field.name]["type"]], (name, field.name)
             assert field.nullable == (not schema.required(field.name))
         with open(dist / schema.path, encoding="utf-8", newline="") as fh:

@@ -100,7 +100,7 @@ def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
     urls = {str(o) for o in parsed["turtle"].objects(None, dcat.downloadURL)}
     assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
     sizes = {str(d).rsplit("/", 1)[1]: int(n) for d, n in parsed["turtle"].subject_objects(dcat.byteSize)}
-    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir() if p.suffix in (".csv", ".json", ".md")}
+    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir() if p.suffix in (".csv", ".json", ".md", ".geojson")}
     assert any(p.suffix == ".parquet" for p in dist.iterdir())
 
 
