@@ -316,7 +316,7 @@ _URI = re.compile(r"^https?://\S+$")  # as _Checker.check_cells matches format "
 _NOT_NONE = functools.partial(operator.is_not, None)
 # The types a column's values may have for `_clean` to judge it; anything else (text in an
 # integer column, a number in a text column, ...) goes to `_Checker`, which converts or reports it.
-_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}}
+_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}, "number": {int, float}}
 # A text value starting like a formula, found in all text values of a table joined by "\n" (see
 # `_clean`): a value's first character follows a "\n" (or starts the join).
 _FORMULA_AFTER_NEWLINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
@@ -331,13 +331,14 @@ class _ColumnSpec:
     types: set
     required: bool
     enum: frozenset | None
-    minimum: int | float | None  # applies to integers (and booleans, which Python counts as ints)
+    minimum: int | float | None  # applies to integers (and booleans, which Python counts as ints) and numbers
     date: bool
     text: bool  # its valid values are str: length, pattern, format and the text scan apply
     max_length: int | None
     min_length: int | None
     pattern: re.Pattern | None
     uri: bool
+    maximum: int | float | None = None  # applies to numbers (coordinates)
 
 
 _SPECS: dict[int, tuple[TableSchema, list[_ColumnSpec] | None]] = {}
@@ -357,10 +358,11 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
         text = _CLEAN_TYPES[ftype] == {str}
         specs.append(_ColumnSpec(
             name, _CLEAN_TYPES[ftype], schema.required(name), frozenset(cons["enum"]) if "enum" in cons else None,
-            cons.get("minimum") if ftype in ("integer", "boolean") else None, ftype == "date", text,
+            cons.get("minimum") if ftype in ("integer", "boolean", "number") else None, ftype == "date", text,
             cons.get("maxLength") if text else None, cons.get("minLength") if text else None,
             re.compile(cons["pattern"]) if text and "pattern" in cons else None,
             text and schema.fields[name].get("format") == "uri",
+            cons.get("maximum") if ftype == "number" else None,
         ))
     _SPECS[id(schema)] = (schema, specs)
     return specs
@@ -396,6 +398,10 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
             return False
         if spec.minimum is not None and min(column) < spec.minimum:
             return False
+        if spec.maximum is not None and max(column) > spec.maximum:
+            return False
+        if float in spec.types and any(v != v for v in column):
+            return False  # NaN, which _Checker refuses
         if spec.date:
             try:
                 for value in set(column):
