@@ -193,7 +193,7 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     # the rows' lines would only raise the peak memory of what follows.
     del files
     tables.lines.clear()
-    clock.lap("write CSV, descriptor, codebook, GeoJSON")
+    clock.lap("write CSV, descriptor, codebook")  # and events.geojson; the name stays for bench/RESULTS.md
     progress.stage("writing Parquet, SQLite and linked data")
     # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
     # then: they run in threads while this one renders the corpus-wide linked data.
