@@ -57,6 +57,11 @@ def _cell(value: str, ftype: str):
             return value
     if ftype == "boolean":
         return {"true": True, "false": False}.get(value, value)
+    if ftype == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 

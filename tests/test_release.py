@@ -114,7 +114,7 @@ def test_second_release_diff_names_exactly_the_changed_annotation(mini_project):
         'metadata: version "0.1.0" -> "0.1.1"',
         "demands: 0 added, 0 removed, 1 changed",
         '  ~ mini-demand-prices: text "lower prices" -> "lower food prices"',
-        "unchanged: sources, spans, events, actors, event_actors, event_mentions, casualties, demand_outcomes, casualty_estimates, event_summary",
+        "unchanged: sources, spans, events, actors, event_actors, event_mentions, places, event_places, casualties, demand_outcomes, casualty_estimates, event_summary",
     ]
 
 
@@ -200,3 +200,19 @@ def test_cli_release_and_verify(mini_project, runner):
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert again.output.startswith(f"Error: {archive} already exists")
+
+
+def test_unreleased_notes_move_into_the_next_entry(mini_project):
+    p = mini_project
+    cut(p)
+    p["changelog"].write_text(p["changelog"].read_text(encoding="utf-8").replace(
+        "## [0.1.0]", "## Unreleased\n\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n\n## [0.1.0]", 1), encoding="utf-8")
+    edit_annotation(p, "text: lower prices", "text: lower food prices")
+    set_version(p, "0.1.1", "2026-12-01T00:00:00Z")
+    rebuild(p)
+    second = cut(p)
+    changelog = p["changelog"].read_text(encoding="utf-8")
+    assert "Unreleased" not in changelog
+    entry = changelog[changelog.index("## [0.1.1]"): changelog.index("## [0.1.0]")]
+    assert "\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n" in entry
+    assert second.entry == entry

@@ -1,4 +1,4 @@
-"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite, RDF.
+"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, GeoJSON, Parquet, SQLite, RDF.
 
 Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
 every problem found and dist/ untouched. Reading, anchoring, building rows and their row-local
@@ -23,6 +23,7 @@ from pipeline.errors import BuildFailed
 from pipeline.write.linked import LinkedData
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
 from pipeline.write.workbook import write_workbook
+from pipeline.write.geojson import GEOJSON_FILENAME, geojson_bytes
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.write.package import staged_dist, write_descriptor, write_tables
 from pipeline.engine.partition import PartitionCache, build_partitions
@@ -200,11 +201,14 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     (stage / CODEBOOK_FILENAME).write_bytes(codebook)
     known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
     write_workbook(stage)  # the .xlsx workbook, one sheet per table and a codebook sheet
+    geojson = geojson_bytes(tables)
+    (stage / GEOJSON_FILENAME).write_bytes(geojson)
+    known[GEOJSON_FILENAME] = (len(geojson), hashlib.sha256(geojson).hexdigest())
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files
     tables.lines.clear()
-    clock.lap("write CSV, descriptor, codebook")
+    clock.lap("write CSV, descriptor, codebook")  # and events.geojson; the name stays for bench/RESULTS.md
     progress.stage("writing Parquet, SQLite and linked data")
     # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
     # then: they run in threads while this one renders the corpus-wide linked data.

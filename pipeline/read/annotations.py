@@ -35,6 +35,8 @@ SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, i
 # Annotation provenance written by `pipeline import` (project annotator id, UTC time); optional.
 PROVENANCE_KEYS = ("annotator", "annotated")
 SPAN_KEYS += PROVENANCE_KEYS
+# Keys an entity may have besides its table's columns: they feed a link table the build derives.
+ENTITY_EXTRAS = {"events": ("other_place_ids",)}
 
 
 class Origin(NamedTuple):
@@ -371,7 +373,7 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
     if data is None:
         return
     if not isinstance(data, YDict):
-        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events and actors; start it with 'source: <source_id>' (see the README's Annotating section)"))
+        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events, actors and places; start it with 'source: <source_id>' (see the README's Annotating section)"))
         return
     _check_keys(data, ("source", "spans", *meta.entity_tables), "an annotation file", display, corpus.problems)
     source_id = data.get("source")
@@ -398,7 +400,7 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
         if not isinstance(items, list):
             corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"'{table}' must be a list"))
             continue
-        allowed = [c for c in meta[table].field_names if c not in meta[table].derived_fields] + ["note"]
+        allowed = [c for c in meta[table].field_names if c not in meta[table].derived_fields] + ["note", *ENTITY_EXTRAS.get(table, ())]
         for item in items:
             if not isinstance(item, YDict):
                 corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"each entry of '{table}' must be a mapping"))

@@ -35,6 +35,9 @@ minor when rows are added or changed, patch for corrections of typos and metadat
 """
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _ENTRY = re.compile(r"^## \[([^\]]+)\]", re.MULTILINE)
+# Notes written by hand for the next release (an IRI change, say), under "## Unreleased" above
+# the entries; `pipeline release` moves them into the new entry.
+_UNRELEASED = re.compile(r"^## \[?Unreleased\]?[ \t]*\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 _FINGERPRINT = re.compile(r"<!-- datapackage\.json sha256: ([0-9a-f]{64}) -->")
 HOW_TO_BUMP = ("set \"version\" (and \"created\", the release date) in datapackage.json, run `pipeline citation` "
                "and `pipeline build`, then `pipeline release`")
@@ -78,8 +81,23 @@ def _row_counts(snap: Snapshot) -> list[tuple[str, int]]:
     return out
 
 
-def changelog_entry(version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None) -> str:
+def take_unreleased(changelog: str) -> tuple[str, str]:
+    r"""The changelog without its "## Unreleased" section, and that section's notes ("" if none).
+
+    >>> take_unreleased("# Changelog\n\n## Unreleased\n\n- New IRIs.\n\n## [0.1.0] - 2026-11-23\n")
+    ('# Changelog\n\n## [0.1.0] - 2026-11-23\n', '- New IRIs.')
+    """
+    m = _UNRELEASED.search(changelog)
+    if m is None:
+        return changelog, ""
+    return changelog[: m.start()] + changelog[m.end():], m.group(1).strip("\n")
+
+
+def changelog_entry(version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None,
+                    notes: str = "") -> str:
     lines = [f"## [{version}] - {date}", "", f"<!-- datapackage.json sha256: {fingerprint} -->", ""]
+    if notes:
+        lines += [notes, ""]
     if diff is None:
         counts = _row_counts(snap)
         lines.append(f"First release: {sum(n for _, n in counts)} rows in {len(counts)} tables ("
@@ -218,7 +236,8 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
             if BUMPS.index(kind) < BUMPS.index(needed):
                 raise PipelineError(f"{version} is a {kind} release, but the changes since {old.version} need at least "
                                     f"a {needed} release (see `pipeline diff`): use {bumped(old.version, needed)}; {HOW_TO_BUMP}")
-        entry = changelog_entry(version, date, fingerprint, dist, diff)
+        changelog, notes = take_unreleased(changelog)
+        entry = changelog_entry(version, date, fingerprint, dist, diff, notes)
         changelog = _insert_entry(changelog, entry)
 
     extra = {CITATION_FILENAME: cff.encode("utf-8"), CHANGELOG_FILENAME: changelog.encode("utf-8")}

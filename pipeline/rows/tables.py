@@ -151,6 +151,22 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
     row["date_precision"] = date_precision(row["earliest_date"], row["latest_date"])
 
 
+def _event_places(event: dict, values: dict, origin: Origin, columns: list[str], tables: Tables) -> None:
+    """One event_places row for the event's main place and one for each of its other_place_ids."""
+    others = values.get("other_place_ids") or []
+    if not isinstance(others, list):
+        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "bad-structure", f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]"))
+        return
+    if others and not event.get("place_id"):
+        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "missing-value", f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first"))
+        return
+    main = [event["place_id"]] if event.get("place_id") else []
+    for n, place_id in enumerate(main + others):
+        # The event's own line: a duplicate place then names the event that lists it twice.
+        line = Origin(origin.file, origin.line_of("place_id" if n == 0 else "other_place_ids"))
+        tables.add("event_places", _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}), line)
+
+
 def _row_of(columns: list[str], values: dict) -> dict:
     row = dict(zip(columns, map(values.get, columns)))
     if "" in row.values():  # rare: an empty text counts as absent
@@ -176,6 +192,8 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             row = _row_of(columns[table], values)
             if table == "events":
                 _event_dates(row, origin, problems)
+                if "event_places" in columns:
+                    _event_places(row, values, origin, columns["event_places"], tables)
             tables.add(table, row, origin)
 
     seen_ids: dict[tuple[str, str], Origin] = {}

@@ -107,7 +107,7 @@ def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
     assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
     sizes = {str(d).rsplit("/", 1)[1]: int(n) for d, n in parsed["turtle"].subject_objects(dcat.byteSize)}
     assert sizes == {p.name: p.stat().st_size for p in dist.iterdir()
-                     if p.suffix in (".csv", ".json", ".md") or p.name.endswith(".per-event.jsonld")}
+                     if p.suffix in (".csv", ".json", ".md", ".geojson") or p.name.endswith(".per-event.jsonld")}
     assert any(p.suffix == ".parquet" for p in dist.iterdir())
 
 

@@ -33,7 +33,9 @@ PREFIXES = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dcterms": "http://purl.org/dc/terms/",
     "edtf": "http://id.loc.gov/datatypes/edtf/",
+    "geo": "http://www.opengis.net/ont/geosparql#",
     "oa": "http://www.w3.org/ns/oa#",
+    "owl": "http://www.w3.org/2002/07/owl#",
     "prov": "http://www.w3.org/ns/prov#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "schema": "https://schema.org/",
@@ -50,10 +52,12 @@ DATATYPES = {
     "boolean": XSD + "boolean",
     "date": XSD + "date",
     "edtf": EDTF_DATATYPE,
+    "decimal": XSD + "decimal",
+    "wkt": "http://www.opengis.net/ont/geosparql#wktLiteral",
 }
 KINDS = {"iri", "string", "lang", *DATATYPES}
 # Kinds whose values are written as text (a date, say, as its ISO form).
-TEXT_KINDS = {"string", "date", "edtf"}
+TEXT_KINDS = {"string", "date", "edtf", "decimal", "wkt"}
 
 # JSON-LD term -> (property as prefix:local, kind). The term names are what JSON-LD readers see.
 PROPERTIES: dict[str, tuple[str, str]] = {
@@ -108,6 +112,14 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "hasActor": ("sem:hasActor", "iri"),
     "earliestBegin": ("sem:hasEarliestBeginTimeStamp", "date"),
     "latestEnd": ("sem:hasLatestEndTimeStamp", "date"),
+    # places: GeoSPARQL geometries, schema.org coordinates, the same place in other datasets
+    "hasGeometry": ("geo:hasGeometry", "iri"),
+    "asWKT": ("geo:asWKT", "wkt"),
+    "geoCoordinates": ("schema:geo", "iri"),  # not "geo": that is the GeoSPARQL prefix in JSON-LD
+    "latitude": ("schema:latitude", "decimal"),
+    "longitude": ("schema:longitude", "decimal"),
+    "containedInPlace": ("schema:containedInPlace", "iri"),
+    "owlSameAs": ("owl:sameAs", "iri"),
     # SKOS
     "prefLabel": ("skos:prefLabel", "string"),
     "notation": ("skos:notation", "string"),
@@ -151,6 +163,11 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "openEnded": ("voc:openEnded", "boolean"),
     "nClaims": ("voc:nClaims", "integer"),
     "nSources": ("voc:nSources", "integer"),
+    "featureType": ("voc:featureType", "iri"),
+    "geoPrecision": ("voc:geoPrecision", "iri"),
+    "historicalCountry": ("voc:historicalCountry", "string"),
+    "isMainPlace": ("voc:isMainPlace", "boolean"),
+    "mainPlace": ("voc:mainPlace", "iri"),
 }
 
 # Path segment of each table's row IRIs; the rest of the IRI is the row's primary key.
@@ -165,6 +182,8 @@ SEGMENTS = {
     "demands": "demand",
     "demand_outcomes": "demand-outcome",
     "casualty_estimates": "casualty-estimate",
+    "places": "place",
+    "event_places": "event-in-place",
 }
 
 # Category columns -> (concept scheme, extra class of its concepts).
@@ -184,6 +203,8 @@ SCHEMES = {
     ("demands", "category"): ("demand-category", None),
     ("demands", "outcome"): ("outcome", None),
     ("demand_outcomes", "outcome"): ("outcome", None),
+    ("places", "feature_type"): ("feature-type", None),
+    ("places", "geo_precision"): ("geo-precision", None),
 }
 
 # Columns each table's mapping below turns into triples; any other column is still exported,
@@ -192,7 +213,7 @@ MAPPED = {
     "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
     "spans": {"span_id", "source_id", "start", "end", "quote", "prefix", "suffix", "label"},
     "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
-               "latest_date", "place", "country", "description", "wikidata_id", "scope", "date_precision"},
+               "latest_date", "place", "place_id", "country", "description", "wikidata_id", "scope", "date_precision"},
     "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
     "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "count_text", "span_id"},
     "event_mentions": {"event_id", "span_id", "date", "place", "date_precision"},
@@ -201,6 +222,9 @@ MAPPED = {
     "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
     "demand_outcomes": {"outcome_id", "demand_id", "outcome", "claimant", "span_id"},
     "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
+    "places": {"place_id", "name", "feature_type", "within_place_id", "lat", "lon", "geo_precision", "geonames_id",
+               "wikidata_id", "country", "historical_country"},
+    "event_places": {"event_id", "place_id", "main"},
 }
 
 # Tables left out of the graph, with the reason (the codebook and tests read it).
@@ -211,6 +235,7 @@ NOT_IN_RDF = {
 
 MEDIA_TYPES = {
     ".csv": "text/csv",
+    ".geojson": "application/geo+json",
     ".json": "application/json",
     ".jsonld": "application/ld+json",
     ".md": "text/markdown",
@@ -221,6 +246,7 @@ MEDIA_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_TITLES = {
+    ".geojson": "Located events as GeoJSON (RFC 7946)",
     ".json": "Data package descriptor (Frictionless)",
     ".jsonld": "The dataset as JSON-LD",
     ".md": "Codebook",
@@ -229,11 +255,13 @@ FILE_TITLES = {
     ".ttl": "The dataset as Turtle",
     ".xlsx": "All tables and the codebook as an Excel workbook",
 }
-HASHED = {".csv", ".json", ".md"}
+HASHED = {".csv", ".json", ".md", ".geojson"}
 # Our own text exports besides the tables that carry size and hash like them (not the RDF files,
 # which cannot describe themselves).
 HASHED_NAMES = (".per-event.jsonld",)
 WIKIDATA = "http://www.wikidata.org/entity/"
+# GeoNames' IRI of a feature (its "concept"), as its RDF dumps and owl:sameAs links spell it.
+GEONAMES = "https://sws.geonames.org/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 
@@ -352,6 +380,19 @@ def new_graph(base: str, extra: dict[str, tuple[str, str]] | None = None) -> Gra
 def safe_iri(value: str) -> str:
     """An IRI from a URL typed by hand: characters no IRI may hold are percent-encoded."""
     return _NOT_IN_IRI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), value.strip())
+
+
+def decimal_text(value) -> str:
+    """A number as an xsd:decimal lexical form: digits, one point, never an exponent (47.4222, 64.0)."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        text = f"{float(value):.12f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def wkt_point(lon, lat) -> str:
+    """A GeoSPARQL WKT point (longitude first, WGS 84 by default: no CRS IRI needed)."""
+    return f"POINT({decimal_text(lon)} {decimal_text(lat)})"
 
 
 def _camel(column: str) -> str:
@@ -596,6 +637,21 @@ class Wikidata:
 
 
 @dataclass(frozen=True)
+class GeoNames:
+    """The GeoNames feature IRI of the row's GeoNames id in a column."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """The row's coordinates as a GeoSPARQL WKT literal, POINT(lon lat)."""
+
+    lon: str
+    lat: str
+
+
+@dataclass(frozen=True)
 class Node:
     """A subject each row of a table gives rise to: its IRI, classes and (property term, value) pairs.
 
@@ -604,7 +660,7 @@ class Node:
 
     subject: Ref | RowIri
     types: tuple[str, ...]
-    pairs: tuple[tuple[str, Col | Quote | Ref | Concept | RowIri | Fixed | Wikidata], ...]
+    pairs: tuple[tuple[str, Col | Quote | Ref | Concept | RowIri | Fixed | Wikidata | GeoNames | Point], ...]
     when: tuple[str, ...] = ()
 
 
@@ -637,11 +693,43 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("earliestBegin", Col("earliest_date")),
             ("latestEnd", Col("latest_date")),
             ("sameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
             ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
+            # sem:hasPlace to each of its places comes from event_places, the main one included.
+            ("mainPlace", Ref("place", "place_id")),
         )),
         Node(Ref("event-place", "event_id"), ("sem:Place", "schema:Place"), (
             ("name", Col("place")), ("addressCountry", Col("country")),
         ), when=("place", "country")),
+    ),
+    "places": (
+        Node(Ref("place", "place_id"), ("sem:Place", "schema:Place", "geo:Feature"), (
+            ("name", Col("name")),
+            ("featureType", Concept("places", "feature_type")),
+            ("geoPrecision", Concept("places", "geo_precision")),
+            ("containedInPlace", Ref("place", "within_place_id")),
+            ("addressCountry", Col("country")),
+            ("historicalCountry", Col("historical_country")),
+            ("hasGeometry", Ref("geometry", "place_id")),
+            ("geoCoordinates", Ref("coordinates", "place_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", GeoNames("geonames_id")),
+        )),
+        # What lat/lon stand for is the place's geoPrecision: the geometry is the place's on a map.
+        Node(Ref("geometry", "place_id"), ("geo:Geometry",), (("asWKT", Point("lon", "lat")),)),
+        Node(Ref("coordinates", "place_id"), ("schema:GeoCoordinates",), (
+            ("latitude", Col("lat")), ("longitude", Col("lon")),
+        )),
+    ),
+    # Every place of an event as a row of its own (saying whether it is the main one), and the
+    # plain link event sem:hasPlace place; the main place is also the event's place_id.
+    "event_places": (
+        Node(RowIri("event_places"), ("voc:EventPlace",), (
+            ("about", Ref("event", "event_id")),
+            ("hasPlace", Ref("place", "place_id")),
+            ("isMainPlace", Col("main")),
+        )),
+        Node(Ref("event", "event_id"), (), (("hasPlace", Ref("place", "place_id")),)),
     ),
     "actors": (
         Node(Ref("actor", "actor_id"), ("sem:Actor",), (
@@ -649,6 +737,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("actorType", Concept("actors", "actor_type")),
             ("description", Col("description")),
             ("sameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
         )),
     ),
     # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
@@ -746,6 +835,12 @@ def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], l
         if isinstance(expr, Wikidata):
             v = r.get(expr.column)
             return None if v is None else WIKIDATA + quote(str(v))
+        if isinstance(expr, GeoNames):
+            v = r.get(expr.column)
+            return None if v is None else GEONAMES + quote(str(v)) + "/"
+        if isinstance(expr, Point):
+            lon, lat = r.get(expr.lon), r.get(expr.lat)
+            return None if lon is None or lat is None else wkt_point(lon, lat)
         raise TypeError(expr)
 
     for table, nodes in row_nodes(meta).items():
@@ -759,7 +854,7 @@ def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], l
                     if isinstance(expr, Col):
                         v = r.get(expr.column)
                         if v is not None and g.props[term].kind in TEXT_KINDS:
-                            v = str(v)
+                            v = decimal_text(v) if g.props[term].kind == "decimal" else str(v)
                     else:
                         v = value(expr, r)
                     g.add(s, term, v)
