@@ -1,18 +1,20 @@
-"""Builds a corpus with its partitions computed by Dask, and checks the bytes equal `pipeline build`'s.
+"""Times `pipeline build` on the local engine and on the Dask engine, and checks their dist/ folders are the same bytes.
 
-    pip install 'dask[bag]'
-    python bench/dask_run.py --raw bench/.corpora/<corpus>/raw [--workers 2]
+    pip install -e '.[dask]'
+    python bench/generate.py --spans 10000 --out /tmp/c10k
+    python bench/dask_run.py --raw /tmp/c10k/raw [--workers 2] [--scheduler tcp://HOST:8786]
 
-The same pure function as the normal build, `pipeline.engine.partition.build_partition`, runs as a
-Dask bag map over the annotation files; the whole-corpus steps (merge, keys and foreign keys,
-derived tables, writing the CSV tables) run on the client, as in docs/scaling.md. The linked-data,
-Parquet and SQLite exports are left out. A demonstration on a local process pool, not a
-production runner.
+Both builds start from an empty cache and run in this process one after the other (local
+first); the Dask build's time includes starting its LocalCluster (none with --scheduler).
+Stage times come from `BuildResult.timings`; the last line says whether every file of the two
+dist/ folders is byte-identical, and the exit code is 1 if not.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import resource
 import sys
 import tempfile
 import time
@@ -21,67 +23,39 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.read.annotations import Corpus, annotation_paths, read_sources
-from pipeline.engine.build import build
-from pipeline.errors import BuildFailed
-from pipeline.metadata import load_metadata
-from pipeline.write.package import staged_dist, write_descriptor, write_tables
-from pipeline.engine.partition import build_partition
-from pipeline.rows.tables import merge_tables
-from pipeline.validate.checks import validate_tables
+from pipeline.engine.build import build  # noqa: E402
+from pipeline.engine.engines import engine_for  # noqa: E402
 
 
-def dask_build(raw: Path, dist: Path, workers: int, files_per_task: int) -> dict[str, float]:
-    import dask.bag as db
-
-    timings = {}
-    t = time.perf_counter()
-    meta = load_metadata(ROOT / "datapackage.json")
-    corpus = Corpus()
-    read_sources(raw, meta, corpus)
-    paths = annotation_paths(raw, corpus.problems)
-    timings["read sources"] = time.perf_counter() - t
-    t = time.perf_counter()
-    bag = db.from_sequence(paths, partition_size=files_per_task)
-    parts = bag.map(build_partition, raw, meta, corpus.sources, corpus.broken_sources, False, corpus.sources_incomplete).compute(
-        scheduler="processes", num_workers=workers)
-    timings["partitions on dask"] = time.perf_counter() - t
-    t = time.perf_counter()
-    tables = merge_tables(corpus, [p.tables for p in parts], meta)
-    problems = corpus.problems + tables.problems + [q for p in parts for q in p.cell_problems]
-    checked = frozenset(n for n, s in meta.tables.items() if n != "sources" and not s.derived_from)
-    problems += validate_tables(tables, meta, partial=bool(problems), checked=checked)
-    if problems:
-        raise BuildFailed(problems)
-    timings["merge + validate keys"] = time.perf_counter() - t
-    t = time.perf_counter()
-    with staged_dist(dist) as stage:
-        write_descriptor(meta, write_tables(tables, meta, stage), stage)
-    timings["write"] = time.perf_counter() - t
-    return timings
+def timed_build(raw: Path, out: Path, engine) -> tuple[float, dict[str, float]]:
+    start = time.perf_counter()
+    result = build(raw, out / "dist", ROOT / "datapackage.json", cache_dir=out / "cache", engine=engine)
+    return time.perf_counter() - start, result.timings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--raw", type=Path, required=True)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--files-per-task", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="processes of each engine (local pool, LocalCluster)")
+    parser.add_argument("--scheduler", default=None, help="a running Dask scheduler instead of a LocalCluster")
     args = parser.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="dask-build-"))
-    start = time.perf_counter()
-    timings = dask_build(args.raw, out / "dask", args.workers, args.files_per_task)
-    total = time.perf_counter() - start
-    for stage, seconds in timings.items():
-        print(f"  {stage:<28} {seconds:7.2f} s")
-    print(f"  {'total (dask)':<28} {total:7.2f} s")
-    t = time.perf_counter()
-    build(args.raw, out / "plain", ROOT / "datapackage.json", jobs=args.workers)
-    print(f"  {'pipeline build, same jobs':<28} {time.perf_counter() - t:7.2f} s")
-    # The Dask run writes the tables and their descriptor; the exports are pipeline build's alone.
-    same = all((out / "plain" / p.name).read_bytes() == p.read_bytes() for p in (out / "dask").iterdir())
-    print(f"dask CSV tables and descriptor byte-identical to pipeline build's: {same}")
-    if not same:
-        sys.exit(1)
+    work = Path(tempfile.mkdtemp(prefix="dask-run-"))
+    runs = {}
+    with contextlib.closing(engine_for("local", args.workers)) as local:
+        runs["local"] = timed_build(args.raw, work / "local", local)
+    with contextlib.closing(engine_for("dask", args.workers, args.scheduler)) as dask:
+        runs["dask"] = timed_build(args.raw, work / "dask", dask)
+    stages = list(dict.fromkeys(stage for _, timings in runs.values() for stage in timings))
+    print(f"{'stage':<48} {'local':>8} {'dask':>8}")
+    for stage in stages:
+        print(f"{stage:<48} " + " ".join(f"{runs[name][1].get(stage, 0.0):8.2f}" for name in runs))
+    print(f"{'wall':<48} " + " ".join(f"{runs[name][0]:8.2f}" for name in runs))
+    print(f"peak memory of this process (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    left, right = (sorted((work / name / "dist").iterdir()) for name in runs)
+    same = [p.name for p in left] == [p.name for p in right] and all(
+        a.read_bytes() == b.read_bytes() for a, b in zip(left, right))
+    print(f"dist/ of the dask engine byte-identical to the local engine's ({len(left)} files): {same}")
+    sys.exit(0 if same else 1)
 
 
 if __name__ == "__main__":

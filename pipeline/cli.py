@@ -79,9 +79,15 @@ def cli(project: Path | None):
     help="Where rows of unchanged annotation files are kept between builds.",
 )
 @click.option("--no-cache", is_flag=True, help="Build every annotation file afresh and store nothing.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per CPU); with --engine dask, those of the local cluster.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the per-file stage runs: a local process pool, or Dask tasks (pip install -e '.[dask]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: the scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a local cluster on 127.0.0.1).")
 @_handle_errors
-def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | None, no_cache: bool, jobs: int | None):
+def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | None, no_cache: bool, jobs: int | None,
+          engine: str, scheduler: str | None):
     """Read raw/, validate everything and write the data package to dist/.
 
     All problems of the input are reported together (file:line: what is wrong) and the
@@ -91,14 +97,20 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
     Example:
         pipeline build
         pipeline build --raw-dir tests/fixtures/mini/raw --dist-dir /tmp/out
+        pipeline build --engine dask --scheduler tcp://10.0.0.5:8786
     """
+    import contextlib
+
     from pipeline.engine.build import build as run_build
+    from pipeline.engine.engines import engine_for
     from pipeline.engine.progress import Progress
 
     raw_dir, dist_dir = _or_project(raw_dir, "raw_dir"), _or_project(dist_dir, "dist_dir")
     datapackage = _or_project(datapackage, "datapackage")
     cache_dir = None if no_cache else _or_project(cache_dir, "cache_dir")
-    result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress())
+    with contextlib.closing(engine_for(engine, jobs, scheduler)) as runner:
+        result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress(),
+                           engine=runner)
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
 

@@ -65,24 +65,26 @@ class _Clock:
 def assemble(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
     progress: Progress | None = None, timings: dict[str, float] | None = None, stats: dict[str, int] | None = None,
-    origins: bool = False, scratch: Path | None = None, fragments: list | None = None,
+    origins: bool = False, scratch: Path | None = None, fragments: list | None = None, engine=None,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
     With `cache_dir`, the partitions of unchanged annotation files are reused from there. With
     `scratch` (a folder for fragments when there is no cache), the partitions also render their
-    linked data, and `fragments` receives each one's fragment files, in partition order.
+    linked data, and `fragments` receives each one's fragment files, in partition order. The
+    per-file stage runs on `engine` (`engines.engine_for`; default: local, `jobs` processes).
     """
     progress = progress or Progress(enabled=False)
-    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, origins, scratch)
+    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, origins, scratch, engine)
     if fragments is not None:
         fragments[:] = [p.fragments for p in parts]
-    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins)
+    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins, engine)
 
 
 def read_partitions(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None, jobs: int | None, progress: Progress,
     timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, scratch: Path | None,
+    engine=None,
 ) -> tuple[Corpus, list]:
     """The per-file half of `assemble`: the sources, and every annotation file's partition in order."""
     clock = _Clock({} if timings is None else timings)
@@ -95,7 +97,7 @@ def read_partitions(
     cache = PartitionCache(cache_dir, environment_key(meta)) if cache_dir is not None else None
     parts, part_stats = build_partitions(
         paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins,
-        corpus.sources_incomplete, scratch)
+        corpus.sources_incomplete, scratch, engine)
     if stats is not None:
         stats.update(part_stats)
     clock.lap("read+anchor+build rows (per file)")
@@ -108,7 +110,7 @@ def read_partitions(
 
 def check_partitions(
     raw_dir: Path, meta: Metadata, corpus: Corpus, parts: list, jobs: int | None, progress: Progress,
-    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool,
+    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, engine=None,
 ) -> Tables:
     """The whole-corpus half of `assemble`: merge the partitions, check keys; raise BuildFailed listing every problem."""
     clock = _Clock({} if timings is None else timings)
@@ -125,7 +127,7 @@ def check_partitions(
     clock.lap("validate keys")
     if whole and not origins:
         # Partitions keep no file:line for their rows; build again with them for the messages.
-        return assemble(raw_dir, meta, None, jobs, progress, timings, stats, origins=True)
+        return assemble(raw_dir, meta, None, jobs, progress, timings, stats, origins=True, engine=engine)
     if problems:
         progress.close()
         raise BuildFailed(problems)
@@ -134,11 +136,13 @@ def check_partitions(
 
 def build(
     raw_dir: Path, dist_dir: Path, datapackage: Path | None = None, cache_dir: Path | None = None,
-    jobs: int | None = None, progress: Progress | None = None,
+    jobs: int | None = None, progress: Progress | None = None, engine=None,
 ) -> BuildResult:
     """Build the whole package from raw_dir into dist_dir (atomically).
 
     Without `datapackage`, the descriptor is that of the project holding raw_dir (found upward).
+    The per-file stage runs on `engine` (`engines.engine_for`, closed by the caller; default:
+    local, `jobs` processes); the output is the same bytes whichever engine runs it.
     """
     if datapackage is None:
         from pipeline.project import descriptor_for
@@ -149,24 +153,24 @@ def build(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress)
+        return _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress, engine)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress) -> BuildResult:
+def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress, engine=None) -> BuildResult:
     progress = progress or Progress(enabled=False)
     timings: dict[str, float] = {}
     stats: dict[str, int] = {}
     start = time.perf_counter()
     meta = load_metadata(datapackage)
     with tempfile.TemporaryDirectory(prefix="pipeline-fragments-") as scratch:
-        return _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, Path(scratch))
+        return _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, Path(scratch), engine)
 
 
-def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch) -> BuildResult:
-    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, False, scratch)
+def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch, engine=None) -> BuildResult:
+    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, False, scratch, engine)
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
@@ -175,7 +179,7 @@ def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats
         fresh = start_sqlite(meta, stage, cache_dir, parts)
         if fresh is not None:
             stack.callback(fresh.kill)
-        tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False)
+        tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False, engine)
         del corpus, parts
         clock = _Clock(timings)
         files = _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock)

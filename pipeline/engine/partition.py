@@ -350,12 +350,13 @@ def build_partitions(
     paths: list[Path], raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str],
     cache: PartitionCache | None = None, jobs: int | None = None,
     progress: Callable[[int], None] | None = None, origins: bool = False, incomplete: bool = False,
-    scratch: Path | None = None,
+    scratch: Path | None = None, engine=None,
 ) -> tuple[list[Partition], dict[str, int]]:
     """Every file's partition, in the order of `paths`, from the cache where it still holds.
 
     With `scratch`, partitions also render their linked-data fragments: into the cache next to
-    the partition if there is one, else into the scratch folder.
+    the partition if there is one, else into the scratch folder. The files to build run on
+    `engine` (`pipeline.engine.engines`; default: a local process pool of `jobs` workers).
     """
     results: list[Partition | None] = [None] * len(paths)
     keys: list[str | None] = [None] * len(paths)
@@ -381,17 +382,12 @@ def build_partitions(
             todo.append(i)
         elif progress:
             progress(1)
-    jobs = jobs or os.cpu_count() or 1
-    jobs = min(jobs, len(todo) // MIN_FILES_PER_WORKER)
-    global _WORKER_ARGS
-    _WORKER_ARGS = (raw_dir, meta, sources, broken, cache, origins, incomplete)
-    try:
-        for i, part in zip(todo, _run([(paths[i], keys[i], entries[i]) for i in todo], jobs)):
-            results[i] = part
-            if progress:
-                progress(1)
-    finally:
-        _WORKER_ARGS = ()
+    engine = engine or LocalEngine(jobs)
+    args = (raw_dir, meta, sources, broken, cache, origins, incomplete)
+    for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args)):
+        results[i] = part
+        if progress:
+            progress(1)
     if cache is not None and not origins:
         cache.prune({key for key in keys if key is not None})
     return results, {"cached": len(paths) - len(todo), "built": len(todo)}  # type: ignore[return-value]
@@ -410,3 +406,26 @@ def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterat
                 _attach(part, entry, _HEADER.size + len(data))
                 part.seconds["store"] = seconds
             yield part
+
+
+class LocalEngine:
+    """Partitions built on this machine: in this process, or in a pool of `jobs` forked workers."""
+
+    name = "local"
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs
+
+    def run(self, tasks: list[tuple[Path, str | None, Path | None]], args: tuple) -> Iterator[Partition]:
+        """The partition of every (path, cache key, entry file) task, in order; args as `_WORKER_ARGS`."""
+        jobs = self.jobs or os.cpu_count() or 1
+        jobs = min(jobs, len(tasks) // MIN_FILES_PER_WORKER)
+        global _WORKER_ARGS
+        _WORKER_ARGS = args
+        try:
+            yield from _run(tasks, jobs)
+        finally:
+            _WORKER_ARGS = ()
+
+    def close(self) -> None:
+        """Nothing outlives `run` here."""
