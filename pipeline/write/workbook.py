@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import json
 from pathlib import Path
 
 # Excel's limit on sheet names.
@@ -71,9 +70,3 @@ def workbook_bytes(descriptor: dict, folder: Path) -> bytes:
     codebook.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()
-
-
-def write_workbook(stage: Path) -> None:
-    """Write the .xlsx workbook into a staged build (after datapackage.json)."""
-    descriptor = json.loads((stage / "datapackage.json").read_text(encoding="utf-8"))
-    (stage / workbook_filename(descriptor)).write_bytes(workbook_bytes(descriptor, stage))
