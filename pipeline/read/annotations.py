@@ -409,15 +409,6 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
             corpus.entities.setdefault(table, []).append(({k: v for k, v in item.items() if k in allowed and k != "note"}, _origin(display, item)))
 
 
-def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:
-    """Read every source and annotation file under raw_dir into one Corpus."""
-    corpus = Corpus()
-    read_sources(raw_dir, meta, corpus)
-    for path in annotation_paths(raw_dir, corpus.problems):
-        read_annotation_file(path, raw_dir, meta, corpus)
-    return corpus
-
-
 def display_path(path: Path, raw_dir: Path) -> str:
     """How problems name a file: relative to the folder holding raw/, e.g. raw/annotations/x.yaml."""
     return _display(path, raw_dir)

@@ -295,11 +295,6 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     return tables
 
 
-def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
-    """Turn the corpus into rows for every table of the package."""
-    return merge_tables(corpus, [partition_tables(corpus, meta)], meta)
-
-
 def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
     """Set each demand's outcome from the outcome claims about it, in place; True if any changed.
 

@@ -12,7 +12,8 @@ from pipeline.engine.build import build
 from pipeline.write.linked import jsonld
 from pipeline.write.linked import turtle
 from pipeline.write.linked.compiled import PartitionRenderer, partition_renderer
-from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key, partition_graph, to_rdflib
+from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key
+from tests.oracles.interpreted_graph import partition_graph, to_rdflib
 from tests.conftest import ROOT
 from tests.export.conftest import META
 from tests.export.test_export_graph import _with_extra_column

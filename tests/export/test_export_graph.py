@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.write.linked.graph import KINDS, NOT_IN_RDF, PROPERTIES, SEGMENTS, build_graph, new_graph
+from pipeline.write.linked.graph import KINDS, NOT_IN_RDF, PROPERTIES, SEGMENTS, new_graph
+from tests.oracles.interpreted_graph import build_graph
 from pipeline.metadata import Metadata, TableSchema
 from tests.export.conftest import META
 

@@ -19,7 +19,8 @@ from pipeline.write.linked import jsonld
 from pipeline.write.linked import ntriples
 
 from pipeline.write.linked import turtle
-from pipeline.write.linked.graph import build_graph, new_graph, to_rdflib
+from pipeline.write.linked.graph import new_graph
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.export.conftest import META, NAMES
 
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}

@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 from pipeline.engine import partition
 from pipeline.engine.build import build, set_temporal_coverage
 from pipeline.write.linked import file_stats
-from pipeline.write.linked.graph import build_graph, to_rdflib
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.conftest import ROOT, snapshot
 from tests.export.conftest import META, NAMES
 
