@@ -9,7 +9,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.project import Project, find_project, open_project
+from pipeline.cli_project import or_project as _or_project
 
 
 def _handle_errors(func):
@@ -29,18 +29,6 @@ def _handle_errors(func):
             raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)") from exc
 
     return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
-
-
-def _project() -> Project:
-    """The project of this invocation: --project DIR, else the folder holding datapackage.json upward from here."""
-    ctx = click.get_current_context()
-    root = ctx.find_root().params.get("project")
-    return open_project(root) if root is not None else find_project()
-
-
-def _or_project(value: Path | None, attribute: str) -> Path:
-    """An option's value, or the project's path of that name when the option was not given."""
-    return value if value is not None else getattr(_project(), attribute)
 
 
 raw_option = click.option(

@@ -25,7 +25,7 @@ def _fail_as_click(func):
 
 def _paths(**given: Path | None) -> list[Path]:
     """Each option's value, or the project's path of that name when the option was not given."""
-    from pipeline.cli import _or_project
+    from pipeline.cli_project import or_project as _or_project
 
     return [_or_project(value, name) for name, value in given.items()]
 

@@ -29,7 +29,7 @@ def site(dist_dir: Path, out: Path, base_url: str, release: Path | None, debug: 
     from pipeline.errors import PipelineError
     from pipeline.site.generate import write_site
 
-    from pipeline.cli import _or_project
+    from pipeline.cli_project import or_project as _or_project
 
     try:
         dist_dir, out = _or_project(dist_dir, "dist_dir"), _or_project(out, "site_dir")
