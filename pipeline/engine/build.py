@@ -140,6 +140,10 @@ def build(
         from pipeline.project import descriptor_for
 
         datapackage = descriptor_for(raw_dir)
+    from pipeline.outputs import check_output_dir, protected_places
+
+    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
+                     example=str(Path(datapackage).parent / "dist"))
     # The build makes millions of long-lived dicts and strings and no reference cycles: the
     # cyclic collector would only rescan them again and again (a quarter of a cached rebuild).
     gc_was_enabled = gc.isenabled()
