@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import click
@@ -41,6 +42,29 @@ def _project() -> Project:
 def _or_project(value: Path | None, attribute: str) -> Path:
     """An option's value, or the project's path of that name when the option was not given."""
     return value if value is not None else getattr(_project(), attribute)
+
+
+def _check_cache_dir(cache_dir: Path | None, raw_dir: Path, dist_dir: Path, datapackage: Path) -> None:
+    """Refuse a --cache-dir that is, holds or lies in an input or the output: its pruning deletes files."""
+    from pipeline.outputs import check_output_dir, protected_places
+
+    if cache_dir is None:
+        return
+    places = [p for p in protected_places(datapackage, raw_dir) if p[0] != "the cache"]
+    places.append(("the build folder dist/", Path(os.path.realpath(dist_dir))))
+    check_output_dir("--cache-dir", cache_dir, places, replaced=False, example=str(Path(os.path.realpath(datapackage)).parent / ".cache"))
+
+
+def _check_citation_output(output: Path, datapackage: Path) -> None:
+    """Refuse a citation --output that is the descriptor, a folder, or lies in raw/, schemas/ or the cache."""
+    from pipeline.outputs import protected_places
+
+    real = Path(os.path.realpath(output))
+    example = Path(os.path.realpath(datapackage)).parent / "CITATION.cff"
+    for name, place in protected_places(datapackage):
+        if real == place or (name not in ("the project folder", "the descriptor datapackage.json") and place in real.parents):
+            relation = "is" if real == place else "lies inside"
+            raise PipelineError(f"--output {output}: {relation} {name}, which the command would overwrite; give a file of its own, such as {example}")
 
 
 raw_option = click.option(
@@ -98,6 +122,11 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
     raw_dir, dist_dir = _or_project(raw_dir, "raw_dir"), _or_project(dist_dir, "dist_dir")
     datapackage = _or_project(datapackage, "datapackage")
     cache_dir = None if no_cache else _or_project(cache_dir, "cache_dir")
+    from pipeline.outputs import check_output_dir, protected_places
+
+    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
+                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
+    _check_cache_dir(cache_dir, raw_dir, dist_dir, datapackage)
     result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress())
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
@@ -157,10 +186,15 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, c
         pipeline build && pipeline release
         pipeline release --previous ~/Downloads/soviet-bloc-revolts-0.1.0.zip
     """
+    from pipeline.outputs import check_output_dir, protected_places
     from pipeline.release.publish import release as run_release
 
+    dist_dir, datapackage = _or_project(dist_dir, "dist_dir"), _or_project(datapackage, "datapackage")
+    if out_dir is not None:
+        places = [*protected_places(datapackage), ("the build folder dist/", Path(os.path.realpath(dist_dir)))]
+        check_output_dir("--out-dir", out_dir, places, replaced=False, example=str(_project().releases_dir))
     result = run_release(
-        _or_project(dist_dir, "dist_dir"), _or_project(out_dir, "releases_dir"), _or_project(datapackage, "datapackage"),
+        dist_dir, _or_project(out_dir, "releases_dir"), datapackage,
         _or_project(changelog, "changelog"), _or_project(citation, "citation"), previous)
     click.echo(f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}")
     click.echo(result.entry.rstrip("\n"))
@@ -232,6 +266,7 @@ def citation(datapackage: Path, output: Path, check: bool):
 
     from pipeline.release.citation import citation_cff, citation_problem
     datapackage, output = _or_project(datapackage, "datapackage"), _or_project(output, "citation")
+    _check_citation_output(output, datapackage)
     try:
         descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
