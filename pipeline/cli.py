@@ -242,9 +242,14 @@ def verify(archives: tuple[Path, ...]):
         pipeline verify releases/*.zip
     """
     from pipeline.release.archive import read_archive
+    from pipeline.release.diff import load_snapshot
 
     for archive in archives:
         result = read_archive(archive)
+        # The descriptor too: its resources must be the archive's own files, never paths out or URLs.
+        snapshot = load_snapshot(archive)
+        for res in snapshot.descriptor["resources"]:
+            snapshot.read(res["path"])
         click.echo(f"ok: {archive}: {len(result.files) - 1} files match SHA256SUMS")
 
 

@@ -118,6 +118,11 @@ def check_partitions(
     checked = frozenset(n for n in meta.written_tables if n != meta.SOURCES)
     whole = validate_tables(tables, meta, partial=bool(problems), checked=checked, cell_problems=bool(cell_problems))
     problems += [p for p in cell_problems + whole if (p.file, p.line) not in blamed]
+    if not problems:
+        # Only on an otherwise clean build: a file with problems may hold the spans that seem lost.
+        from pipeline.validate.lost import sources_without_spans
+
+        problems += sources_without_spans(corpus.sources, tables.rows.get(meta.SPANS, []))
     clock.lap("validate keys")
     if whole and not origins:
         # Partitions keep no file:line for their rows; build again with them for the messages.
