@@ -122,6 +122,9 @@ def apply_setup(ops: list[dict], project: Path) -> None:
                 target.write_bytes(data)
         elif kind == "rezip":
             _rezip(project / op["source"], path, op.get("set", {}), op.get("drop", []), op.get("raw_names", []))
+        elif kind == "pipeline":
+            result = CliRunner().invoke(cli, ["--project", str(project), *op["args"]])
+            assert result.exit_code == 0, result.output
         elif kind == "bytes":
             path.write_bytes(base64.b64decode(op["base64"]))
         else:

@@ -197,7 +197,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         origin = _origin(display, entry)
         _check_keys(entry, allowed, "a source", display, corpus.problems)
         sid = entry.get("source_id")
-        if not isinstance(sid, str) or not SLUG.match(sid):
+        if not isinstance(sid, str) or not SLUG.fullmatch(sid):
             corpus.sources_incomplete = True
             corpus.problems.append(Problem(display, entry.line_of("source_id"), "bad-id", f"source_id {sid!r} is not a slug; {_slug_hint(sid)}"))
             continue
@@ -291,7 +291,7 @@ def _read_span(
     if not span.keys() <= span_keys:
         _check_keys(span, span_keys, "a span", display, problems)
     sid = span.get("span_id")
-    if not isinstance(sid, str) or not SLUG.match(sid):
+    if not isinstance(sid, str) or not SLUG.fullmatch(sid):
         problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug; {_slug_hint(sid)}"))
         return
     source = corpus.sources.get(default_source or "")

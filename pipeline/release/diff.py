@@ -91,6 +91,10 @@ def load_snapshot(path: Path) -> Snapshot:
         if "datapackage.json" not in archive.files:
             raise PipelineError(f"{path}: the archive has no datapackage.json at its root")
         return Snapshot(label=str(path), descriptor=_descriptor(archive.files["datapackage.json"], str(path)), files=archive.files)
+    if path.exists():
+        from pipeline.read.safefile import kind_of
+
+        raise PipelineError(f"{path}: is {kind_of(path.stat().st_mode)}, not a build folder or archive; give a dist/ folder or a release .zip file")
     raise PipelineError(f"{path}: no such build folder or archive")
 
 

@@ -52,7 +52,7 @@ def _real_date(date: str) -> bool:
 def parse_version(version: str) -> tuple[int, int, int]:
     m = _VERSION.fullmatch(str(version))
     if not m:
-        raise PipelineError(f"version '{version}' in datapackage.json is not MAJOR.MINOR.PATCH (e.g. 1.2.0)")
+        raise PipelineError(f"version {str(version)!r} in datapackage.json is not MAJOR.MINOR.PATCH (e.g. 1.2.0)")
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
