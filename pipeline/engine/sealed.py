@@ -22,15 +22,27 @@ def file_sha256(path: Path) -> str | None:
     except OSError:
         return None
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
             return None
+        # One build checks the SQLite cache twice (before and after the rows are checked): the
+        # same unchanged file is hashed once.
+        seen = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        if seen in _HASHED:
+            return _HASHED[seen]
         digest = hashlib.sha256()
         try:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         except OSError:
             return None
-    return digest.hexdigest()
+    if len(_HASHED) > 1000:
+        _HASHED.clear()
+    _HASHED[seen] = digest.hexdigest()
+    return _HASHED[seen]
+
+
+_HASHED: dict[tuple, str] = {}
 
 
 def sidecar(path: Path) -> Path:
