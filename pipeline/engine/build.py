@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import hashlib
 import tempfile
 import time
@@ -127,6 +128,11 @@ def check(ctx: BuildContext, corpus: Corpus, parts: list) -> Tables:
     checked = frozenset(n for n in meta.written_tables if n != meta.SOURCES)
     whole = validate_tables(tables, meta, partial=bool(problems), checked=checked, cell_problems=bool(cell_problems))
     problems += [p for p in cell_problems + whole if (p.file, p.line) not in blamed]
+    if not problems:
+        # Only on an otherwise clean build: a file with problems may hold the spans that seem lost.
+        from pipeline.validate.lost import sources_without_spans
+
+        problems += sources_without_spans(corpus.sources, tables.rows.get(meta.SPANS, []))
     clock.lap("validate keys")
     if whole and not ctx.origins:
         # Partitions keep no file:line for their rows; build again with them for the messages.
@@ -152,6 +158,10 @@ def build(
         from pipeline.project import descriptor_for
 
         datapackage = descriptor_for(raw_dir)
+    from pipeline.engine.outputs import check_output_dir, protected_places
+
+    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
+                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
     # The build makes millions of long-lived dicts and strings and no reference cycles: the
     # cyclic collector would only rescan them again and again (a quarter of a cached rebuild).
     gc_was_enabled = gc.isenabled()

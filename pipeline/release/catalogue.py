@@ -10,7 +10,6 @@ are made from the same descriptor. `pipeline citation` writes `.zenodo.json` wit
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 CROISSANT_FILENAME = "croissant.json"
 ZENODO_FILENAME = ".zenodo.json"

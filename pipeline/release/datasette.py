@@ -12,7 +12,6 @@ cannot join on, so search runs through canned queries and the index's own page (
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 DATASETTE_FILENAME = "datasette.json"
 SEARCH_TABLE = "search"

@@ -81,7 +81,7 @@ _SIMPLE_EDTF = re.compile(r"^([1-9][0-9]{3})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|1[0-9
 
 
 def _simple_bounds(value: str) -> tuple[str, str] | None:
-    m = _SIMPLE_EDTF.match(value)
+    m = _SIMPLE_EDTF.fullmatch(value)
     if m is None:
         return None
     year, month, day = m.groups()

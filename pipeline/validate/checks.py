@@ -22,7 +22,7 @@ from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
 from pipeline.types import TYPES, BadValue
 from pipeline.rows.tables import Tables
 
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+\Z")
 _INVALID = object()
 # NUL breaks many CSV readers; lone surrogates (from YAML escapes) cannot be written as UTF-8.
 _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
@@ -111,9 +111,9 @@ class _Checker:
                         self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
                     if char := formula_risk(value):
                         self.add(i, "formula-risk", name, f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}")
-                    if name in self.patterns and not self.patterns[name].match(value):
+                    if name in self.patterns and not self.patterns[name].fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
-                    if schema.fields[name].get("format") == "uri" and not re.match(r"^https?://\S+$", value):
+                    if schema.fields[name].get("format") == "uri" and not _URI.fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
             lo, hi = row.get("count_min"), row.get("count_max")
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
@@ -399,9 +399,9 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
                 return False
             if spec.min_length is not None and min(map(len, column)) < spec.min_length:
                 return False
-            if spec.pattern is not None and not all(map(spec.pattern.match, column)):
+            if spec.pattern is not None and not all(map(spec.pattern.fullmatch, column)):
                 return False
-            if spec.uri and not all(map(_URI.match, column)):
+            if spec.uri and not all(map(_URI.fullmatch, column)):
                 return False
     texts = list(itertools.chain.from_iterable(texts))
     if "" in texts:

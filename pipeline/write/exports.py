@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.types import TYPES, arrow_type
+from pipeline.engine import sealed
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.rows.tables import Tables
 
@@ -113,14 +114,16 @@ def write_parquet(meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | No
             continue
         cached = folder / (_parquet_key(csv_sha256[schema.path], schema) + ".parquet")
         kept.add(cached.name)
-        if not cached.is_file():
+        # A cached file is used only while its bytes match their checksum (engine/sealed.py).
+        if not sealed.intact(cached):
             _write_parquet(out_dir / schema.path, schema, path)
             _store(path, cached)
+            sealed.seal(cached)
         else:
             shutil.copyfile(cached, path)
     if folder is not None:
-        for old in folder.glob("*.parquet"):
-            if old.name not in kept:
+        for old in [*folder.glob("*.parquet"), *folder.glob("*.parquet" + sealed.SUFFIX)]:
+            if old.name.removesuffix(sealed.SUFFIX) not in kept:
                 old.unlink(missing_ok=True)
     return names
 
@@ -326,9 +329,15 @@ def _last_state(meta: Metadata, folder: Path) -> dict | None:
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if state and state.get("env") == _sqlite_env(meta) and (folder / "last.sqlite").is_file():
-        return state
-    return None
+    if not (isinstance(state, dict) and state.get("env") == _sqlite_env(meta) and isinstance(state.get("tables"), dict)
+            and isinstance(state.get("cookie"), int) and isinstance(state.get("sha256"), dict)):
+        return None
+    # The database and the CSV files are used only while their bytes match the state's checksums.
+    files = {"last.sqlite": folder / "last.sqlite", **{meta[n].path: folder / meta[n].path for n in meta.tables}}
+    if state["sha256"].get("last.sqlite") is None or any(
+            name in state["sha256"] and sealed.file_sha256(path) != state["sha256"][name] for name, path in files.items()):
+        return None
+    return state
 
 
 def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
@@ -381,7 +390,10 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
             shutil.copyfile(path, db)
         for name in changed:
             shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
-        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}),
+        checksums = {"last.sqlite": sealed.file_sha256(db),
+                     **{meta[n].path: sealed.file_sha256(folder / meta[n].path) for n in meta.tables}}
+        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie,
+                                          "sha256": {k: v for k, v in checksums.items() if v is not None}}),
                               encoding="utf-8")
     except OSError:
         pass  # without its state, the next build starts afresh

@@ -367,7 +367,7 @@ class Graph:
 
 def new_graph(base: str, extra: dict[str, tuple[str, str]] | None = None) -> Graph:
     """An empty graph with every property of PROPERTIES (and `extra`) resolved against base."""
-    if not re.match(r"^https?://[^\s<>\"{}|^`\\]+/$", base):
+    if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+/", base):
         raise PipelineError(f"datapackage.json: baseIri '{base}' must be an http(s) IRI ending with '/'")
     prefixes = {**PREFIXES, "voc": base + VOCAB_PATH}
     props = {}
