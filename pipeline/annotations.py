@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline import anchoring
+from pipeline import anchoring, quoting
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
 from pipeline.paths import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
@@ -33,7 +33,7 @@ CLAIM_TABLES = {
     "casualties": ("casualties", ("span_id",)),
     "demands": ("demands", ("span_id",)),
 }
-SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", *CLAIM_TABLES)
+SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note", quoting.WITHHOLD_KEY, *CLAIM_TABLES)
 _SPAN_KEY_SET = frozenset(SPAN_KEYS)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier
 # Columns that the build derives and an annotator must not write.
@@ -187,7 +187,8 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         corpus.problems.append(Problem(display, getattr(data, "line", 1), "bad-structure", "expected a top-level key 'sources' holding a list"))
         return
     columns = meta["sources"].field_names
-    allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
+    allowed = set(columns) - {"chars", *quoting.MEASURED_COLUMNS} | {"file", "seed_file", "note"}
+    terms = quoting.defaults(meta)
     resolver = _Resolver(raw_dir)
     for entry in entries:
         if not isinstance(entry, YDict):
@@ -244,6 +245,12 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         row = {c: entry.get(c) for c in columns}
         row["sha256"] = digest
         row["chars"] = len(text)
+        if "checked" in entry:
+            row["checked"] = quoting.format_checked(entry["checked"])
+            if row["checked"] is None:
+                corpus.problems.append(Problem(display, entry.line_of("checked"), "bad-value", f"source '{sid}': checked must be a list of entries with 'fields' (a list of field names) and 'where' (the page or copy they were checked against)"))
+                continue
+        quoting.fill_terms(row, terms)
         corpus.sources[sid] = Source(row=row, text=text, origin=origin)
         corpus.broken_sources.discard(sid)
 
@@ -295,6 +302,10 @@ def _read_span(
         if key in span and not isinstance(value, str):
             problems.append(Problem(display, span.line_of(key), "bad-value", f"span '{sid}': {key} must be text"))
             return
+    withhold = span.get(quoting.WITHHOLD_KEY, False)
+    if not isinstance(withhold, bool):
+        problems.append(Problem(display, span.line_of(quoting.WITHHOLD_KEY), "bad-value", f"span '{sid}': {quoting.WITHHOLD_KEY} {withhold!r} must be true or false"))
+        return
     start, end = span.get("start"), span.get("end")
     for key, value in (("start", start), ("end", end)):
         if value is not None and _as_int(value) is None:
@@ -312,6 +323,7 @@ def _read_span(
         "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
         "prefix": prefix, "suffix": suffix, "label": span.get("label"),
     }
+    quoting.publish(row, withhold)
     corpus.spans.append((row, _origin(display, span)))
 
     default_event = span.get("event_id")

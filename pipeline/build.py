@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import quoting
 from pipeline.annotations import Corpus, annotation_paths, read_sources
 from pipeline.codebook import CODEBOOK_FILENAME, codebook_markdown
 from pipeline.errors import BuildFailed
@@ -112,6 +113,9 @@ def check_partitions(
     tables = merge_tables(corpus, [p.tables for p in parts], meta)
     clock.lap("merge")
     problems = corpus.problems + tables.problems
+    if not problems:
+        # Whether a source keeps to its terms needs all of its spans: with spans refused, the figures would mislead.
+        problems += quoting.check_terms(tables.rows["sources"], tables.origins["sources"], tables.rows["spans"])
     # A place already blamed by an earlier stage is not blamed again for the same mistake.
     blamed = {(p.file, p.line) for p in problems if p.file}
     cell_problems = [q for p in parts for q in p.cell_problems]

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline import quoting
 from pipeline.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
@@ -232,6 +233,7 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
         lines += filled_lines
     for part in parts:
         tables.problems += part.problems
+    quoting.measure(tables.rows["sources"], tables.rows["spans"])
     source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
     columns = meta["casualty_estimates"].field_names
     for row in estimate_casualties(tables.rows["casualties"], source_of_span):
