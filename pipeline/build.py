@@ -62,11 +62,12 @@ class _Clock:
 def assemble(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
     progress: Progress | None = None, timings: dict[str, float] | None = None, stats: dict[str, int] | None = None,
-    origins: bool = False, scratch: Path | None = None, fragments: list | None = None,
+    origins: bool = False, scratch: Path | None = None, fragments: list | None = None, enforce_terms: bool = True,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
-    With `cache_dir`, the partitions of unchanged annotation files are reused from there. With
+    Without `enforce_terms`, sources over their quoting terms are not refused (`pipeline stats`
+    shows their figures). With `cache_dir`, the partitions of unchanged annotation files are reused from there. With
     `scratch` (a folder for fragments when there is no cache), the partitions also render their
     linked data, and `fragments` receives each one's fragment files, in partition order.
     """
@@ -74,7 +75,7 @@ def assemble(
     corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, origins, scratch)
     if fragments is not None:
         fragments[:] = [p.fragments for p in parts]
-    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins)
+    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins, enforce_terms)
 
 
 def read_partitions(
@@ -105,7 +106,7 @@ def read_partitions(
 
 def check_partitions(
     raw_dir: Path, meta: Metadata, corpus: Corpus, parts: list, jobs: int | None, progress: Progress,
-    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool,
+    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, enforce_terms: bool = True,
 ) -> Tables:
     """The whole-corpus half of `assemble`: merge the partitions, check keys; raise BuildFailed listing every problem."""
     clock = _Clock({} if timings is None else timings)
@@ -113,7 +114,7 @@ def check_partitions(
     tables = merge_tables(corpus, [p.tables for p in parts], meta)
     clock.lap("merge")
     problems = corpus.problems + tables.problems
-    if not problems:
+    if enforce_terms and not problems:
         # Whether a source keeps to its terms needs all of its spans: with spans refused, the figures would mislead.
         problems += quoting.check_terms(tables.rows["sources"], tables.origins["sources"], tables.rows["spans"])
     # A place already blamed by an earlier stage is not blamed again for the same mistake.
@@ -125,7 +126,7 @@ def check_partitions(
     clock.lap("validate keys")
     if whole and not origins:
         # Partitions keep no file:line for their rows; build again with them for the messages.
-        return assemble(raw_dir, meta, None, jobs, progress, timings, stats, origins=True)
+        return assemble(raw_dir, meta, None, jobs, progress, timings, stats, origins=True, enforce_terms=enforce_terms)
     if problems:
         progress.close()
         raise BuildFailed(problems)
