@@ -304,7 +304,7 @@ def _read_span(
             return
     withhold = span.get(quoting.WITHHOLD_KEY, False)
     if not isinstance(withhold, bool):
-        problems.append(Problem(display, span.line_of(quoting.WITHHOLD_KEY), "bad-value", f"span '{sid}': {quoting.WITHHOLD_KEY} {withhold!r} must be true or false"))
+        problems.append(Problem(display, span.line_of(quoting.WITHHOLD_KEY), "bad-value", f"span '{sid}': {quoting.WITHHOLD_KEY} {withhold!r} must be true or false; write true to publish the span without its quote, or remove the key"))
         return
     start, end = span.get("start"), span.get("end")
     for key, value in (("start", start), ("end", end)):

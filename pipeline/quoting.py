@@ -100,7 +100,7 @@ def quote_sha256(quote: str) -> str:
     """SHA-256 (hex) of the quote's UTF-8 bytes: what anyone holding the article can check a withheld span by.
 
     >>> quote_sha256("26")[:12]
-    '2e6c1b4c9a3f'
+    '5f9c4ab08cac'
     """
     return hashlib.sha256(quote.encode("utf-8")).hexdigest()
 
