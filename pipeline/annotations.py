@@ -248,7 +248,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         if "checked" in entry:
             row["checked"] = quoting.format_checked(entry["checked"])
             if row["checked"] is None:
-                corpus.problems.append(Problem(display, entry.line_of("checked"), "bad-value", f"source '{sid}': checked must be a list of entries with 'fields' (a list of field names) and 'where' (the page or copy they were checked against)"))
+                corpus.problems.append(Problem(display, entry.line_of("checked"), "bad-value", f"source '{sid}': checked must be a list of entries with 'fields' (a list of field names) and 'where' (the page or copy they were checked against, without ';')"))
                 continue
         quoting.fill_terms(row, terms)
         corpus.sources[sid] = Source(row=row, text=text, origin=origin)

@@ -89,8 +89,9 @@ def format_checked(value) -> str | None:
         if not isinstance(item, dict) or set(item) != {"fields", "where"}:
             return None
         fields, where = item["fields"], item["where"]
-        if not isinstance(where, str) or not where.strip() or not isinstance(fields, list) or not fields \
-                or not all(isinstance(f, str) and f for f in fields):
+        # "; " separates the items of the published cell, so no item may hold one.
+        if not isinstance(where, str) or not where.strip() or ";" in where or not isinstance(fields, list) \
+                or not fields or not all(isinstance(f, str) and f and ";" not in f for f in fields):
             return None
         parts.append(f"{', '.join(fields)}: {where.strip()}")
     return "; ".join(parts)

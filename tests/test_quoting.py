@@ -86,6 +86,7 @@ def test_checked_list_is_refused_unless_each_item_names_fields_and_where():
     assert quoting.format_checked([{"fields": ["url"], "where": ""}]) is None
     assert quoting.format_checked([{"fields": "url", "where": "https://x.example/"}]) is None
     assert quoting.format_checked("https://x.example/") is None
+    assert quoting.format_checked([{"fields": ["url"], "where": "a; b"}]) is None  # "; " separates items
 
 
 def _set_terms(raw: Path, **terms) -> None:
