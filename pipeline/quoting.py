@@ -270,7 +270,8 @@ def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[P
             worst = f.longest
             over.append(f"a passage of {worst.length} characters ({worst.start}-{worst.end}) can be rebuilt from spans "
                         f"{_listed(worst.span_ids)}, over its limit of {f.max_passage}"
-                        + (f" ({len(f.over_passage) - 1} more passages are too)" if len(f.over_passage) > 1 else ""))
+                        + ("" if len(f.over_passage) < 2 else " (1 more passage is too)" if len(f.over_passage) == 2
+                           else f" ({len(f.over_passage) - 1} more passages are too)"))
         if f.quoted_chars > f.budget:
             over.append(f"its spans publish {f.quoted_chars} characters ({f.share:.1%} of {f.chars}), over its budget of {f.budget}")
         fix = ""
