@@ -231,6 +231,8 @@ def generate(out: Path, n_spans: int, n_sources: int | None = None, seed: int = 
             f"    publisher: {_q(rng.choice(['Test Press', 'Трибуна', 'Głos Robotniczy']))}",
             f"    published: \"{rng.randint(1953, 2020)}-{rng.randint(1, 12):02d}\"",
             "    license: CC0-1.0", "    language: en", f"    sha256: {hashlib.sha256(data).hexdigest()}",
+            # Made up and CC0, with spans side by side: the whole text may be published.
+            f"    quote_budget: {len(text)}", f"    quote_max_passage: {len(text)}",
         ]
     (raw / "sources.yaml").write_text("\n".join(src_lines) + "\n", encoding="utf-8")
     return raw

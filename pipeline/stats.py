@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from pipeline import quoting
 from pipeline.rows.tables import Tables, edtf_bounds
 
 COLUMNS = ("spans", "events", "casualties", "demands", "actors")
@@ -28,13 +29,28 @@ class Stats:
     per_source: dict[str, dict[str, int]]
     total: dict[str, int]
     conflicts: list[Conflict]
+    # Per source: what its published spans reproduce of it, beside its quoting terms.
+    quoting: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
             "per_source": self.per_source,
             "total": self.total,
             "conflicts": [c.__dict__ for c in self.conflicts],
+            "quoting": self.quoting,
         }
+
+
+def quoting_figures(tables: Tables) -> dict[str, dict]:
+    """Per source: published characters, their share, the longest passage, and the terms they are held to."""
+    out = {}
+    for source_id, f in quoting.figures_by_source(tables.rows["sources"], tables.rows["spans"]).items():
+        out[source_id] = {
+            "chars": f.chars, "quoted_chars": f.quoted_chars, "share": round(f.share, 4), "budget": f.budget,
+            "longest_passage": f.longest_passage, "max_passage": f.max_passage,
+            "link_required": f.link_required, "url": bool(f.url), "within_terms": f.within_terms,
+        }
+    return out
 
 
 def _figure(row: dict) -> str:
@@ -108,7 +124,7 @@ def compute_stats(tables: Tables) -> Stats:
     for event_id, mentions in sorted(by_date.items()):
         if _dates_disagree([m["date"] for m in mentions]):
             conflicts.append(Conflict(event_id, "date", sorted(f"{m['date']} (span {m['span_id']})" for m in mentions)))
-    return Stats(per_source=per_source, total=total, conflicts=conflicts)
+    return Stats(per_source=per_source, total=total, conflicts=conflicts, quoting=quoting_figures(tables))
 
 
 def format_stats(stats: Stats) -> str:
@@ -122,6 +138,8 @@ def format_stats(stats: Stats) -> str:
     lines.append("")
     lines.append("(per source: distinct events and actors its spans speak of; total: distinct rows)")
     lines.append("")
+    lines += format_quoting(stats.quoting)
+    lines.append("")
     if stats.conflicts:
         lines.append(f"events with conflicting claims: {len(stats.conflicts)}")
         for c in stats.conflicts:
@@ -130,3 +148,17 @@ def format_stats(stats: Stats) -> str:
     else:
         lines.append("events with conflicting claims: none")
     return "\n".join(lines)
+
+
+def format_quoting(figures: dict[str, dict]) -> list[str]:
+    """The quoting figures as lines of a plain-text table (published / budget, longest passage / limit)."""
+    width = max([len("source")] + [len(s) for s in figures])
+    head = (f"{'source':<{width}}  {'published':>9}  {'share':>6}  {'budget':>6}  {'passage':>7}  {'limit':>5}"
+            f"  {'link':>8}  terms")
+    lines = ["quoting terms (published: characters of the source the spans reproduce; passage: longest run rebuilt from them)",
+             head, "-" * len(head)]
+    for source, f in figures.items():
+        link = ("required" if f["link_required"] else "optional") if f["url"] or not f["link_required"] else "MISSING"
+        lines.append(f"{source:<{width}}  {f['quoted_chars']:>9}  {f['share']:>6.1%}  {f['budget']:>6}  "
+                     f"{f['longest_passage']:>7}  {f['max_passage']:>5}  {link:>8}  {'kept' if f['within_terms'] else 'OVER'}")
+    return lines

@@ -11,8 +11,10 @@ from pipeline.metadata import load_metadata
 from tests.conftest import ROOT
 
 TABLES = assemble(ROOT / "raw", load_metadata(ROOT / "datapackage.json"))
-QUOTES = {r["span_id"]: r["quote"] for r in TABLES.rows["spans"]}
-TEXTS = [p.read_text(encoding="utf-8") for p in (ROOT / "raw" / "texts").glob("*.txt")]
+TEXT_OF = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "raw" / "texts").glob("*.txt")}
+TEXTS = list(TEXT_OF.values())
+# Every span's words, read from the source text where its quote is withheld from the published rows.
+QUOTES = {r["span_id"]: r["quote"] or TEXT_OF[r["source_id"]][r["start"]:r["end"]] for r in TABLES.rows["spans"]}
 
 WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,

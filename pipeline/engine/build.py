@@ -27,6 +27,7 @@ from pipeline.metadata import Metadata, load_metadata
 from pipeline.read.annotations import Corpus, annotation_paths, read_sources
 from pipeline.rows.summary import temporal_coverage
 from pipeline.rows.tables import Tables, merge_tables
+from pipeline import quoting
 from pipeline.validate.checks import validate_tables
 from pipeline.write import Output, file_writers
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
@@ -48,6 +49,7 @@ class BuildContext:
     stats: dict[str, int] = field(default_factory=dict)  # partitions cached and built
     scratch: Path | None = None  # where partitions render linked-data fragments when there is no cache
     origins: bool = False  # keep every row's file:line (for messages), at some cost
+    enforce_terms: bool = True  # refuse sources over their quoting terms (`pipeline stats` shows them instead)
 
 @dataclass
 class BuildResult:
@@ -78,15 +80,17 @@ class _Clock:
 
 def assemble(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
-    progress: Progress | None = None, engine=None, fragments: list | None = None,
+    progress: Progress | None = None, engine=None, fragments: list | None = None, enforce_terms: bool = True,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
     With `cache_dir`, the partitions of unchanged annotation files are reused from there; the
     per-file stage runs on `engine` (`engines.engine_for`; default: local, `jobs` processes).
     `fragments`, when given, receives each partition's linked-data fragment files, in order.
+    Without `enforce_terms`, sources over their quoting terms are not refused.
     """
-    ctx = BuildContext(raw_dir, meta, cache_dir, jobs, engine, progress or Progress(enabled=False))
+    ctx = BuildContext(raw_dir, meta, cache_dir, jobs, engine, progress or Progress(enabled=False),
+                       enforce_terms=enforce_terms)
     return check(ctx, *read(ctx, fragments))
 
 
@@ -122,6 +126,9 @@ def check(ctx: BuildContext, corpus: Corpus, parts: list) -> Tables:
     tables = merge_tables(corpus, [p.tables for p in parts], meta)
     clock.lap("merge")
     problems = corpus.problems + tables.problems
+    if ctx.enforce_terms and not problems:
+        # Whether a source keeps to its terms needs all of its spans: with spans refused, the figures would mislead.
+        problems += quoting.check_terms(tables.rows["sources"], tables.origins["sources"], tables.rows["spans"])
     # A place already blamed by an earlier stage is not blamed again for the same mistake.
     blamed = {(p.file, p.line) for p in problems if p.file}
     cell_problems = [q for p in parts for q in p.cell_problems]

@@ -151,7 +151,7 @@ def build_batch(tasks: list[tuple[Path, str | None, Path | None]], shared: tuple
         for path, key, entry in tasks:
             root = _root(entry, probes) if entry is not None else None
             if entry is not None and root is not None and seen[root]:
-                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry)
+                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry, key=key)
                 if part.entry is not None:
                     results.append(("entry", str(entry), part.seconds))
                     continue
@@ -172,7 +172,7 @@ def _received(result: tuple, cache) -> Partition:
     """The driver's side of `build_batch`: the partition, stored by the driver where the worker could not."""
     if result[0] == "entry":
         _, entry, seconds = result
-        part = read_entry(Path(entry))
+        part = read_entry(Path(entry))  # sealed by the worker with its cache key; checked again when reused
         if part is None:
             raise OSError(f"{entry}: a Dask worker wrote this partition but the driver cannot read it; "
                           "put the cache on storage both see, or use --no-cache")
@@ -182,7 +182,7 @@ def _received(result: tuple, cache) -> Partition:
     part.rendered = rendered
     if rendered is not None and entry is not None:
         began = time.perf_counter()
-        write_entry(Path(entry), part)
+        write_entry(Path(entry), part, key=key)
         part.seconds["store"] = time.perf_counter() - began
     elif cache is not None and key is not None:
         cache.put(key, part)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipeline.read import anchoring
+from pipeline import quoting
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
 from pipeline.project import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
@@ -38,6 +39,7 @@ PROVENANCE_KEYS = ("annotator", "annotated")
 SPAN_KEYS += PROVENANCE_KEYS
 # Keys an entity may have besides its table's columns: they feed a link table the build derives.
 ENTITY_EXTRAS = {"events": ("other_place_ids",)}
+SPAN_KEYS += (quoting.WITHHOLD_KEY,)
 
 
 class Origin(NamedTuple):
@@ -192,7 +194,8 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         corpus.problems.append(Problem(display, getattr(data, "line", 1), "bad-structure", "expected a top-level key 'sources' holding a list"))
         return
     columns = meta["sources"].field_names
-    allowed = set(columns) - {"chars"} | {"file", "seed_file", "note"}
+    allowed = set(columns) - {"chars", *quoting.MEASURED_COLUMNS} | {"file", "seed_file", "note"}
+    terms = quoting.defaults(meta)
     resolver = _Resolver(raw_dir)
     for entry in entries:
         if not isinstance(entry, YDict):
@@ -252,6 +255,12 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         row = {c: entry.get(c) for c in columns}
         row["sha256"] = digest
         row["chars"] = len(text)
+        if "checked" in entry:
+            row["checked"] = quoting.format_checked(entry["checked"])
+            if row["checked"] is None:
+                corpus.problems.append(Problem(display, entry.line_of("checked"), "bad-value", f"source '{sid}': checked must be a list of entries with 'fields' (a list of field names) and 'where' (the page or copy they were checked against, without ';')"))
+                continue
+        quoting.fill_terms(row, terms)
         corpus.sources[sid] = Source(row=row, text=text, origin=origin)
         corpus.broken_sources.discard(sid)
 
@@ -311,6 +320,10 @@ def _read_span(
         if key in span and not isinstance(value, str):
             problems.append(Problem(display, span.line_of(key), "bad-value", f"span '{sid}': {key} must be text"))
             return
+    withhold = span.get(quoting.WITHHOLD_KEY, False)
+    if not isinstance(withhold, bool):
+        problems.append(Problem(display, span.line_of(quoting.WITHHOLD_KEY), "bad-value", f"span '{sid}': {quoting.WITHHOLD_KEY} {withhold!r} must be true or false; write true to publish the span without its quote, or remove the key"))
+        return
     start, end = span.get("start"), span.get("end")
     for key, value in (("start", start), ("end", end)):
         if value is not None and _as_int(value) is None:
@@ -331,6 +344,7 @@ def _read_span(
     for key in PROVENANCE_KEYS:
         if key in span:
             row[key] = span[key]
+    quoting.publish(row, withhold)
     corpus.spans.append((row, _origin(display, span)))
 
     default_event = span.get("event_id")

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline import quoting
 from pipeline.read.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
@@ -244,8 +245,12 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
 
 
 def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
-    """A participant size's `count_text` must be the source's words: part of its span's quote."""
-    quote_of = {span["span_id"]: span["quote"] for span, _ in corpus.spans}
+    """A participant size's `count_text` must be the source's words: part of its span's quote.
+
+    The quote is read from the source at the span's offsets: a withheld span publishes none.
+    """
+    quote_of = {span["span_id"]: corpus.sources[span["source_id"]].text[span["start"]:span["end"]]
+                for span, _ in corpus.spans if span["source_id"] in corpus.sources}
     for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
         text = row.get("count_text")
         if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
@@ -283,6 +288,7 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
         tables.lines.pop("demands", None)  # the partitions rendered them before the change
         tables.restated.add("demands")
+    quoting.measure(tables.rows["sources"], tables.rows["spans"])
     source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
     parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names

@@ -77,6 +77,27 @@ def _table_section(schema: TableSchema, meta: Metadata) -> list[str]:
     return lines
 
 
+def _quoting_terms(descriptor: dict) -> list[str]:
+    """The default quoting terms of datapackage.json as a codebook section (none if it declares none)."""
+    terms = descriptor.get("quotingTerms")
+    if not isinstance(terms, dict):
+        return []
+    return [
+        "## Quoting terms",
+        "",
+        ("Every source is quoted within its terms (columns `quote_budget`, `quote_max_passage` and `link_required` of "
+         "`sources`; what its spans publish is in `quoted_chars` and `longest_passage`). "
+         f"Unless its entry states its own, a source's spans may reproduce at most {terms.get('budgetShare', 0):.0%} of "
+         f"its characters together (prefix, quote and suffix, overlaps counted once), no passage longer than "
+         f"{terms.get('maxPassage')} characters may be rebuilt by joining spans that overlap or touch, and a link to "
+         f"the original is {'required' if terms.get('linkRequired') else 'not required'}. A span whose quote would go "
+         "over its source's terms is published with `start`, `end` and `quote_sha256` and an empty `quote`, `prefix` "
+         "and `suffix` (its annotation says `withhold_quote: true`): anyone holding the article can check it by "
+         "its offsets and hash. The build refuses a build in which any source goes over its terms."),
+        "",
+    ]
+
+
 def codebook_markdown(meta: Metadata) -> str:
     """The whole codebook as Markdown text (LF, final newline)."""
     d = meta.descriptor
@@ -95,6 +116,7 @@ def codebook_markdown(meta: Metadata) -> str:
         "",
         d.get("rights", ""),
         "",
+        *_quoting_terms(d),
         "## Files and formats",
         "",
         "Every table is published three times with the same rows in the same order (sorted by primary key):",

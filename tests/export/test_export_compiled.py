@@ -103,7 +103,7 @@ maybe = st.one_of(st.none(), texts)
 def test_any_value_renders_to_the_interpreted_graph(span, event, actor, quote, prefix, claimant, place, count, lang):
     rows = {
         "spans": [{"span_id": span, "source_id": "s", "start": 0, "end": 3, "quote": quote, "prefix": prefix,
-                   "suffix": None, "label": "casualties"}],
+                   "suffix": None, "label": "casualties", "quote_sha256": "0" * 64}],
         "events": [{"event_id": event, "name": quote, "description": claimant, "event_type": "strike", "place": place,
                     "country": None,
                     "start_date": "1962-06-01", "earliest_date": "1962-06-01", "date_precision": "day", "scope": "core"}],

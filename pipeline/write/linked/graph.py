@@ -74,6 +74,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "datePublished": ("schema:datePublished", "edtf"),
     "inLanguage": ("schema:inLanguage", "string"),
     "sha256": ("schema:sha256", "string"),
+    "quoteSha256": ("voc:quoteSha256", "string"),
     "text": ("schema:text", "string"),
     "startDate": ("schema:startDate", "edtf"),
     "endDate": ("schema:endDate", "edtf"),
@@ -211,7 +212,7 @@ SCHEMES = {
 # as voc:<column>, so that a column added to a schema never silently disappears from the graph.
 MAPPED = {
     "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
-    "spans": {"span_id", "source_id", "start", "end", "quote", "prefix", "suffix", "label"},
+    "spans": {"span_id", "source_id", "start", "end", "quote", "quote_sha256", "prefix", "suffix", "label"},
     "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
                "latest_date", "place", "place_id", "country", "description", "wikidata_id", "scope", "date_precision"},
     "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
@@ -647,13 +648,16 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
         Node(Ref("span", "span_id"), ("oa:SpecificResource",), (
             ("hasSource", Ref("source", "source_id")),
             ("wasQuotedFrom", Ref("source", "source_id")),
-            ("hasSelector", Ref("quote-selector", "span_id")),
+            # A span whose quote its source's terms withhold has no TextQuoteSelector (whose
+            # oa:exact is required); its position and quoteSha256 still let a holder of the text check it.
+            ("hasSelector", Ref("quote-selector", "span_id", when=("quote",))),
             ("hasSelector", Ref("position-selector", "span_id")),
+            ("quoteSha256", Col("quote_sha256")),
             ("spanLabel", Concept("spans", "label")),
         )),
         Node(Ref("quote-selector", "span_id"), ("oa:TextQuoteSelector",), (
             ("exact", Quote("quote")), ("prefix", Quote("prefix")), ("suffix", Quote("suffix")),
-        )),
+        ), when=("quote",)),
         Node(Ref("position-selector", "span_id"), ("oa:TextPositionSelector",), (
             ("start", Col("start")), ("end", Col("end")),
         )),
