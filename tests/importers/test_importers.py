@@ -13,13 +13,12 @@ import yaml
 from pipeline.engine.build import assemble
 from pipeline.cli import cli
 from pipeline.importers import brat, configs, inception, label_studio
-from pipeline.importers.core import codepoints_to_utf16, utf16_to_codepoints
+from pipeline.importers.core import codepoints_to_utf16, utf16_to_codepoints, vocabulary
 from pipeline.metadata import load_metadata
 from tests.conftest import FIXTURES, ROOT, snapshot
 
 HERE = FIXTURES / "importers"
 REAL = ROOT.parent / "shared" / "fixtures" / "annotation-tools"
-CLAIMS = ("event_mentions", "event_actors", "casualties", "demands")
 VORKUTA = "vorkuta-gulag-uprising-news-and-letters"
 
 
@@ -34,7 +33,7 @@ def _rows(raw: Path, meta, span_ids=None) -> dict:
     spans = [r for r in tables.rows["spans"] if span_ids is None or r["span_id"] in span_ids]
     place = {r["span_id"]: (r["source_id"], r["start"], r["end"]) for r in spans}
     out = {"spans": sorted(tuple((k, str(v)) for k, v in r.items() if k not in ("span_id", "annotator", "annotated")) for r in spans)}
-    for table in CLAIMS:
+    for table in meta.claim_tables.values():
         out[table] = sorted(
             tuple((k, str(place[r["span_id"]] if k == "span_id" else v)) for k, v in r.items())
             for r in tables.rows.get(table, []) if r["span_id"] in place)
@@ -119,6 +118,42 @@ def test_export_then_import_gives_the_same_rows(fmt, mini_raw, runner, tmp_path,
     result = _import(runner, mini_raw, fmt, *sorted(out.iterdir()))
     assert result.exit_code == 0, result.output
     assert _rows(mini_raw, meta) == expected
+
+
+def test_export_then_import_of_our_vorkuta_source_gives_the_same_rows(project_raw, runner, tmp_path, meta):
+    """Every claim table of the real data, demand_outcomes included, survives a W3C round trip."""
+    spans = {s["span_id"] for s in yaml.safe_load((project_raw / "annotations" / f"{VORKUTA}.yaml").read_text(encoding="utf-8"))["spans"]}
+    expected = _rows(project_raw, meta, spans)
+    assert expected["demand_outcomes"] and expected["casualties"]
+    out = tmp_path / "export"
+    result = runner.invoke(cli, ["export-annotations", "--format", "w3c", "--out", str(out), "--raw-dir", str(project_raw)])
+    assert result.exit_code == 0, result.output
+    _without_spans(project_raw, spans)
+    result = _import(runner, project_raw, "w3c", out / f"{VORKUTA}.w3c.jsonld")
+    assert result.exit_code == 0, result.output
+    assert f"added {len(spans)} span(s)" in result.output
+    assert _rows(project_raw, meta, spans) == expected
+
+
+@pytest.mark.parametrize("fmt", ["w3c", "label-studio"])
+def test_a_claim_table_added_by_declaration_round_trips_with_no_importer_code(fmt, runner, tmp_path):
+    """tests/fixtures/added_table declares `arrests` (a schema and a descriptor entry): export and import know it."""
+    from tests.test_declared_tables import _project_with_arrests
+
+    project = _project_with_arrests(tmp_path / "project")
+    raw, package = project / "raw", project / "datapackage.json"
+    meta = load_metadata(package)
+    assert "arrests" in vocabulary(meta).claims
+    expected = _rows(raw, meta)
+    assert expected["arrests"]
+    out = tmp_path / "export"
+    result = runner.invoke(cli, ["export-annotations", "--format", fmt, "--out", str(out), "--raw-dir", str(raw), "--datapackage", str(package)])
+    assert result.exit_code == 0, result.output
+    assert "share" in (out / sorted(p.name for p in out.iterdir())[0]).read_text(encoding="utf-8")
+    _without_spans(raw)
+    result = runner.invoke(cli, ["import", fmt, *map(str, sorted(out.iterdir())), "--raw-dir", str(raw), "--datapackage", str(package)])
+    assert result.exit_code == 0, result.output
+    assert _rows(raw, meta) == expected
 
 
 def test_export_into_raw_is_refused(mini_raw, runner):
@@ -244,7 +279,42 @@ def test_configs_declare_every_label_and_category(meta):
         assert value in conf
     layers = json.loads(configs.inception_layers_json(meta))
     tags = {f["name"]: [t["tag_name"] for t in f["tag_set"]["tags"]] for f in layers[0]["features"] if "tag_set" in f}
-    assert tags["demand_category"] == meta["demands"].enum("category")
+    assert tags["demands_category"] == meta["demands"].enum("category")
+    assert tags["outcome"] == meta["demand_outcomes"].enum("outcome")
+
+
+def test_tool_fields_come_from_the_claim_tables(meta):
+    """Every writable column of every claim table has one tool field; derived columns and span_id have none."""
+    vocab = vocabulary(meta)
+    assert set(vocab.claims) == set(meta.claim_tables)
+    for key, table in meta.claim_tables.items():
+        schema = meta[table]
+        columns = {c for f in vocab.fields.values() for k, c in f.columns.items() if k == key}
+        assert columns - {"count"} == set(schema.field_names) - {"span_id"} - set(schema.derived_fields)
+    # One name per column; a name several tables share is prefixed with the list under the span.
+    assert vocab.name("casualties", "category") == "casualties_category" and vocab.name("demands", "category") == "demands_category"
+    assert vocab.name("outcomes", "demand_id") == "outcomes_demand_id" and vocab.name("outcomes", "outcome") == "outcome"
+    assert vocab.name("actors", "event_id") == vocab.name("casualties", "event_id") == "event_id"  # a span key: the span's event
+    assert vocab.fields["outcome"].columns == {"outcomes": "outcome"}  # demands.outcome is derived: no field
+    assert "date_precision" not in vocab.fields and "demands_outcome" in vocab.derived
+
+
+def test_a_derived_column_is_refused_on_import(mini_raw, runner, tmp_path):
+    text = (mini_raw / "texts" / "mini-news.txt").read_text(encoding="utf-8")
+    quote = "The workers demanded lower prices."
+    start = text.index(quote)
+    ann = {"type": "Annotation", "id": "urn:x:3", "body": [{"purpose": "tagging", "value": "demand"},
+           {"purpose": "describing", "value": "demands_demand_id: lower-prices\ntext: lower prices\ndemands_outcome: met"}],
+           "target": {"selector": [{"type": "TextQuoteSelector", "exact": quote},
+                                   {"type": "TextPositionSelector", "start": start, "end": start + len(quote)}]}}
+    export = tmp_path / "derived.json"
+    export.write_text(json.dumps(ann), encoding="utf-8")
+    before = snapshot(mini_raw)
+    result = _import(runner, mini_raw, "w3c", export, "--source", "mini-news")
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {export}: annotation urn:x:3: field 'demands_outcome' is demands.outcome, which the "
+                                     "build derives; remove it from the tool's form")
+    assert snapshot(mini_raw) == before
 
 
 def test_utf16_conversion_refuses_the_middle_of_a_surrogate_pair():
