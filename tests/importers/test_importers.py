@@ -60,11 +60,14 @@ def _import(runner, raw: Path, *args) -> object:
     return runner.invoke(cli, ["import", *map(str, args), "--raw-dir", str(raw)])
 
 
+# Tool exports of current passages of our Vorkuta source (regenerate with make_fixtures.py beside them)
+# and the spans of raw/annotations/<VORKUTA>.yaml they annotate.
 TOOL_FIXTURES = {
-    "label-studio": (["vorkuta-east-berlin.label-studio.json"], ["--annotator", "historian@example.org=annotator-1"], {"nl-east-berlin-strike"}),
-    "w3c": (["vorkuta-east-berlin-demands.w3c.jsonld"], ["--source", VORKUTA, "--annotator", "https://annotations.example.org/user/rh=annotator-2"], {"nl-east-berlin-demands"}),
-    "brat": (["brat/vorkuta.ann"], [], {"nl-east-berlin-strike"}),
-    "inception": (["vorkuta-east-berlin.tsv"], [], {"nl-east-berlin-strike"}),
+    "label-studio": (["vorkuta.label-studio.json"], ["--annotator", "historian@example.org=annotator-1"], {"nl-east-berlin-strike", "nl-derevianko-commission"}),
+    "w3c": (["vorkuta.w3c.jsonld"], ["--source", VORKUTA, "--annotator", "https://annotations.example.org/user/rh=annotator-2"],
+            {"nl-east-berlin-demands", "nl-police-withdrew", "nl-scholmer-released"}),
+    "brat": (["brat/vorkuta.ann"], [], {"nl-east-berlin-strike", "nl-opened-fire"}),
+    "inception": (["vorkuta.webanno.tsv"], [], {"nl-strike-july-resistance-groups", "nl-scholmer-inmate"}),
 }
 
 
@@ -81,8 +84,8 @@ def test_tool_export_of_our_passage_gives_our_rows(fmt, project_raw, runner, met
 
 
 def test_label_studio_annotator_is_published_only_as_the_project_id(project_raw, runner):
-    _without_spans(project_raw, {"nl-east-berlin-strike"})
-    _import(runner, project_raw, "label-studio", HERE / "vorkuta-east-berlin.label-studio.json", "--annotator", "historian@example.org=annotator-1")
+    _without_spans(project_raw, TOOL_FIXTURES["label-studio"][2])
+    _import(runner, project_raw, "label-studio", HERE / "vorkuta.label-studio.json", "--annotator", "historian@example.org=annotator-1")
     text = (project_raw / "annotations" / f"{VORKUTA}--ls.yaml").read_text()
     assert "annotator: annotator-1" in text and "annotated: '2024-03-05T10:20:44Z'" in text
     assert "example.org" not in text
@@ -90,7 +93,7 @@ def test_label_studio_annotator_is_published_only_as_the_project_id(project_raw,
 
 def test_unmapped_annotator_is_refused_and_nothing_written(project_raw, runner):
     before = snapshot(project_raw)
-    result = _import(runner, project_raw, "label-studio", HERE / "vorkuta-east-berlin.label-studio.json")
+    result = _import(runner, project_raw, "label-studio", HERE / "vorkuta.label-studio.json")
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].endswith(
         "annotator 'historian@example.org' has no project id; pass --annotator 'historian@example.org=<id>' (a slug the project controls) or --drop-annotators")
@@ -98,13 +101,13 @@ def test_unmapped_annotator_is_refused_and_nothing_written(project_raw, runner):
 
 
 def test_importing_twice_adds_nothing(project_raw, runner):
-    _without_spans(project_raw, {"nl-east-berlin-strike"})
+    _without_spans(project_raw, TOOL_FIXTURES["brat"][2])
     args = ("brat", HERE / "brat" / "vorkuta.ann")
     assert _import(runner, project_raw, *args).exit_code == 0
     after_first = snapshot(project_raw)
     second = _import(runner, project_raw, *args)
     assert second.exit_code == 0
-    assert "added 0 span(s), 1 already there" in second.output
+    assert "added 0 span(s), 2 already there" in second.output
     assert snapshot(project_raw) == after_first
 
 
