@@ -83,6 +83,16 @@ def test_tool_export_of_our_passage_gives_our_rows(fmt, project_raw, runner, met
     assert got == expected
 
 
+def test_committed_tool_fixtures_equal_what_make_fixtures_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", HERE / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, content in module.render(ROOT).items():
+        assert (HERE / name).read_bytes() == content.encode("utf-8"), f"run `python tests/fixtures/importers/make_fixtures.py` ({name})"
+
+
 def test_label_studio_annotator_is_published_only_as_the_project_id(project_raw, runner):
     _without_spans(project_raw, TOOL_FIXTURES["label-studio"][2])
     _import(runner, project_raw, "label-studio", HERE / "vorkuta.label-studio.json", "--annotator", "historian@example.org=annotator-1")
