@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -74,7 +75,7 @@ class Vocabulary:
     def name(self, key: str, column: str) -> str:
         return self._names[(key, column)]
 
-    @property
+    @cached_property
     def _names(self) -> dict:
         return {(k, c): f.name for f in self.fields.values() for k, c in f.columns.items()}
 
