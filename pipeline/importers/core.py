@@ -1,10 +1,11 @@
 """Shared core of the importers: tool annotations become spans and claims of raw/annotations/*.yaml.
 
 Every format module turns its files into `Document`s holding `Mark`s (one tool annotation: a
-range, a label and claim fields named as in `vocabulary(meta)`, derived from the claim tables' schemas) and `Link`s (relations). This module
-matches each document to a source by its text, converts and checks offsets, re-anchors by
-quote/prefix/suffix where they do not hold, groups marks into spans with stable ids, renders the
-YAML, checks the result with a full build in a scratch copy of raw/ and only then writes.
+range, a label and claim fields named as in `vocabulary(meta)`, which derives them from the claim
+tables' schemas) and `Link`s (relations). This module matches each document to a source by its
+text, converts and checks offsets, re-anchors by quote/prefix/suffix where they do not hold,
+groups marks into spans with stable ids, renders the YAML, checks the result with a full build
+in a scratch copy of raw/ and only then writes.
 """
 
 from __future__ import annotations
@@ -47,10 +48,6 @@ class ToolField:
     type: str  # Table Schema type of the column
     enum: tuple  # (value, definition) pairs from the schema, empty for free values
     span_wide: bool = False  # a span key too (event_id): every claim of the mark takes it
-
-    @property
-    def number(self) -> bool:
-        return self.type in ("integer", "number")
 
 
 @dataclass(frozen=True)
