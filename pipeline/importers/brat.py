@@ -14,8 +14,8 @@ _ID = re.compile(r"^[TREAMN#*]\d*$")
 def parse_note(text: str) -> dict:
     """`key: value; key: value` of an AnnotatorNotes line (brat notes hold one line).
 
-    >>> parse_note("event_id: vorkuta-1953; count_min: 12")
-    {'event_id': 'vorkuta-1953', 'count_min': '12'}
+    >>> parse_note("event_id: vorkuta-1953; casualties_count_min: 12")
+    {'event_id': 'vorkuta-1953', 'casualties_count_min': '12'}
     """
     fields = {}
     for part in text.split(";"):

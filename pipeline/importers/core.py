@@ -1,10 +1,11 @@
 """Shared core of the importers: tool annotations become spans and claims of raw/annotations/*.yaml.
 
 Every format module turns its files into `Document`s holding `Mark`s (one tool annotation: a
-range, a label and claim fields named as in `FIELDS`) and `Link`s (relations). This module
-matches each document to a source by its text, converts and checks offsets, re-anchors by
-quote/prefix/suffix where they do not hold, groups marks into spans with stable ids, renders the
-YAML, checks the result with a full build in a scratch copy of raw/ and only then writes.
+range, a label and claim fields named as in `vocabulary(meta)`, which derives them from the claim
+tables' schemas) and `Link`s (relations). This module matches each document to a source by its
+text, converts and checks offsets, re-anchors by quote/prefix/suffix where they do not hold,
+groups marks into spans with stable ids, renders the YAML, checks the result with a full build
+in a scratch copy of raw/ and only then writes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,52 +33,104 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # exhausting memory before anything is checked.
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
-# Claim fields as the tools name them -> (claim kind, our column). "*" fields go to whichever
-# claim the mark makes. Two columns called `category` (casualties, demands) and `text` need
-# distinct names in a tool's form.
-FIELDS = {
-    "event_id": ("*", "event_id"),
-    "date": ("events", "date"),
-    "place": ("events", "place"),
-    "actor_id": ("*", "actor_id"),
-    "role": ("actors", "role"),
-    "count": ("*", "count"),
-    "count_min": ("*", "count_min"),
-    "count_max": ("*", "count_max"),
-    "qualifier": ("*", "qualifier"),
-    "casualty_id": ("casualties", "casualty_id"),
-    "casualty_category": ("casualties", "category"),
-    "victim_actor_id": ("casualties", "victim_actor_id"),
-    "perpetrator_actor_id": ("casualties", "perpetrator_actor_id"),
-    "claimant": ("casualties", "claimant"),
-    "demand_id": ("demands", "demand_id"),
-    "demand_category": ("demands", "category"),
-    "demand_text": ("demands", "text"),
-    "outcome": ("demands", "outcome"),
-}
-# Keys of a mark that are not claim fields.
+# Keys of a mark that are not claim fields (the span's own).
 META_FIELDS = ("span_id", "note")
-INT_FIELDS = ("count", "count_min", "count_max")
-# Which list of the YAML span each claim kind goes to, and the columns it may carry.
-CLAIM_COLUMNS = {
-    "events": ("event_id", "date", "place"),
-    "actors": ("event_id", "actor_id", "role", "count", "count_min", "count_max", "qualifier"),
-    "casualties": ("casualty_id", "event_id", "category", "count", "count_min", "count_max", "qualifier",
-                   "victim_actor_id", "perpetrator_actor_id", "claimant"),
-    "demands": ("demand_id", "event_id", "actor_id", "text", "category", "outcome"),
-}
-# Tool field -> table of the claim a mark makes, first match wins.
-KIND_BY_FIELD = (
-    ("casualty_category", "casualties"), ("casualty_id", "casualties"), ("victim_actor_id", "casualties"),
-    ("perpetrator_actor_id", "casualties"), ("claimant", "casualties"),
-    ("demand_category", "demands"), ("demand_id", "demands"), ("demand_text", "demands"), ("outcome", "demands"),
-    ("role", "actors"), ("date", "events"), ("place", "events"), ("event_id", "events"),
-)
-# Which claim fields each claim kind reads from the tool's table of that row (for exports).
-TOOL_NAME = {("casualties", "category"): "casualty_category", ("demands", "category"): "demand_category",
-             ("demands", "text"): "demand_text"}
-SPAN_KEY_ORDER = ("span_id", "label", "quote", "start", "end", "annotator", "annotated", "note",
-                  "events", "actors", "casualties", "demands")
+# Relation labels are values of the claim column of this name (event_actors.role).
+ROLE_COLUMN = "role"
+
+
+@dataclass(frozen=True)
+class ToolField:
+    """One claim field as the tools show it: the column it fills in each list under a span that has it."""
+
+    name: str
+    columns: dict  # key of the list under a span (meta.claim_tables) -> column of that table
+    type: str  # Table Schema type of the column
+    enum: tuple  # (value, definition) pairs from the schema, empty for free values
+    span_wide: bool = False  # a span key too (event_id): every claim of the mark takes it
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The claim fields of the tools, derived from the metadata (never listed in code).
+
+    Naming rule, the only one: a writable claim column (every column of a claim table but span_id,
+    which the span fills, and the derived ones; plus the `count` shorthand where a table has
+    count_min and count_max) keeps its own name in the tools when no other claim table has a
+    writable column of that name, or when it is also a key of the span itself (`event_id`: the
+    span's event, which every claim of the mark takes). A name several claim tables share becomes
+    `<key>_<column>`, the key being the list under the span (`casualties_category`,
+    `demands_category`, `outcomes_demand_id`). Underscores keep the names identifiers, as UIMA
+    features (INCEpTION) must be.
+    """
+
+    claims: dict  # key -> (table, writable columns in schema order, with the shorthand after count_max)
+    fields: dict  # tool name -> ToolField, in the order the tools show them
+    derived: dict  # tool-like name of a derived column -> (table, column), to explain refusals
+    mention_key: str | None  # the list a bare span-wide field makes (events: the span mentions the event)
+
+    def name(self, key: str, column: str) -> str:
+        return self._names[(key, column)]
+
+    @cached_property
+    def _names(self) -> dict:
+        return {(k, c): f.name for f in self.fields.values() for k, c in f.columns.items()}
+
+    @property
+    def role_field(self) -> ToolField | None:
+        return next((f for f in self.fields.values() if ROLE_COLUMN in f.columns.values() and f.enum), None)
+
+
+def _enum(schema, column: str) -> tuple:
+    definitions = schema.fields[column].get("enumDefinitions", {})
+    return tuple((v, definitions.get(v, "")) for v in schema.enum(column))
+
+
+def vocabulary(meta: Metadata) -> Vocabulary:
+    """The tool fields of every claim table in meta.claim_tables (see Vocabulary for the naming rule)."""
+    from pipeline.read.annotations import FILLED_BY_SPAN, SHORTHAND_KEYS, SPAN_KEYS
+
+    claims, derived = {}, {}
+    for key, table in meta.claim_tables.items():
+        schema = meta[table]
+        columns = [c for c in schema.field_names if c not in FILLED_BY_SPAN and c not in schema.derived_fields]
+        if {"count_min", "count_max"} <= set(columns):
+            columns[columns.index("count_max") + 1:columns.index("count_max") + 1] = list(SHORTHAND_KEYS)
+        claims[key] = (table, tuple(columns))
+    users: dict[str, list[str]] = {}
+    for key, (_, columns) in claims.items():
+        for column in columns:
+            users.setdefault(column, []).append(key)
+    fields: dict[str, ToolField] = {}
+    for column, keys in users.items():
+        if column in SPAN_KEYS or len(keys) == 1:
+            named = [(column, keys)]
+        else:
+            named = [(f"{key}_{column}", [key]) for key in keys]
+        for name, of in named:
+            table = claims[of[0]][0]
+            kind = "integer" if column in SHORTHAND_KEYS else meta[table].fields[column].get("type", "string")
+            enum = () if column in SHORTHAND_KEYS else _enum(meta[table], column)
+            if name in fields or name in META_FIELDS or name == "label":
+                raise PipelineError(f"datapackage.json: the claim field name '{name}' would stand for two columns in the annotation tools; rename a column or set another annotationKey")
+            fields[name] = ToolField(name, {k: column for k in of}, kind, enum, column in SPAN_KEYS)
+    for key, (table, _) in claims.items():
+        for column in meta[table].derived_fields:
+            for name in (column, f"{key}_{column}"):
+                if name not in fields:
+                    derived.setdefault(name, (table, column))
+    span_wide = {f.columns[k] for f in fields.values() if f.span_wide for k in f.columns}
+    # A span's own event_id makes a mention: the claim table whose primary key is the span-wide columns and span_id.
+    mention_key = next((k for k, (t, _) in claims.items() if set(meta[t].primary_key) == span_wide | set(FILLED_BY_SPAN)), None)
+    def place(f: ToolField):
+        key = next(iter(f.columns))
+        return not f.span_wide, list(claims).index(key), claims[key][1].index(f.columns[key])
+
+    order = sorted(fields.values(), key=place)
+    return Vocabulary(claims, {f.name: f for f in order}, derived, mention_key)
+
+
+SPAN_KEY_ORDER = ("span_id", "label", "quote", "start", "end", "annotator", "annotated", "note")  # then the claim lists
 SOURCE_KEY_ORDER = ("source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256")
 REQUIRED_SOURCE_KEYS = ("source_id", "title", "published", "license", "language")
 
@@ -305,7 +359,10 @@ def place(text: str, mark: Mark, doc: Document, report: Report, options: Options
 # ---- marks -> spans -------------------------------------------------------------------------
 
 
-def _clean_value(key: str, value, doc: Document, mark: Mark):
+def _clean_value(key: str, value, doc: Document, mark: Mark, kind: str = "string"):
+    """A field's value as the YAML holds it: one value, trimmed, typed by its column's schema type."""
+    from pipeline.types import TYPES, BadValue
+
     if isinstance(value, list):
         value = [v for v in value if v not in (None, "")]
         if len(value) > 1:
@@ -317,53 +374,81 @@ def _clean_value(key: str, value, doc: Document, mark: Mark):
             return None
     if value is None:
         return None
-    if key in INT_FIELDS:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        elif isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise fail(doc.file, mark.record, f"field '{key}' is {value!r}, not a whole number; write the figure in digits")
+    if kind == "string":
+        return value if isinstance(value, str) else str(value)
+    if kind in ("integer", "number", "year") and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    try:
+        value = TYPES[kind].check(value)
+    except BadValue as exc:
+        raise fail(doc.file, mark.record, f"field '{key}' is {value!r}, which {exc}") from None
     return value
 
 
-def claim_of(mark: Mark, doc: Document) -> tuple[str, dict] | None:
-    """The one claim a mark makes: (list under the span, values), or None for a bare span."""
-    values = {}
-    for key, value in mark.fields.items():
-        if key in META_FIELDS:
+def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, dict]]:
+    """The claims a mark makes: [(list under the span, values)]; none for a bare span.
+
+    One mark makes one claim, of the one list its fields belong to; a span-wide field (event_id)
+    goes to that claim, or, where its table has no such column, makes a mention of its own.
+    """
+    values, keys = {}, {}
+    for name, value in mark.fields.items():
+        if name in META_FIELDS:
             continue
-        if key not in FIELDS:
-            known = ", ".join(sorted([*FIELDS, *META_FIELDS]))
-            raise fail(doc.file, mark.record, f"unknown field '{key}'; use the annotation configuration in annotation-tools/ (fields: {known})")
-        value = _clean_value(key, value, doc, mark)
-        if value is not None:
-            values[key] = value
-    kind = next((k for f, k in KIND_BY_FIELD if f in values), None)
-    if kind is None:
-        return None
-    claim = {}
-    for key, value in values.items():
-        table, column = FIELDS[key]
-        if table not in ("*", kind) or column not in CLAIM_COLUMNS[kind]:
-            raise fail(doc.file, mark.record, f"field '{key}' does not belong to a {kind} claim; put it on its own region")
-        claim[column] = value
-    return kind, {c: claim[c] for c in CLAIM_COLUMNS[kind] if c in claim}
+        f = vocab.fields.get(name)
+        if f is None:
+            if name in vocab.derived:
+                table, column = vocab.derived[name]
+                raise fail(doc.file, mark.record, f"field '{name}' is {table}.{column}, which the build derives; remove it from the tool's form")
+            known = ", ".join([*META_FIELDS, *vocab.fields])
+            raise fail(doc.file, mark.record, f"unknown field '{name}'; use the annotation configuration in annotation-tools/ (fields: {known})")
+        value = _clean_value(name, value, doc, mark, f.type)
+        if value is None:
+            continue
+        values[name] = value
+        if not f.span_wide:
+            keys.setdefault(next(iter(f.columns)), name)
+    if len(keys) > 1:
+        (k1, n1), (k2, n2) = list(keys.items())[:2]
+        raise fail(doc.file, mark.record, f"fields '{n1}' ({k1}) and '{n2}' ({k2}) belong to different claims; put each claim on its own region")
+    key = next(iter(keys), None) or (vocab.mention_key if values else None)
+    if key is None:
+        return []
+    table, columns = vocab.claims[key]
+    claim, extra = {}, {}
+    for name, value in values.items():
+        f = vocab.fields[name]
+        if key in f.columns:
+            claim[f.columns[key]] = value
+        elif vocab.mention_key is not None and vocab.mention_key in f.columns:
+            extra[f.columns[vocab.mention_key]] = value
+        else:
+            raise fail(doc.file, mark.record, f"field '{name}' does not belong to a {key} claim ({table}); put it on its own region")
+    out = [(key, {c: claim[c] for c in columns if c in claim})]
+    if extra:
+        mention_columns = vocab.claims[vocab.mention_key][1]
+        out.append((vocab.mention_key, {c: extra[c] for c in mention_columns if c in extra}))
+    return out
 
 
-def apply_links(doc: Document, roles=()) -> None:
-    """Relations: the mark at the start takes the event of the mark it points to, and the label as its role."""
+def apply_links(doc: Document, vocab: Vocabulary) -> None:
+    """Relations: the mark at the start takes the span-wide fields (event) of the mark it points to, and the label as its role."""
+    role = vocab.role_field
+    roles = [v for v, _ in role.enum] if role else []
+    span_wide = [f.name for f in vocab.fields.values() if f.span_wide]
     by_id = {m.tool_id: m for m in doc.marks if m.tool_id is not None}
     for link in doc.links:
         source, target = by_id.get(link.from_id), by_id.get(link.to_id)
         if source is None or target is None:
             missing = link.from_id if source is None else link.to_id
             raise fail(doc.file, link.record, f"points to '{missing}', which is no text annotation of this document")
-        event = target.fields.get("event_id")
-        if event and not source.fields.get("event_id"):
-            source.fields["event_id"] = event
-        if link.label in roles and not source.fields.get("role"):
-            source.fields["role"] = link.label
+        for name in span_wide:
+            if target.fields.get(name) and not source.fields.get(name):
+                source.fields[name] = target.fields[name]
+        if role is not None and link.label in roles and not source.fields.get(role.name):
+            source.fields[role.name] = link.label
 
 
 def normalise_time(value, doc: Document, mark: Mark) -> str | None:
@@ -396,9 +481,9 @@ def project_annotator(raw: str | None, doc: Document, mark: Mark, options: Optio
     raise fail(doc.file, mark.record, f"annotator '{raw}' has no project id; pass --annotator '{raw}=<id>' (a slug the project controls) or --drop-annotators")
 
 
-def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options, roles=()) -> list[dict]:
+def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options, vocab: Vocabulary) -> list[dict]:
     """The YAML spans of one document, ordered by position."""
-    apply_links(doc, roles)
+    apply_links(doc, vocab)
     groups: dict[tuple, dict] = {}
     for mark in doc.marks:
         if not mark.label:
@@ -424,9 +509,7 @@ def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, rep
                 "annotated": normalise_time(mark.annotated, doc, mark),
                 "note": mark.fields.get("note") or None,
             }
-        claim = claim_of(mark, doc)
-        if claim is not None:
-            kind, values = claim
+        for kind, values in claims_of(mark, doc, vocab):
             if values not in span.setdefault(kind, []):
                 span[kind].append(values)
     ids: dict[str, tuple] = {}
@@ -435,7 +518,8 @@ def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, rep
             raise fail(doc.file, None, f"span_id '{span['span_id']}' is given to two different ranges; keep one id per span")
         ids[span["span_id"]] = key
     spans = sorted(groups.values(), key=lambda s: (s["start"], s["end"], s["span_id"]))
-    return [{k: s[k] for k in SPAN_KEY_ORDER if s.get(k) not in (None, [])} for s in spans]
+    order = (*SPAN_KEY_ORDER, *vocab.claims)
+    return [{k: s[k] for k in order if s.get(k) not in (None, [])} for s in spans]
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -470,6 +554,7 @@ def plan_writes(
     """Every file to write (path -> full new bytes); raises on the first problem, writing nothing."""
     sources = known_sources(raw_dir)
     labels = meta["spans"].enum("label")
+    vocab = vocabulary(meta)
     existing = existing_spans(raw_dir)
     writes: dict[Path, bytes] = {}
     new_sources: list[dict] = []
@@ -479,7 +564,7 @@ def plan_writes(
         if sid is None:
             sid = _new_source(doc, sources, options, new_sources, writes, raw_dir)
         text = sources[sid].text
-        for span in build_spans(doc, text, sid, tool, labels, report, options, meta["event_actors"].enum("role")):
+        for span in build_spans(doc, text, sid, tool, labels, report, options, vocab):
             there = existing.get(span["span_id"])
             if there is not None:
                 if (there[1], there[4]) == (sid, span["quote"]) and there[2] in (None, span["start"]):

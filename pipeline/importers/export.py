@@ -5,25 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.importers.core import TOOL_NAME, codepoints_to_utf16
+from pipeline.importers.core import Vocabulary, codepoints_to_utf16, vocabulary
 from pipeline.metadata import Metadata
 
 FORMATS = ("w3c", "label-studio", "inception")
-# Claim table -> (columns, in the order a tool shows them); event_mentions are the `events` claims.
-CLAIM_TABLES = {
-    "event_mentions": ("event_id", "date", "place"),
-    "event_actors": ("event_id", "actor_id", "role", "count_min", "count_max", "qualifier"),
-    "casualties": ("casualty_id", "event_id", "category", "count_min", "count_max", "qualifier",
-                   "victim_actor_id", "perpetrator_actor_id", "claimant"),
-    "demands": ("demand_id", "event_id", "actor_id", "text", "category", "outcome"),
-}
-YAML_LIST = {"event_mentions": "events", "event_actors": "actors", "casualties": "casualties", "demands": "demands"}
 
 
-def claim_fields(table: str, row: dict) -> dict:
-    """A claim row as the tools' fields (casualty_category, demand_text, ...), empty cells left out."""
-    kind = YAML_LIST[table]
-    return {TOOL_NAME.get((kind, c), c): row[c] for c in CLAIM_TABLES[table] if row.get(c) not in (None, "")}
+def claim_fields(vocab: Vocabulary, key: str, row: dict) -> dict:
+    """A claim row as the tools' fields (`casualties_category`, `text`, ...), empty cells and derived columns left out."""
+    _, columns = vocab.claims[key]
+    return {vocab.name(key, c): row[c] for c in columns if row.get(c) not in (None, "")}
 
 
 def collect(raw_dir: Path, meta: Metadata) -> tuple[dict[str, str], dict[str, list[tuple[dict, list[dict]]]]]:
@@ -34,10 +25,11 @@ def collect(raw_dir: Path, meta: Metadata) -> tuple[dict[str, str], dict[str, li
     tables = assemble(raw_dir, meta, jobs=1)
     corpus = Corpus()
     read_sources(raw_dir, meta, corpus)
+    vocab = vocabulary(meta)
     claims: dict[str, list[dict]] = {}
-    for table in CLAIM_TABLES:
+    for key, (table, _) in vocab.claims.items():
         for row in tables.rows.get(table, []):
-            fields = claim_fields(table, row)
+            fields = claim_fields(vocab, key, row)
             if fields not in claims.setdefault(row["span_id"], []):
                 claims[row["span_id"]].append(fields)
     spans: dict[str, list] = {}
@@ -72,7 +64,7 @@ def to_w3c(sid: str, spans, base: str) -> bytes:
                   "first": {"type": "AnnotationPage", "startIndex": 0, "items": items}})
 
 
-def to_label_studio(texts: dict[str, str], spans_by_source) -> bytes:
+def to_label_studio(texts: dict[str, str], spans_by_source, vocab: Vocabulary) -> bytes:
     """One task per source; each claim its own region over the span (stacked), offsets in UTF-16 units."""
     tasks = []
     for n, sid in enumerate(sorted(spans_by_source), 1):
@@ -86,27 +78,26 @@ def to_label_studio(texts: dict[str, str], spans_by_source) -> bytes:
                 common = {"id": rid, "from_name": "label", "to_name": "text", "origin": "manual"}
                 result.append({**common, "type": "labels", "value": {**where, "labels": [row["label"]]}})
                 for name, value in {"span_id": row["span_id"], **fields}.items():
-                    if isinstance(value, int):
+                    f = vocab.fields.get(name)
+                    if f is not None and f.type == "integer":
                         result.append({**common, "from_name": name, "type": "number", "value": {**where, "number": value}})
-                    elif name in _CHOICES:
+                    elif f is not None and f.enum:
                         result.append({**common, "from_name": name, "type": "choices", "value": {**where, "choices": [value]}})
                     else:
-                        result.append({**common, "from_name": name, "type": "textarea", "value": {**where, "text": [value]}})
+                        result.append({**common, "from_name": name, "type": "textarea", "value": {**where, "text": [str(value)]}})
         tasks.append({"id": n, "data": {"text": text, "source_id": sid}, "annotations": [{"id": n, "result": result}]})
     return _dump(tasks)
 
 
-_CHOICES = ("role", "qualifier", "casualty_category", "demand_category", "outcome")
 
-
-def to_cas_json(text: str, spans) -> bytes:
+def to_cas_json(text: str, spans, vocab: Vocabulary) -> bytes:
     """A UIMA CAS JSON with our span layer, for INCEpTION's 'UIMA CAS JSON' import."""
     from pipeline.importers.configs import cas_typesystem
     from pipeline.importers.inception import SPAN_LAYER
 
     import cassis
 
-    typesystem = cas_typesystem()
+    typesystem = cas_typesystem(vocab)
     cas = cassis.Cas(typesystem=typesystem)
     cas.sofa_string = text
     kind = typesystem.get_type(SPAN_LAYER)
@@ -120,16 +111,17 @@ def to_cas_json(text: str, spans) -> bytes:
 def export(raw_dir: Path, out_dir: Path, fmt: str, meta: Metadata) -> list[Path]:
     """Write the export files into out_dir (created); returns them. Never writes under raw/."""
     texts, spans = collect(raw_dir, meta)
+    vocab = vocabulary(meta)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[Path, bytes] = {}
     if fmt == "w3c":
         for sid, items in sorted(spans.items()):
             files[out_dir / f"{sid}.w3c.jsonld"] = to_w3c(sid, items, meta.base_iri)
     elif fmt == "label-studio":
-        files[out_dir / "label-studio-tasks.json"] = to_label_studio(texts, spans)
+        files[out_dir / "label-studio-tasks.json"] = to_label_studio(texts, spans, vocab)
     elif fmt == "inception":
         for sid, items in sorted(spans.items()):
-            files[out_dir / f"{sid}.json"] = to_cas_json(texts[sid], items)
+            files[out_dir / f"{sid}.json"] = to_cas_json(texts[sid], items, vocab)
     else:
         raise ValueError(fmt)
     for path, data in files.items():

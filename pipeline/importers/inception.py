@@ -6,13 +6,17 @@ import io
 import re
 from pathlib import Path
 
-from pipeline.importers.core import FIELDS, META_FIELDS, Document, Link, Mark, decode, fail, read_limited
+from pipeline.importers.core import META_FIELDS, Document, Link, Mark, Vocabulary, decode, fail, read_limited
 
 SPAN_LAYER = "webanno.custom.RevoltSpan"
 LINK_LAYER = "webanno.custom.RevoltLink"
-# Our span layer's features: the label and every claim field of the tools.
-SPAN_FEATURES = ("label", *META_FIELDS, *FIELDS)
-LINK_FEATURES = ("role",)
+# Features every UIMA annotation has; the span layer's others are the label and our tool fields.
+_BUILT_IN = ("begin", "end", "sofa")
+
+
+def span_features(vocab: Vocabulary) -> tuple[str, ...]:
+    """Our span layer's features: the label, span_id, note and every claim field of the tools."""
+    return ("label", *META_FIELDS, *vocab.fields)
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -71,9 +75,10 @@ def _from_cas(cas, display: str, name: str) -> Document:
     if SPAN_LAYER not in type_names:
         raise fail(display, None, f"has no layer {SPAN_LAYER}; set the project up with annotation-tools/inception-layers.json")
     user = _cas_user(cas, type_names)
+    features = [f.name for f in cas.typesystem.get_type(SPAN_LAYER).all_features if f.name not in (*_BUILT_IN, "label")]
     for fs in cas.select(SPAN_LAYER):
         fields = {}
-        for feature in SPAN_FEATURES[1:]:
+        for feature in features:
             value = _feature(fs, feature)
             if value is not None:
                 fields[feature] = value
@@ -81,11 +86,15 @@ def _from_cas(cas, display: str, name: str) -> Document:
         doc.marks.append(Mark(f"{SPAN_LAYER} {fs.xmiID}", fs.begin, fs.end, quote=fs.get_covered_text(),
                               label=_feature(fs, "label"), fields=fields, tool_id=str(fs.xmiID), annotator=user))
     if LINK_LAYER in type_names:
+        # The relation's label is its one feature beside Governor and Dependent (the role field of our config).
+        label_features = [f.name for f in cas.typesystem.get_type(LINK_LAYER).all_features
+                          if f.name not in (*_BUILT_IN, "Governor", "Dependent")]
         for fs in cas.select(LINK_LAYER):
             gov, dep = _feature(fs, "Governor"), _feature(fs, "Dependent")
             if gov is None or dep is None:
                 raise fail(display, f"{LINK_LAYER} {fs.xmiID}", "lacks its Governor or Dependent")
-            doc.links.append(Link(f"{LINK_LAYER} {fs.xmiID}", str(gov.xmiID), str(dep.xmiID), _feature(fs, "role")))
+            label = next((v for v in (_feature(fs, n) for n in label_features) if v is not None), None)
+            doc.links.append(Link(f"{LINK_LAYER} {fs.xmiID}", str(gov.xmiID), str(dep.xmiID), label))
     return doc
 
 

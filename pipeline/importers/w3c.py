@@ -35,8 +35,8 @@ def _annotations(data) -> list:
 def parse_fields(text: str) -> dict:
     """`key: value` lines of a describing body or a Hypothesis note.
 
-    >>> parse_fields("casualty_category: killed\\ncount_min: 12")
-    {'casualty_category': 'killed', 'count_min': '12'}
+    >>> parse_fields("casualties_category: killed\\ncasualties_count_min: 12")
+    {'casualties_category': 'killed', 'casualties_count_min': '12'}
     """
     fields = {}
     for line in text.splitlines():

@@ -13,13 +13,12 @@ import yaml
 from pipeline.engine.build import assemble
 from pipeline.cli import cli
 from pipeline.importers import brat, configs, inception, label_studio
-from pipeline.importers.core import codepoints_to_utf16, utf16_to_codepoints
+from pipeline.importers.core import codepoints_to_utf16, utf16_to_codepoints, vocabulary
 from pipeline.metadata import load_metadata
 from tests.conftest import FIXTURES, ROOT, snapshot
 
 HERE = FIXTURES / "importers"
 REAL = ROOT.parent / "shared" / "fixtures" / "annotation-tools"
-CLAIMS = ("event_mentions", "event_actors", "casualties", "demands")
 VORKUTA = "vorkuta-gulag-uprising-news-and-letters"
 
 
@@ -34,7 +33,7 @@ def _rows(raw: Path, meta, span_ids=None) -> dict:
     spans = [r for r in tables.rows["spans"] if span_ids is None or r["span_id"] in span_ids]
     place = {r["span_id"]: (r["source_id"], r["start"], r["end"]) for r in spans}
     out = {"spans": sorted(tuple((k, str(v)) for k, v in r.items() if k not in ("span_id", "annotator", "annotated")) for r in spans)}
-    for table in CLAIMS:
+    for table in meta.claim_tables.values():
         out[table] = sorted(
             tuple((k, str(place[r["span_id"]] if k == "span_id" else v)) for k, v in r.items())
             for r in tables.rows.get(table, []) if r["span_id"] in place)
@@ -61,11 +60,14 @@ def _import(runner, raw: Path, *args) -> object:
     return runner.invoke(cli, ["import", *map(str, args), "--raw-dir", str(raw)])
 
 
+# Tool exports of current passages of our Vorkuta source (regenerate with make_fixtures.py beside them)
+# and the spans of raw/annotations/<VORKUTA>.yaml they annotate.
 TOOL_FIXTURES = {
-    "label-studio": (["vorkuta-east-berlin.label-studio.json"], ["--annotator", "historian@example.org=annotator-1"], {"nl-east-berlin-strike"}),
-    "w3c": (["vorkuta-east-berlin-demands.w3c.jsonld"], ["--source", VORKUTA, "--annotator", "https://annotations.example.org/user/rh=annotator-2"], {"nl-east-berlin-demands"}),
-    "brat": (["brat/vorkuta.ann"], [], {"nl-east-berlin-strike"}),
-    "inception": (["vorkuta-east-berlin.tsv"], [], {"nl-east-berlin-strike"}),
+    "label-studio": (["vorkuta.label-studio.json"], ["--annotator", "historian@example.org=annotator-1"], {"nl-east-berlin-strike", "nl-derevianko-commission"}),
+    "w3c": (["vorkuta.w3c.jsonld"], ["--source", VORKUTA, "--annotator", "https://annotations.example.org/user/rh=annotator-2"],
+            {"nl-east-berlin-demands", "nl-police-withdrew", "nl-scholmer-released"}),
+    "brat": (["brat/vorkuta.ann"], [], {"nl-east-berlin-strike", "nl-opened-fire"}),
+    "inception": (["vorkuta.webanno.tsv"], [], {"nl-strike-july-resistance-groups", "nl-scholmer-inmate"}),
 }
 
 
@@ -81,9 +83,19 @@ def test_tool_export_of_our_passage_gives_our_rows(fmt, project_raw, runner, met
     assert got == expected
 
 
+def test_committed_tool_fixtures_equal_what_make_fixtures_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", HERE / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, content in module.render(ROOT).items():
+        assert (HERE / name).read_bytes() == content.encode("utf-8"), f"run `python tests/fixtures/importers/make_fixtures.py` ({name})"
+
+
 def test_label_studio_annotator_is_published_only_as_the_project_id(project_raw, runner):
-    _without_spans(project_raw, {"nl-east-berlin-strike"})
-    _import(runner, project_raw, "label-studio", HERE / "vorkuta-east-berlin.label-studio.json", "--annotator", "historian@example.org=annotator-1")
+    _without_spans(project_raw, TOOL_FIXTURES["label-studio"][2])
+    _import(runner, project_raw, "label-studio", HERE / "vorkuta.label-studio.json", "--annotator", "historian@example.org=annotator-1")
     text = (project_raw / "annotations" / f"{VORKUTA}--ls.yaml").read_text()
     assert "annotator: annotator-1" in text and "annotated: '2024-03-05T10:20:44Z'" in text
     assert "example.org" not in text
@@ -91,7 +103,7 @@ def test_label_studio_annotator_is_published_only_as_the_project_id(project_raw,
 
 def test_unmapped_annotator_is_refused_and_nothing_written(project_raw, runner):
     before = snapshot(project_raw)
-    result = _import(runner, project_raw, "label-studio", HERE / "vorkuta-east-berlin.label-studio.json")
+    result = _import(runner, project_raw, "label-studio", HERE / "vorkuta.label-studio.json")
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].endswith(
         "annotator 'historian@example.org' has no project id; pass --annotator 'historian@example.org=<id>' (a slug the project controls) or --drop-annotators")
@@ -99,13 +111,13 @@ def test_unmapped_annotator_is_refused_and_nothing_written(project_raw, runner):
 
 
 def test_importing_twice_adds_nothing(project_raw, runner):
-    _without_spans(project_raw, {"nl-east-berlin-strike"})
+    _without_spans(project_raw, TOOL_FIXTURES["brat"][2])
     args = ("brat", HERE / "brat" / "vorkuta.ann")
     assert _import(runner, project_raw, *args).exit_code == 0
     after_first = snapshot(project_raw)
     second = _import(runner, project_raw, *args)
     assert second.exit_code == 0
-    assert "added 0 span(s), 1 already there" in second.output
+    assert "added 0 span(s), 2 already there" in second.output
     assert snapshot(project_raw) == after_first
 
 
@@ -119,6 +131,42 @@ def test_export_then_import_gives_the_same_rows(fmt, mini_raw, runner, tmp_path,
     result = _import(runner, mini_raw, fmt, *sorted(out.iterdir()))
     assert result.exit_code == 0, result.output
     assert _rows(mini_raw, meta) == expected
+
+
+def test_export_then_import_of_our_vorkuta_source_gives_the_same_rows(project_raw, runner, tmp_path, meta):
+    """Every claim table of the real data, demand_outcomes included, survives a W3C round trip."""
+    spans = {s["span_id"] for s in yaml.safe_load((project_raw / "annotations" / f"{VORKUTA}.yaml").read_text(encoding="utf-8"))["spans"]}
+    expected = _rows(project_raw, meta, spans)
+    assert expected["demand_outcomes"] and expected["casualties"]
+    out = tmp_path / "export"
+    result = runner.invoke(cli, ["export-annotations", "--format", "w3c", "--out", str(out), "--raw-dir", str(project_raw)])
+    assert result.exit_code == 0, result.output
+    _without_spans(project_raw, spans)
+    result = _import(runner, project_raw, "w3c", out / f"{VORKUTA}.w3c.jsonld")
+    assert result.exit_code == 0, result.output
+    assert f"added {len(spans)} span(s)" in result.output
+    assert _rows(project_raw, meta, spans) == expected
+
+
+@pytest.mark.parametrize("fmt", ["w3c", "label-studio"])
+def test_a_claim_table_added_by_declaration_round_trips_with_no_importer_code(fmt, runner, tmp_path):
+    """tests/fixtures/added_table declares `arrests` (a schema and a descriptor entry): export and import know it."""
+    from tests.test_declared_tables import _project_with_arrests
+
+    project = _project_with_arrests(tmp_path / "project")
+    raw, package = project / "raw", project / "datapackage.json"
+    meta = load_metadata(package)
+    assert "arrests" in vocabulary(meta).claims
+    expected = _rows(raw, meta)
+    assert expected["arrests"]
+    out = tmp_path / "export"
+    result = runner.invoke(cli, ["export-annotations", "--format", fmt, "--out", str(out), "--raw-dir", str(raw), "--datapackage", str(package)])
+    assert result.exit_code == 0, result.output
+    assert "share" in (out / sorted(p.name for p in out.iterdir())[0]).read_text(encoding="utf-8")
+    _without_spans(raw)
+    result = runner.invoke(cli, ["import", fmt, *map(str, sorted(out.iterdir())), "--raw-dir", str(raw), "--datapackage", str(package)])
+    assert result.exit_code == 0, result.output
+    assert _rows(raw, meta) == expected
 
 
 def test_export_into_raw_is_refused(mini_raw, runner):
@@ -244,7 +292,42 @@ def test_configs_declare_every_label_and_category(meta):
         assert value in conf
     layers = json.loads(configs.inception_layers_json(meta))
     tags = {f["name"]: [t["tag_name"] for t in f["tag_set"]["tags"]] for f in layers[0]["features"] if "tag_set" in f}
-    assert tags["demand_category"] == meta["demands"].enum("category")
+    assert tags["demands_category"] == meta["demands"].enum("category")
+    assert tags["outcome"] == meta["demand_outcomes"].enum("outcome")
+
+
+def test_tool_fields_come_from_the_claim_tables(meta):
+    """Every writable column of every claim table has one tool field; derived columns and span_id have none."""
+    vocab = vocabulary(meta)
+    assert set(vocab.claims) == set(meta.claim_tables)
+    for key, table in meta.claim_tables.items():
+        schema = meta[table]
+        columns = {c for f in vocab.fields.values() for k, c in f.columns.items() if k == key}
+        assert columns - {"count"} == set(schema.field_names) - {"span_id"} - set(schema.derived_fields)
+    # One name per column; a name several tables share is prefixed with the list under the span.
+    assert vocab.name("casualties", "category") == "casualties_category" and vocab.name("demands", "category") == "demands_category"
+    assert vocab.name("outcomes", "demand_id") == "outcomes_demand_id" and vocab.name("outcomes", "outcome") == "outcome"
+    assert vocab.name("actors", "event_id") == vocab.name("casualties", "event_id") == "event_id"  # a span key: the span's event
+    assert vocab.fields["outcome"].columns == {"outcomes": "outcome"}  # demands.outcome is derived: no field
+    assert "date_precision" not in vocab.fields and "demands_outcome" in vocab.derived
+
+
+def test_a_derived_column_is_refused_on_import(mini_raw, runner, tmp_path):
+    text = (mini_raw / "texts" / "mini-news.txt").read_text(encoding="utf-8")
+    quote = "The workers demanded lower prices."
+    start = text.index(quote)
+    ann = {"type": "Annotation", "id": "urn:x:3", "body": [{"purpose": "tagging", "value": "demand"},
+           {"purpose": "describing", "value": "demands_demand_id: lower-prices\ntext: lower prices\ndemands_outcome: met"}],
+           "target": {"selector": [{"type": "TextQuoteSelector", "exact": quote},
+                                   {"type": "TextPositionSelector", "start": start, "end": start + len(quote)}]}}
+    export = tmp_path / "derived.json"
+    export.write_text(json.dumps(ann), encoding="utf-8")
+    before = snapshot(mini_raw)
+    result = _import(runner, mini_raw, "w3c", export, "--source", "mini-news")
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {export}: annotation urn:x:3: field 'demands_outcome' is demands.outcome, which the "
+                                     "build derives; remove it from the tool's form")
+    assert snapshot(mini_raw) == before
 
 
 def test_utf16_conversion_refuses_the_middle_of_a_surrogate_pair():
