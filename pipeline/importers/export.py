@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.importers.core import Vocabulary, codepoints_to_utf16, vocabulary
 from pipeline.metadata import Metadata
+from pipeline.read import anchoring
 
 FORMATS = ("w3c", "label-studio", "inception")
 
@@ -32,10 +33,16 @@ def collect(raw_dir: Path, meta: Metadata) -> tuple[dict[str, str], dict[str, li
             fields = claim_fields(vocab, key, row)
             if fields not in claims.setdefault(row["span_id"], []):
                 claims[row["span_id"]].append(fields)
+    texts = {sid: s.text for sid, s in corpus.sources.items()}
     spans: dict[str, list] = {}
     for row in sorted(tables.rows.get("spans", []), key=lambda r: (r["source_id"], r["start"], r["end"], r["span_id"])):
+        if not row["quote"] and row["source_id"] in texts:
+            # Withheld from publication, not from the project's annotators, who hold the texts.
+            text = texts[row["source_id"]]
+            prefix, suffix = anchoring.context(text, row["start"], row["end"])
+            row = {**row, "quote": text[row["start"]:row["end"]], "prefix": prefix, "suffix": suffix}
         spans.setdefault(row["source_id"], []).append((row, claims.get(row["span_id"], [])))
-    return {sid: s.text for sid, s in corpus.sources.items()}, spans
+    return texts, spans
 
 
 def _dump(data) -> bytes:

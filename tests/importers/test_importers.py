@@ -28,11 +28,16 @@ def meta():
 
 
 def _rows(raw: Path, meta, span_ids=None) -> dict:
-    """Span and claim rows, each claim keyed by its span's place instead of its id (ids differ by tool)."""
-    tables = assemble(raw, meta, jobs=1)
+    """Span and claim rows, each claim keyed by its span's place instead of its id (ids differ by tool).
+
+    Whether a quote is published is the project's choice under its sources' terms, not the tool's:
+    spans compare by what anchors them (offsets, quote_sha256), not by their published text.
+    """
+    tables = assemble(raw, meta, jobs=1, enforce_terms=False)
     spans = [r for r in tables.rows["spans"] if span_ids is None or r["span_id"] in span_ids]
     place = {r["span_id"]: (r["source_id"], r["start"], r["end"]) for r in spans}
-    out = {"spans": sorted(tuple((k, str(v)) for k, v in r.items() if k not in ("span_id", "annotator", "annotated")) for r in spans)}
+    left_out = ("span_id", "annotator", "annotated", "quote", "prefix", "suffix")
+    out = {"spans": sorted(tuple((k, str(v)) for k, v in r.items() if k not in left_out) for r in spans)}
     for table in meta.claim_tables.values():
         out[table] = sorted(
             tuple((k, str(place[r["span_id"]] if k == "span_id" else v)) for k, v in r.items())
@@ -41,11 +46,21 @@ def _rows(raw: Path, meta, span_ids=None) -> dict:
 
 
 def _without_spans(raw: Path, span_ids=None) -> None:
-    """Drop spans (all, or those of span_ids) from the annotation files but keep their events and actors."""
+    """Drop spans (all, or those of span_ids) from the annotation files but keep their events and actors.
+
+    A file left without spans no longer names its source (a file naming a source without spans is
+    refused as lost data).
+    """
     for path in (raw / "annotations").glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if "spans" in data:
             data["spans"] = [s for s in data["spans"] if span_ids is not None and s["span_id"] not in span_ids]
+            if not data["spans"]:
+                del data["spans"]
+                data.pop("source", None)
+            if not data:
+                path.unlink()
+                continue
             path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
@@ -243,7 +258,7 @@ def test_new_document_needs_bibliographic_data_then_becomes_a_source(mini_raw, r
                      "--published", "1990", "--license", "CC0-1.0", "--language", "en")
     assert result.exit_code == 0, result.output
     assert (mini_raw / "texts" / "vorkuta-note.txt").read_text(encoding="utf-8") == "Miners in Vorkuta struck in July 1989.\n"
-    tables = assemble(mini_raw, meta, jobs=1)
+    tables = assemble(mini_raw, meta, jobs=1, enforce_terms=False)
     assert [r["quote"] for r in tables.rows["spans"] if r["source_id"] == "vorkuta-note"] == ["Miners in Vorkuta struck in July 1989"]
 
 
