@@ -59,7 +59,7 @@ def _enums(meta) -> dict[str, list[str]]:
         "category": meta["casualties"].enum("category"),
         "qualifier": meta["casualties"].enum("qualifier"),
         "demand_category": meta["demands"].enum("category"),
-        "outcome": meta["demands"].enum("outcome"),
+        "outcome": meta["demand_outcomes"].enum("outcome"),
     }
 
 
@@ -162,6 +162,8 @@ def source_files(sid: str, first_span: int, n_spans: int, events, actors, enums,
             lines += [f"    quote: {_q(quote)}", f"    event_id: {event['event_id']}", "    demands:",
                       f"      - actor_id: {actor['actor_id']}", f"        text: {_q(text)}",
                       f"        category: {category}", *_explicit_id("demand_id", span_id, category),
+                      # The outcome is a claim of its own (here stated by the demand's own span).
+                      "    outcomes:", f"      - demand_id: {span_id}-{category.replace('_', '-')}",
                       f"        outcome: {rng.choice(enums['outcome'])}"]
         elif label in ("actor", "repression"):
             role = rng.choice(enums["role"])

@@ -1,3 +1,7 @@
 """Turns annotated spans of source articles into a validated, linked event dataset."""
 
 __version__ = "0.1.0"
+
+from pipeline.load import load  # noqa: E402  (the public loading API: pipeline.load(PATH))
+
+__all__ = ["load"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
-from pipeline.project import Project, find_project, open_project
+from pipeline.cli_project import current_project
+from pipeline.cli_project import or_project as _or_project
 
 
 def _handle_errors(func):
@@ -31,16 +33,27 @@ def _handle_errors(func):
     return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
 
 
-def _project() -> Project:
-    """The project of this invocation: --project DIR, else the folder holding datapackage.json upward from here."""
-    ctx = click.get_current_context()
-    root = ctx.find_root().params.get("project")
-    return open_project(root) if root is not None else find_project()
+def _check_cache_dir(cache_dir: Path | None, raw_dir: Path, dist_dir: Path, datapackage: Path) -> None:
+    """Refuse a --cache-dir that is, holds or lies in an input or the output: its pruning deletes files."""
+    from pipeline.engine.outputs import check_output_dir, protected_places
+
+    if cache_dir is None:
+        return
+    places = [p for p in protected_places(datapackage, raw_dir) if p[0] != "the cache"]
+    places.append(("the build folder dist/", Path(os.path.realpath(dist_dir))))
+    check_output_dir("--cache-dir", cache_dir, places, replaced=False, example=str(Path(os.path.realpath(datapackage)).parent / ".cache"))
 
 
-def _or_project(value: Path | None, attribute: str) -> Path:
-    """An option's value, or the project's path of that name when the option was not given."""
-    return value if value is not None else getattr(_project(), attribute)
+def _check_citation_output(output: Path, datapackage: Path) -> None:
+    """Refuse a citation --output that is the descriptor, a folder, or lies in raw/, schemas/ or the cache."""
+    from pipeline.engine.outputs import protected_places
+
+    real = Path(os.path.realpath(output))
+    example = Path(os.path.realpath(datapackage)).parent / "CITATION.cff"
+    for name, place in protected_places(datapackage):
+        if real == place or (name not in ("the project folder", "the descriptor datapackage.json") and place in real.parents):
+            relation = "is" if real == place else "lies inside"
+            raise PipelineError(f"--output {output}: {relation} {name}, which the command would overwrite; give a file of its own, such as {example}")
 
 
 raw_option = click.option(
@@ -108,6 +121,12 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
     raw_dir, dist_dir = _or_project(raw_dir, "raw_dir"), _or_project(dist_dir, "dist_dir")
     datapackage = _or_project(datapackage, "datapackage")
     cache_dir = None if no_cache else _or_project(cache_dir, "cache_dir")
+    from pipeline.engine.outputs import check_output_dir, protected_places
+
+    # build() checks --dist-dir too (for library callers); here it comes first, before the cache it protects.
+    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
+                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
+    _check_cache_dir(cache_dir, raw_dir, dist_dir, datapackage)
     with contextlib.closing(engine_for(engine, jobs, scheduler)) as runner:
         result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress(),
                            engine=runner)
@@ -169,10 +188,15 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, c
         pipeline build && pipeline release
         pipeline release --previous ~/Downloads/soviet-bloc-revolts-0.1.0.zip
     """
+    from pipeline.engine.outputs import check_output_dir, protected_places
     from pipeline.release.publish import release as run_release
 
+    dist_dir, datapackage = _or_project(dist_dir, "dist_dir"), _or_project(datapackage, "datapackage")
+    if out_dir is not None:
+        places = [*protected_places(datapackage), ("the build folder dist/", Path(os.path.realpath(dist_dir)))]
+        check_output_dir("--out-dir", out_dir, places, replaced=False, example=str(current_project().releases_dir))
     result = run_release(
-        _or_project(dist_dir, "dist_dir"), _or_project(out_dir, "releases_dir"), _or_project(datapackage, "datapackage"),
+        dist_dir, _or_project(out_dir, "releases_dir"), datapackage,
         _or_project(changelog, "changelog"), _or_project(citation, "citation"), previous)
     click.echo(f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}")
     click.echo(result.entry.rstrip("\n"))
@@ -220,9 +244,14 @@ def verify(archives: tuple[Path, ...]):
         pipeline verify releases/*.zip
     """
     from pipeline.release.archive import read_archive
+    from pipeline.release.diff import load_snapshot
 
     for archive in archives:
         result = read_archive(archive)
+        # The descriptor too: its resources must be the archive's own files, never paths out or URLs.
+        snapshot = load_snapshot(archive)
+        for res in snapshot.descriptor["resources"]:
+            snapshot.read(res["path"])
         click.echo(f"ok: {archive}: {len(result.files) - 1} files match SHA256SUMS")
 
 
@@ -230,10 +259,15 @@ def verify(archives: tuple[Path, ...]):
 @datapackage_option
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               show_default="<project>/CITATION.cff", help="Where to write the citation file.")
-@click.option("--check", is_flag=True, help="Only check that the file is up to date; exit 1 if not.")
+@click.option("--zenodo", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              show_default="<project>/.zenodo.json", help="Where to write Zenodo's metadata file.")
+@click.option("--check", is_flag=True, help="Only check that both files are up to date; exit 1 if not.")
 @_handle_errors
-def citation(datapackage: Path, output: Path, check: bool):
-    """Write CITATION.cff from datapackage.json (title, version, date, licence, authors).
+def citation(datapackage: Path, output: Path, zenodo: Path, check: bool):
+    """Write CITATION.cff and .zenodo.json from datapackage.json (title, version, date, licence, authors).
+
+    Zenodo reads .zenodo.json instead of CITATION.cff when a repository has both, so the two are
+    made from the same descriptor and must agree with it.
 
     \b
     Example:
@@ -242,8 +276,12 @@ def citation(datapackage: Path, output: Path, check: bool):
     """
     import json
 
+    from pipeline.release.catalogue import zenodo_text
     from pipeline.release.citation import citation_cff, citation_problem
+
     datapackage, output = _or_project(datapackage, "datapackage"), _or_project(output, "citation")
+    zenodo = _or_project(zenodo, "zenodo")
+    _check_citation_output(output, datapackage)
     try:
         descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -252,10 +290,13 @@ def citation(datapackage: Path, output: Path, check: bool):
         problem = citation_problem(descriptor, output)
         if problem:
             raise PipelineError(problem)
-        click.echo(f"ok: {output} matches {datapackage.name}")
+        if not zenodo.is_file() or zenodo.read_text(encoding="utf-8") != zenodo_text(descriptor):
+            raise PipelineError(f"{zenodo}: disagrees with {datapackage.name}; run 'pipeline citation' and commit it")
+        click.echo(f"ok: {output} and {zenodo.name} match {datapackage.name}")
         return
     output.write_text(citation_cff(descriptor), encoding="utf-8")
-    click.echo(f"wrote {output}")
+    zenodo.write_text(zenodo_text(descriptor), encoding="utf-8")
+    click.echo(f"wrote {output} and {zenodo}")
 
 
 @cli.command()
@@ -305,5 +346,12 @@ def init(folder: Path, name: str | None, title: str | None):
     click.echo(f"created {folder}: {len(files)} files; next: cd {folder} && pipeline build")
 
 
+from pipeline.importers.cli import annotation_configs, export_annotations, import_command  # noqa: E402
+
+cli.add_command(import_command)
+cli.add_command(export_annotations)
+cli.add_command(annotation_configs)
+
 if __name__ == "__main__":
     cli()
+cli.add_command(__import__("pipeline.site.cli", fromlist=["site"]).site)  # `pipeline site` (pipeline/site/)

@@ -25,12 +25,26 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
+        return _one_line(self._text())
+
+    def _text(self) -> str:
         where = self.file
         if where and self.line:
             where = f"{where}:{self.line}"
         if not where and self.table:
             where = self.table + (f" {self.row}" if self.row else "")
         return f"{where}: {self.message}" if where else self.message
+
+
+# Control characters a value may carry into a message (a trailing newline in an id, a bidi
+# override): shown escaped, so that every problem stays one line and shows what is really there.
+_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+_ESCAPES.update({c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]})
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_ESCAPES)
 
 
 class BuildFailed(PipelineError):

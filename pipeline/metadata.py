@@ -123,14 +123,30 @@ class Metadata:
         return keys
 
     @cached_property
-    def entity_tables(self) -> tuple[str, ...]:
-        """Tables of things that claims are about (events, actors, ...): what claim tables' foreign keys point at.
+    def claimed_tables(self) -> tuple[str, ...]:
+        """Tables of things that claims are about (events, actors): what claim tables' foreign keys point at.
 
-        Annotation files define their rows in top-level lists named after the table.
+        Every row of them must be cited by some claim (the contract's reachability rule).
         """
         claims = set(self.claim_tables.values())
         targets = {fk.resource for c in claims for fk in self.tables[c].foreign_keys}
         return tuple(n for n in self.tables if n in targets and n not in claims and n not in (self.SPANS, self.SOURCES))
+
+    @cached_property
+    def entity_tables(self) -> tuple[str, ...]:
+        """Tables whose rows annotation files define in top-level lists named after the table.
+
+        The claimed tables, and what their foreign keys point at in turn (an event's places).
+        """
+        skip = {*self.claim_tables.values(), *self.derived_tables, self.SPANS, self.SOURCES}
+        found = set(self.claimed_tables)
+        todo = list(found)
+        while todo:
+            for fk in self.tables[todo.pop()].foreign_keys:
+                if fk.resource not in found and fk.resource not in skip:
+                    found.add(fk.resource)
+                    todo.append(fk.resource)
+        return tuple(n for n in self.tables if n in found)
 
     @cached_property
     def written_tables(self) -> tuple[str, ...]:

@@ -41,6 +41,15 @@ class Project:
         return self.root / "dist"
 
     @property
+    def site_dir(self) -> Path:
+        # The static website of the build (`pipeline site`); not committed.
+        return self.root / "site"
+
+    @property
+    def zenodo(self) -> Path:
+        return self.root / ".zenodo.json"
+
+    @property
     def cache_dir(self) -> Path:
         # Rows of annotation files already built, by content hash (engine/partition.py); never published.
         return self.root / ".cache"
@@ -52,6 +61,11 @@ class Project:
     @property
     def changelog(self) -> Path:
         return self.root / "CHANGELOG.md"
+
+    @property
+    def annotation_tools_dir(self) -> Path:
+        # The labelling configurations of the annotation tools, generated from schemas/.
+        return self.root / "annotation-tools"
 
     @property
     def citation(self) -> Path:

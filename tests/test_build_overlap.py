@@ -52,6 +52,8 @@ def test_database_filled_in_the_child_holds_the_rows_bound_in_process(mini_raw, 
     for name, schema in meta.tables.items():
         reference.execute(exports.create_table_sql(schema))
         reference.executemany(exports._insert_sql(schema), exports._values(result.tables.rows[name], schema.field_names))
+    for statement in exports.sqlite_extras_sql(meta):  # the views and the search index
+        reference.execute(statement)
     reference.commit()
     reference.execute("VACUUM INTO ?", (str(tmp_path / "reference.sqlite"),))
     reference.close()

@@ -26,7 +26,7 @@ def test_parquet_types_and_rows_follow_the_schemas_and_the_csv(dist):
         table = pq.read_table(dist / f"{name}.parquet")
         assert table.column_names == schema.field_names
         for field in table.schema:
-            assert str(field.type) == {"string": "string", "integer": "int64", "boolean": "bool", "date": "date32[day]"}[
+            assert str(field.type) == {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}[
                 schema.fields[field.name]["type"]], (name, field.name)
             assert field.nullable == (not schema.required(field.name))
         with open(dist / schema.path, encoding="utf-8", newline="") as fh:
@@ -76,3 +76,27 @@ def test_exports_updated_from_the_cache_are_the_bytes_of_a_fresh_build(mini_raw,
     con = sqlite3.connect(tmp_path / "cached-1" / "soviet-bloc-revolts.sqlite")
     assert con.execute("SELECT count(*) FROM spans WHERE span_id = 'mini-killed-3'").fetchone() == (0,)
     assert len(list((cache / "parquet").glob("*.parquet"))) == len(META.tables)
+    # The search index was made again from the changed rows, not left as the first build wrote it.
+    assert con.execute("SELECT count(*) FROM search WHERE search MATCH 'officials'").fetchone() == (0,)
+
+
+def test_sqlite_views_give_claims_with_their_quotes_and_sources(dist):
+    con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
+    rows = con.execute("SELECT casualty_id, event_name, count_min, claimant_type, quote, source_title FROM casualty_claims "
+                       "ORDER BY casualty_id").fetchall()
+    assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
+        ("mini-killed-12-killed", 12, None, "at least 12 were killed"),
+        ("mini-killed-3-killed", 3, None, "officials said 3 were killed")]
+    assert {r[1] for r in rows} == {"Krasny works strike"} and all(r[5] for r in rows)
+    (demand,) = con.execute("SELECT demand_id, quote FROM demand_claims").fetchall()
+    assert demand[1] == "The workers demanded lower prices."
+    overview = con.execute("SELECT event_id, killed_low, killed_high, sources FROM event_overview").fetchall()
+    assert [o[:3] for o in overview] == [("krasny-strike-1962", 3, 12)] and overview[0][3]
+
+
+def test_sqlite_full_text_search_finds_quotes_and_descriptions(dist):
+    con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
+    hits = con.execute("SELECT kind, id FROM search WHERE search MATCH 'killed' ORDER BY id").fetchall()
+    assert hits == [("quote", "mini-killed-12"), ("quote", "mini-killed-3")]
+    assert con.execute("SELECT kind, id FROM search WHERE search MATCH ?", ('"made up"',)).fetchall() == [
+        ("event", "krasny-strike-1962")]

@@ -84,29 +84,65 @@ def test_fast_yaml_readers_equal_pyyaml(tmp_path):
         _same(data, _slow(path))
 
 
-# Documents at the edge of the quick reader's subset: it must read them as PyYAML does, or decline.
-EDGES = [
+# Documents at the edge of the quick reader's subset, each with what it must do: read it exactly
+# as PyYAML does ("agree") or leave it to PyYAML ("decline", with the construct that is outside).
+AGREE = [
     "a: 1\nb: no\nc: yes\nd: true\ne: ~\nf: null\ng: 1.5\nh: 0x1F\ni: 1_000\nj: 1:30\nk: .inf\n",
     "a: 1962-06-02\nb: '1962'\nc: \"1962\"\nd: it''s\ne: 'it''s'\n",
     "a:\n  b:\n    c: x\n  d:\ne: y\n",
-    "a:\n- 1\n- 2\n", "a:\n  - 1\n  -  2\n  - x: 1\n    y: 2\n  - \"q\"\n",
+    "a:\n  - 1\n  -  2\n  - x: 1\n    y: 2\n  - \"q\"\n",
     "a: b # comment\nc: \"d\" # comment\ne: 'f'  # c\ng: h#i\n",
-    "a: \"x\"#no\n", "a: b: c\n", "a: x\n  continued\n", "a: |\n  block\n", "a: [1, 2]\n", "a: {b: 1}\n",
-    "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\na: 2\n", "- 1\n- 2\n", "---\na: 1\n", "a: \"multi\n  line\"\n",
-    "a:\tb\n", "a: 'x'\r\n", "? a\n: b\n", "a:\n  - - 1\n", "true: 1\nnull: 2\n1: 3\n", "a: -5\nb: -x\nc: - x\n",
-    "a: \"back\\\\slash\"\n", "a: \"q\\\"uote\\n\\t\\u00e9\\u263A\"\n", "a: \"\\x41\\/\\ud83d\\ude00\"\n", "a: x\n b: y\n", "  a: 1\n  b: 2\n", "a:\n  b: 1\n c: 2\n", "# only a comment\n", "",
-    "a: café “Ünïon” 😀\nb: 'Łódź: x'\n", "a: x:y\nb: http://example.org/a#b\n", "<<: {a: 1}\n", "a: 'unterminated\n",
+    "a: \"back\\\\slash\"\n", "a: \"q\\\"uote\\n\\t\\u00e9\\u263A\"\n", "  a: 1\n  b: 2\n",
+    "a: café “Ünïon” 😀\nb: 'Łódź: x'\n", "a: x:y\nb: http://example.org/a#b\n",
 ]
+DECLINE = {
+    "a:\n- 1\n- 2\n": "a sequence at its key's column",
+    "a: \"x\"#no\n": "text after a closing quote",
+    "a: b: c\n": "': ' inside a plain value",
+    "a: x\n  continued\n": "a plain value over two lines",
+    "a: |\n  block\n": "a block scalar",
+    "a: [1, 2]\n": "a flow sequence",
+    "a: {b: 1}\n": "a flow mapping",
+    "a: &x 1\nb: *x\n": "an anchor and an alias",
+    "a: !!str 1\n": "a tag",
+    "a: 1\na: 2\n": "a duplicate key (PyYAML reports it with both lines)",
+    "- 1\n- 2\n": "a sequence at the top",
+    "---\na: 1\n": "a document marker",
+    "a: \"multi\n  line\"\n": "a quoted value over two lines",
+    "a:\tb\n": "a tab",
+    "a: 'x'\r\n": "a carriage return",
+    "? a\n: b\n": "an explicit key",
+    "a:\n  - - 1\n": "a sequence in a sequence",
+    "true: 1\nnull: 2\n1: 3\n": "keys that are not text",
+    "a: -5\nb: -x\nc: - x\n": "a plain value starting with '-'",
+    "a: \"\\x41\\/\\ud83d\\ude00\"\n": "escapes JSON does not share, surrogates",
+    "a: x\n b: y\n": "a key indented under a scalar",
+    "a:\n  b: 1\n c: 2\n": "indentation that matches no open mapping",
+    "# only a comment\n": "no mapping at all",
+    "": "an empty document",
+    "<<: {a: 1}\n": "a merge key with a flow mapping",
+    "a: 'unterminated\n": "an unterminated quote",
+}
 
 
-@pytest.mark.parametrize("text", EDGES)
-def test_quick_reader_agrees_or_declines(text, tmp_path):
+def _pyyaml(text):
+    loader = yamlfile._LineLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+@pytest.mark.parametrize("text", AGREE)
+def test_quick_reader_reads_its_subset_as_pyyaml_does(text):
     fast = _fast(text)
-    if fast is None:
-        return
-    path = tmp_path / "x.yaml"
-    path.write_text(text, encoding="utf-8")
-    _same(fast, _slow(path))
+    assert fast is not None, "the quick reader declined a document of its subset"
+    _same(fast, _pyyaml(text))
+
+
+@pytest.mark.parametrize("text", sorted(DECLINE))
+def test_quick_reader_declines_what_lies_outside_its_subset(text):
+    assert _fast(text) is None, f"the quick reader read a document with {DECLINE[text]}"
 
 
 def test_merge_keys_still_work(tmp_path):
@@ -114,6 +150,62 @@ def test_merge_keys_still_work(tmp_path):
     path.write_text("a:\n  <<: {x: 1}\n  y: 2\n", encoding="utf-8")
     data, problems = yamlfile.load_yaml(path, "m.yaml")
     assert not problems and data == {"a": {"x": 1, "y": 2}}
+
+
+# Documents inside the subset: block mappings and indented sequences, identifier keys, and
+# scalars of every kind the quick reader resolves itself. It must read every one of them.
+_SUBSET_KEYS = ["a", "b", "span_id", "quote", "count", "x_1", "Event_type"]
+_SUBSET_SCALARS = [
+    "x", "ev-00040", "1962", "0", "1.5", "1e3", ".inf", "~", "null", "true", "True", "false", "no", "yes", "on", "off",
+    "0x1F", "1_000", "1:30", "x#c", "x # c", "x:y", "http://example.org/a#b", "café “Ünïon” 😀", "Łódź", "a b  c",
+    '"q"', '"q" # c', '"a\\"b"', '"\\u00e9\\t"', '"back\\\\slash"', "''", "'s'", "'it''s'", "'Łódź: x'", '""',
+]
+
+# A `- value` item with ': ' inside, even quoted, is left to PyYAML (it could start a mapping).
+_SUBSET_ITEMS = [s for s in _SUBSET_SCALARS if ": " not in s]
+
+
+@st.composite
+def _subset_value(draw, indent: int, depth: int):
+    kind = draw(st.sampled_from(["scalar", "scalar", "mapping", "sequence"] if depth < 4 else ["scalar"]))
+    if kind == "scalar":
+        return " " + draw(st.sampled_from(_SUBSET_SCALARS)), None
+    if kind == "mapping":
+        return "", draw(_subset_mapping(indent + 2, depth + 1))
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            items.append(" " * (indent + 2) + "- " + draw(st.sampled_from(_SUBSET_ITEMS)))
+        else:
+            body = draw(_subset_mapping(indent + 4, depth + 1)).split("\n")
+            items.append(" " * (indent + 2) + "- " + body[0].lstrip(" "))
+            items.extend(body[1:])
+    return "", "\n".join(items)
+
+
+@st.composite
+def _subset_mapping(draw, indent: int = 0, depth: int = 0):
+    keys = draw(st.lists(st.sampled_from(_SUBSET_KEYS), min_size=1, max_size=4, unique=True))
+    lines = []
+    for key in keys:
+        inline, block = draw(_subset_value(indent, depth))
+        lines.append(" " * indent + key + ":" + inline)
+        if block:
+            lines.append(block)
+        if draw(st.integers(0, 5)) == 0:
+            lines.append(draw(st.sampled_from(["", " " * indent + "# note"])))
+    return "\n".join(lines)
+
+
+@settings(deadline=None, max_examples=300)
+@given(_subset_mapping())
+def test_quick_reader_reads_every_document_of_its_subset(text):
+    text += "\n"
+    fast = _fast(text)
+    assert fast is not None, "the quick reader declined a document of its subset"
+    slow = _pyyaml(text)
+    _same(fast, slow)
+    _same(_fast(text), slow)  # again, now from the remembered scalars
 
 
 # Pieces of lines, most inside the quick reader's subset and some just outside it.
@@ -140,17 +232,13 @@ def _document(draw):
 
 @settings(deadline=None, max_examples=400)
 @given(_document())
-def test_quick_reader_agrees_with_pyyaml_or_declines(text):
+def test_quick_reader_never_reads_a_line_mix_differently_from_pyyaml(text):
+    # Mostly outside the subset: what the quick reader does read, it must read as PyYAML does.
     fast = _fast(text)
-    if fast is None:
-        return
-    loader = yamlfile._LineLoader(text)
-    try:
-        slow = loader.get_single_data()
-    finally:
-        loader.dispose()
-    _same(fast, slow)
-    _same(_fast(text), slow)  # again, now from the remembered scalars
+    if fast is not None:
+        slow = _pyyaml(text)
+        _same(fast, slow)
+        _same(_fast(text), slow)
 
 
 @pytest.mark.parametrize("value", [

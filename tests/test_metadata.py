@@ -17,12 +17,14 @@ META = load_metadata(ROOT / "datapackage.json")
 CONTRACT = {
     "sources": "source_id title publisher published url license language sha256 chars",
     "spans": "span_id source_id start end quote prefix suffix label",
-    "events": "event_id name event_type parent_event_id start_date end_date place country description",
+    "events": "event_id name event_type parent_event_id start_date end_date place country description date_precision scope",
     "actors": "actor_id name actor_type",
     "event_actors": "event_id actor_id role count_min count_max span_id",
-    "casualties": "casualty_id event_id category count_min count_max qualifier victim_actor_id perpetrator_actor_id claimant span_id",
+    "casualties": "casualty_id event_id category count_min count_max qualifier victim_actor_id perpetrator_actor_id claimant claimant_type span_id",
     "demands": "demand_id event_id actor_id text category outcome span_id",
     "casualty_estimates": "event_id category low high n_claims n_sources",
+    "event_summary": "event_id name event_type scope start_date end_date date_precision place_id lat lon country "
+                     "top_event_id killed_low killed_high wounded_low wounded_high arrested_low arrested_high n_claims n_sources",
 }
 
 

@@ -57,6 +57,11 @@ def _cell(value: str, ftype: str):
             return value
     if ftype == "boolean":
         return {"true": True, "false": False}.get(value, value)
+    if ftype == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 
@@ -65,6 +70,7 @@ def our_problems(dist: Path) -> set[tuple]:
     for name, schema in META.tables.items():
         header, rows = _read_csv(dist / schema.path)
         types = [schema.fields[c]["type"] for c in header]
+        tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])  # a table may have no rows
         for row in rows:
             tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types)}, None)
     out = set()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 
-from pipeline.read.annotations import read_corpus
 from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
 from pipeline.engine.progress import Progress
-from pipeline.rows.tables import build_tables
+from tests.oracles.one_pass import build_tables, read_corpus
 from tests.conftest import ROOT, snapshot
 
 META = load_metadata(ROOT / "datapackage.json")

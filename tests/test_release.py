@@ -52,7 +52,7 @@ def test_archive_holds_every_dist_file_plus_citation_changelog_and_sums(mini_pro
     assert result.archive == p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
     names = set(zipfile.ZipFile(result.archive).namelist())
     dist_files = {f.name for f in p["dist"].iterdir()}
-    assert names == dist_files | {"CITATION.cff", "CHANGELOG.md", "SHA256SUMS"}
+    assert names == dist_files | {"CITATION.cff", "CHANGELOG.md", "croissant.json", "datasette.json", "SHA256SUMS"}
     assert {"codebook.md", "soviet-bloc-revolts.sqlite", "events.parquet", "events.ttl"} <= names
     sums = zipfile.ZipFile(result.archive).read("SHA256SUMS").decode()
     assert sorted(line.split("  ")[1] for line in sums.splitlines()) == sorted(names - {"SHA256SUMS"})
@@ -114,7 +114,7 @@ def test_second_release_diff_names_exactly_the_changed_annotation(mini_project):
         'metadata: version "0.1.0" -> "0.1.1"',
         "demands: 0 added, 0 removed, 1 changed",
         '  ~ mini-demand-prices: text "lower prices" -> "lower food prices"',
-        "unchanged: sources, spans, events, actors, event_actors, event_mentions, casualties, casualty_estimates",
+        "unchanged: sources, spans, events, actors, event_actors, event_mentions, places, event_places, casualties, demand_outcomes, casualty_estimates, event_summary",
     ]
 
 
@@ -192,11 +192,27 @@ def test_cli_release_and_verify(mini_project, runner):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     archive = p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
-    # every file of dist/, plus CITATION.cff, CHANGELOG.md and SHA256SUMS (which lists the others)
     n_dist = sum(1 for f in p["dist"].iterdir() if f.is_file())
-    assert result.output.startswith(f"released {archive}: version 0.1.0, {n_dist + 3} files, sha256 ")
+    # + CITATION.cff, CHANGELOG.md, croissant.json, datasette.json, SHA256SUMS
+    assert result.output.startswith(f"released {archive}: version 0.1.0, {n_dist + 5} files, sha256 ")
     result = runner.invoke(cli, ["verify", str(archive)])
-    assert (result.exit_code, result.output) == (0, f"ok: {archive}: {n_dist + 2} files match SHA256SUMS\n")
+    assert (result.exit_code, result.output) == (0, f"ok: {archive}: {n_dist + 4} files match SHA256SUMS\n")
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert again.output.startswith(f"Error: {archive} already exists")
+
+
+def test_unreleased_notes_move_into_the_next_entry(mini_project):
+    p = mini_project
+    cut(p)
+    p["changelog"].write_text(p["changelog"].read_text(encoding="utf-8").replace(
+        "## [0.1.0]", "## Unreleased\n\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n\n## [0.1.0]", 1), encoding="utf-8")
+    edit_annotation(p, "text: lower prices", "text: lower food prices")
+    set_version(p, "0.1.1", "2026-12-01T00:00:00Z")
+    rebuild(p)
+    second = cut(p)
+    changelog = p["changelog"].read_text(encoding="utf-8")
+    assert "Unreleased" not in changelog
+    entry = changelog[changelog.index("## [0.1.1]"): changelog.index("## [0.1.0]")]
+    assert "\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n" in entry
+    assert second.entry == entry

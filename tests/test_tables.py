@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.engine.build import assemble
+from pipeline.engine.build import assemble, build
+from pipeline.errors import BuildFailed
 from pipeline.metadata import load_metadata
 from pipeline.rows.tables import edtf_bounds
 from tests.conftest import ROOT
@@ -39,3 +40,19 @@ def test_event_date_bounds_are_derived(mini_raw):
 @pytest.mark.parametrize("value,bounds", [("1989-07~", ("1989-07-01", "1989-07-31")), ("195X", ("1950-01-01", "1959-12-31")), ("1953-07/..", ("1953-07-01", None))])
 def test_edtf_bounds(value, bounds):
     assert edtf_bounds(value) == bounds
+
+
+def test_mentions_and_events_carry_the_precision_of_their_dates(mini_raw):
+    result = build(mini_raw, mini_raw.parent / "dist")
+    (event,) = result.tables.rows["events"]
+    assert event["date_precision"] == "day"
+    precision = {r["span_id"]: r["date_precision"] for r in result.tables.rows["event_mentions"]}
+    assert precision["mini-date"] == "day"  # date: "1962-06-02"
+    assert precision["mini-spread"] == "unknown"  # the span gives no date
+
+
+def test_an_annotator_cannot_write_a_derived_precision(mini_raw):
+    ann = mini_raw / "annotations" / "mini-news.yaml"
+    ann.write_text(ann.read_text(encoding="utf-8").replace('        date: "1962-06-02"\n', '        date: "1962-06-02"\n        date_precision: year\n'), encoding="utf-8")
+    with pytest.raises(BuildFailed, match="'date_precision' is not written in events of span 'mini-date': the build derives it; remove it"):
+        build(mini_raw, mini_raw.parent / "dist")

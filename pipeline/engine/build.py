@@ -1,35 +1,53 @@
-"""Runs the stages in order: read and anchor, build tables, validate, write CSV, codebook, Parquet, SQLite, RDF.
+"""Runs the stages in order: read and anchor, build tables, validate, then every writer into a staged dist/.
 
 Input: a raw/ folder and the metadata. Output: a replaced dist/ folder, or `BuildFailed` with
 every problem found and dist/ untouched. Reading, anchoring, building rows and their row-local
-checks run per annotation file (`partition.py`), cached and in parallel; keys, foreign keys
-and derived tables are checked over the whole corpus here.
+checks run per annotation file (`partition.py`), cached and on the build's engine; keys, foreign
+keys and derived tables are checked over the whole corpus here. One `BuildContext` carries what
+every stage needs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import hashlib
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.read.annotations import Corpus, annotation_paths, read_sources
-from pipeline.write.codebook import CODEBOOK_FILENAME, codebook_markdown
-from pipeline.errors import BuildFailed
-from pipeline.write.linked import LinkedData
-from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
-from pipeline.metadata import Metadata, load_metadata
-from pipeline.write.package import staged_dist, write_descriptor, write_tables
 from pipeline.engine.partition import PartitionCache, build_partitions
-from pipeline.fingerprint import environment_key
 from pipeline.engine.progress import Progress
+from pipeline.errors import BuildFailed
+from pipeline.fingerprint import environment_key
+from pipeline.metadata import Metadata, load_metadata
+from pipeline.read.annotations import Corpus, annotation_paths, read_sources
+from pipeline.rows.summary import temporal_coverage
 from pipeline.rows.tables import Tables, merge_tables
 from pipeline.validate.checks import validate_tables
+from pipeline.write import Output, file_writers
+from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
+from pipeline.write.linked import LinkedData
+from pipeline.write.package import staged_dist, write_descriptor, write_tables
 
+
+@dataclass
+class BuildContext:
+    """What one build runs with, handed from stage to stage instead of long parameter lists."""
+
+    raw_dir: Path
+    meta: Metadata
+    cache_dir: Path | None = None  # reuse the partitions of unchanged files from here
+    jobs: int | None = None
+    engine: object | None = None  # where the per-file stage runs (engines.engine_for); None: a local pool
+    progress: Progress = field(default_factory=lambda: Progress(enabled=False))
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    stats: dict[str, int] = field(default_factory=dict)  # partitions cached and built
+    scratch: Path | None = None  # where partitions render linked-data fragments when there is no cache
+    origins: bool = False  # keep every row's file:line (for messages), at some cost
 
 @dataclass
 class BuildResult:
@@ -60,57 +78,47 @@ class _Clock:
 
 def assemble(
     raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
-    progress: Progress | None = None, timings: dict[str, float] | None = None, stats: dict[str, int] | None = None,
-    origins: bool = False, scratch: Path | None = None, fragments: list | None = None, engine=None,
+    progress: Progress | None = None, engine=None, fragments: list | None = None,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
-    With `cache_dir`, the partitions of unchanged annotation files are reused from there. With
-    `scratch` (a folder for fragments when there is no cache), the partitions also render their
-    linked data, and `fragments` receives each one's fragment files, in partition order. The
+    With `cache_dir`, the partitions of unchanged annotation files are reused from there; the
     per-file stage runs on `engine` (`engines.engine_for`; default: local, `jobs` processes).
+    `fragments`, when given, receives each partition's linked-data fragment files, in order.
     """
-    progress = progress or Progress(enabled=False)
-    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, origins, scratch, engine)
-    if fragments is not None:
-        fragments[:] = [p.fragments for p in parts]
-    return check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, origins, engine)
+    ctx = BuildContext(raw_dir, meta, cache_dir, jobs, engine, progress or Progress(enabled=False))
+    return check(ctx, *read(ctx, fragments))
 
 
-def read_partitions(
-    raw_dir: Path, meta: Metadata, cache_dir: Path | None, jobs: int | None, progress: Progress,
-    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, scratch: Path | None,
-    engine=None,
-) -> tuple[Corpus, list]:
-    """The per-file half of `assemble`: the sources, and every annotation file's partition in order."""
-    clock = _Clock({} if timings is None else timings)
-    progress.stage("reading sources")
+def read(ctx: BuildContext, fragments: list | None = None) -> tuple[Corpus, list]:
+    """The per-file half of the build: the sources, and every annotation file's partition in order."""
+    clock = _Clock(ctx.timings)
+    ctx.progress.stage("reading sources")
     corpus = Corpus()
-    read_sources(raw_dir, meta, corpus)
+    read_sources(ctx.raw_dir, ctx.meta, corpus)
     clock.lap("read sources")
-    paths = annotation_paths(raw_dir, corpus.problems)
-    progress.stage("reading annotations", len(paths))
-    cache = PartitionCache(cache_dir, environment_key(meta)) if cache_dir is not None else None
+    paths = annotation_paths(ctx.raw_dir, corpus.problems)
+    ctx.progress.stage("reading annotations", len(paths))
+    cache = PartitionCache(ctx.cache_dir, environment_key(ctx.meta)) if ctx.cache_dir is not None else None
     parts, part_stats = build_partitions(
-        paths, raw_dir, meta, corpus.sources, corpus.broken_sources, cache, jobs, progress.advance, origins,
-        corpus.sources_incomplete, scratch, engine)
-    if stats is not None:
-        stats.update(part_stats)
+        paths, ctx.raw_dir, ctx.meta, corpus.sources, corpus.broken_sources, cache, ctx.jobs, ctx.progress.advance,
+        ctx.origins, corpus.sources_incomplete, ctx.scratch, ctx.engine)
+    ctx.stats.update(part_stats)
     clock.lap("read+anchor+build rows (per file)")
     for part in parts:
         for step, seconds in part.seconds.items():
             key = f"  {step} (summed over files built)"
             clock.timings[key] = clock.timings.get(key, 0.0) + seconds
+    if fragments is not None:
+        fragments[:] = [p.fragments for p in parts]
     return corpus, parts
 
 
-def check_partitions(
-    raw_dir: Path, meta: Metadata, corpus: Corpus, parts: list, jobs: int | None, progress: Progress,
-    timings: dict[str, float] | None, stats: dict[str, int] | None, origins: bool, engine=None,
-) -> Tables:
-    """The whole-corpus half of `assemble`: merge the partitions, check keys; raise BuildFailed listing every problem."""
-    clock = _Clock({} if timings is None else timings)
-    progress.stage("checking keys")
+def check(ctx: BuildContext, corpus: Corpus, parts: list) -> Tables:
+    """The whole-corpus half: merge the partitions, check keys; raise BuildFailed listing every problem."""
+    clock = _Clock(ctx.timings)
+    meta = ctx.meta
+    ctx.progress.stage("checking keys")
     tables = merge_tables(corpus, [p.tables for p in parts], meta)
     clock.lap("merge")
     problems = corpus.problems + tables.problems
@@ -120,12 +128,18 @@ def check_partitions(
     checked = frozenset(n for n in meta.written_tables if n != meta.SOURCES)
     whole = validate_tables(tables, meta, partial=bool(problems), checked=checked, cell_problems=bool(cell_problems))
     problems += [p for p in cell_problems + whole if (p.file, p.line) not in blamed]
+    if not problems:
+        # Only on an otherwise clean build: a file with problems may hold the spans that seem lost.
+        from pipeline.validate.lost import sources_without_spans
+
+        problems += sources_without_spans(corpus.sources, tables.rows.get(meta.SPANS, []))
     clock.lap("validate keys")
-    if whole and not origins:
+    if whole and not ctx.origins:
         # Partitions keep no file:line for their rows; build again with them for the messages.
-        return assemble(raw_dir, meta, None, jobs, progress, timings, stats, origins=True, engine=engine)
+        again = replace(ctx, cache_dir=None, scratch=None, origins=True)
+        return check(again, *read(again))
     if problems:
-        progress.close()
+        ctx.progress.close()
         raise BuildFailed(problems)
     return tables
 
@@ -144,64 +158,68 @@ def build(
         from pipeline.project import descriptor_for
 
         datapackage = descriptor_for(raw_dir)
+    from pipeline.engine.outputs import check_output_dir, protected_places
+
+    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
+                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
     # The build makes millions of long-lived dicts and strings and no reference cycles: the
     # cyclic collector would only rescan them again and again (a quarter of a cached rebuild).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress, engine)
+        start = time.perf_counter()
+        ctx = BuildContext(raw_dir, load_metadata(datapackage), cache_dir, jobs, engine, progress or Progress(enabled=False))
+        with tempfile.TemporaryDirectory(prefix="pipeline-fragments-") as scratch:
+            ctx.scratch = Path(scratch)
+            return _build(ctx, dist_dir, start)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _build(raw_dir, dist_dir, datapackage, cache_dir, jobs, progress, engine=None) -> BuildResult:
-    progress = progress or Progress(enabled=False)
-    timings: dict[str, float] = {}
-    stats: dict[str, int] = {}
-    start = time.perf_counter()
-    meta = load_metadata(datapackage)
-    with tempfile.TemporaryDirectory(prefix="pipeline-fragments-") as scratch:
-        return _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, Path(scratch), engine)
-
-
-def _build_in(raw_dir, dist_dir, meta, cache_dir, jobs, progress, timings, stats, start, scratch, engine=None) -> BuildResult:
-    corpus, parts = read_partitions(raw_dir, meta, cache_dir, jobs, progress, timings, stats, False, scratch, engine)
+def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
+    corpus, parts = read(ctx)
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
         # the other files written; a failed check stops both.
-        linked = stack.enter_context(LinkedData(meta, stage, [p.fragments for p in parts]))
-        fresh = start_sqlite(meta, stage, cache_dir, parts)
+        linked = stack.enter_context(LinkedData(ctx.meta, stage, [p.fragments for p in parts]))
+        fresh = start_sqlite(ctx.meta, stage, ctx.cache_dir, parts)
         if fresh is not None:
             stack.callback(fresh.kill)
-        tables = check_partitions(raw_dir, meta, corpus, parts, jobs, progress, timings, stats, False, engine)
+        tables = check(ctx, corpus, parts)
         del corpus, parts
-        clock = _Clock(timings)
-        files = _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock)
+        clock = _Clock(ctx.timings)
+        files = _write(ctx, tables, stage, linked, fresh, clock)
     clock.lap("swap dist/ in")
-    progress.close()
-    timings["total"] = time.perf_counter() - start
-    return BuildResult(tables=tables, files=files, timings=timings, partitions=stats)
+    ctx.progress.close()
+    ctx.timings["total"] = time.perf_counter() - start
+    return BuildResult(tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats)
 
 
-def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) -> list[str]:
-    progress.stage("writing")
+def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, fresh, clock: _Clock) -> list[str]:
+    """Every writer, into the staged folder: CSV and descriptor, the whole-file writers, Parquet, SQLite, linked data."""
+    meta, cache_dir = ctx.meta, ctx.cache_dir
+    ctx.progress.stage("writing")
+    set_temporal_coverage(meta, tables)
     if fresh is not None:
         fresh.finish(tables)  # the rows the partitions' entry files lack, validated now
     clock.lap("hand the rest of the rows to SQLite")
     files = write_tables(tables, meta, stage)
     digests = write_descriptor(meta, files, stage)
     known = {name: (len(files[name]), digests[name]) for name in digests}
-    codebook = codebook_markdown(meta).encode("utf-8")
-    (stage / CODEBOOK_FILENAME).write_bytes(codebook)
-    known[CODEBOOK_FILENAME] = (len(codebook), hashlib.sha256(codebook).hexdigest())
+    out = Output(tables, meta, stage)
+    for writer in file_writers():
+        name, data = writer.name(meta), writer.render(out)
+        (stage / name).write_bytes(data)
+        if writer.hashed:
+            known[name] = (len(data), hashlib.sha256(data).hexdigest())
     # The exports read the CSV files back when they need them: held here, their bytes and
     # the rows' lines would only raise the peak memory of what follows.
     del files
     tables.lines.clear()
-    clock.lap("write CSV, descriptor, codebook")
-    progress.stage("writing Parquet, SQLite and linked data")
+    clock.lap("write CSV, descriptor, codebook")  # and the other whole-file writers; the name stays for bench/RESULTS.md
+    ctx.progress.stage("writing Parquet, SQLite and linked data")
     # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
     # then: they run in threads while this one renders the corpus-wide linked data.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -216,6 +234,15 @@ def _write_in(tables, meta, stage, linked, fresh, cache_dir, progress, clock) ->
     linked.finish(known)
     clock.lap("export RDF: description")
     return sorted(p.name for p in stage.iterdir())
+
+
+def set_temporal_coverage(meta: Metadata, tables: Tables) -> None:
+    """Put the years of the core events into the descriptor the build publishes (never written by hand)."""
+    coverage = temporal_coverage(tables.rows.get("events", []))
+    if coverage is None:
+        meta.descriptor.pop("temporalCoverage", None)
+    else:
+        meta.descriptor["temporalCoverage"] = coverage
 
 
 def _timed(function, *args) -> float:

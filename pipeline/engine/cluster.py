@@ -149,7 +149,7 @@ def build_batch(
     `code` is the driver's `environment_key`: a worker with other code (or other schemas) than
     the driver would write other rows under the same cache keys, so it refuses.
 
-    Each result is ("entry", entry file, seconds) when the worker stored the partition where
+    Each result is ("entry", entry file, cache key, seconds) when the worker stored the partition where
     the driver reads it, else ("part", partition, rendered fragments, entry file or None, cache key).
     """
     raw_dir, meta, sources, broken, cache, origins, incomplete = shared
@@ -165,9 +165,9 @@ def build_batch(
         for path, key, entry in tasks:
             root = _root(entry, probes) if entry is not None else None
             if entry is not None and root is not None and seen[root]:
-                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry)
+                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry, key)
                 if part.entry is not None:
-                    results.append(("entry", str(entry), part.seconds))
+                    results.append(("entry", str(entry), key, part.seconds))
                     continue
             else:
                 part = partition._build_partition(path, raw_dir, meta, sources, broken, origins, incomplete,
@@ -185,8 +185,8 @@ def build_batch(
 def _received(result: tuple, cache) -> Partition:
     """The driver's side of `build_batch`: the partition, stored by the driver where the worker could not."""
     if result[0] == "entry":
-        _, entry, seconds = result
-        part = read_entry(Path(entry))
+        _, entry, key, seconds = result
+        part = read_entry(Path(entry), key)
         if part is None:
             raise OSError(f"{entry}: a Dask worker wrote this partition but the driver cannot read it; "
                           "put the cache on storage both see, or use --no-cache")
@@ -196,7 +196,7 @@ def _received(result: tuple, cache) -> Partition:
     part.rendered = rendered
     if rendered is not None and entry is not None:
         began = time.perf_counter()
-        write_entry(Path(entry), part)
+        write_entry(Path(entry), part, key=key)
         part.seconds["store"] = time.perf_counter() - began
     elif cache is not None and key is not None:
         cache.put(key, part)

@@ -12,20 +12,18 @@ foreign keys and the derived tables need the whole corpus and stay in `build.py`
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
-import struct
 import time
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.engine import entryfile
 from pipeline.read.annotations import Corpus, Source, display_path, read_annotation_file
 from pipeline.errors import Problem
 from pipeline.write.linked.stream import FileSlice
-from pipeline.fingerprint import environment_key
 from pipeline.metadata import Metadata
 from pipeline.write.package import csv_lines
 from pipeline.rows.tables import Tables, partition_tables
@@ -125,7 +123,7 @@ def source_state(sid: str, sources: dict[str, Source], broken: set[str], incompl
 
 def build_partition(
     path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False,
-    incomplete: bool = False, fragments: Path | None = None,
+    incomplete: bool = False, fragments: Path | None = None, key: str | None = None,
 ) -> Partition:
     """Read, anchor, build, cell-check and render one annotation file.
 
@@ -139,7 +137,7 @@ def build_partition(
     part = _build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, fragments is not None)
     if part.rendered is not None and fragments is not None:
         began = time.perf_counter()
-        write_entry(fragments, part)
+        write_entry(fragments, part, key=key)
         part.seconds["store"] = time.perf_counter() - began
     return part
 
@@ -179,57 +177,80 @@ def _build_partition(
     )
 
 
-# An entry file: the length of the pickled partition, the pickle, then its fragments in FORMATS order.
-_HEADER = struct.Struct("<Q")
+def _fields(part: Partition) -> dict:
+    """What an entry file stores of part: plain values only (entryfile.py); its fragments follow the JSON."""
+    tables = part.tables
+    if tables.problems or part.cell_problems or any(o is not None for origins in tables.origins.values() for o in origins):
+        raise TypeError("only partitions without problems or origins are stored")
+    return {"display": part.display, "depends": part.depends, "fragment_sizes": part.fragment_sizes,
+            "rows": tables.rows, "lines": tables.lines, "filled": tables.filled}
 
 
-def write_entry(path: Path, part: Partition, data: bytes | None = None) -> bytes:
-    """Store part and its rendered fragments in one file at path (atomically: caches may be shared); part pickled.
+def _partition(fields: dict) -> Partition:
+    """The partition `_fields` stored; raises EntryError if the fields are not of that shape."""
+    try:
+        rows, lines = fields["rows"], fields["lines"]
+        ok = (isinstance(fields["display"], str) and isinstance(rows, dict) and isinstance(lines, dict)
+              and all(isinstance(r, list) and all(isinstance(row, dict) for row in r) for r in rows.values())
+              and all(isinstance(v, str) for v in fields["depends"].values())
+              and all(isinstance(v, int) and v >= 0 for v in fields["fragment_sizes"].values())
+              and all(isinstance(v, int) for v in fields["filled"].values()))
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise entryfile.EntryError("not a partition") from exc
+    if not ok:
+        raise entryfile.EntryError("not a partition")
+    tables = Tables(rows=rows, lines=lines, filled=fields["filled"])
+    tables.drop_origins()
+    return Partition(display=fields["display"], tables=tables, depends=fields["depends"],
+                     fragment_sizes=fields["fragment_sizes"])
+
+
+def write_entry(path: Path, part: Partition, data: bytes | None = None, key: str | None = None) -> bytes:
+    """Store part and its rendered fragments in one file at path (atomically: caches may be shared), as sealed JSON.
 
     One file per partition, not one per format: creating and renaming files cost more than
-    writing their bytes.
+    writing their bytes. `key` is the cache key of the inputs it was built from; `data` the
+    partition's JSON if at hand. Raises TypeError if part holds values JSON cannot keep.
     """
     from pipeline.write.linked.stream import FORMATS
 
     rendered = part.rendered or {}
     part.fragment_sizes = {fmt: len(rendered[fmt]) for fmt in FORMATS if fmt in rendered}
     if data is None:
-        data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+        data = entryfile.encode(_fields(part))
+    fragments = [rendered[fmt] for fmt in part.fragment_sizes]
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     with open(tmp, "wb") as fh:
-        fh.write(_HEADER.pack(len(data)))
+        fh.write(entryfile.header(key, data, fragments))
         fh.write(data)
-        fh.writelines(rendered[fmt] for fmt in part.fragment_sizes)
+        fh.writelines(fragments)
     os.replace(tmp, path)
     part.rendered = None
-    _attach(part, path, _HEADER.size + len(data))
+    _attach(part, path, entryfile.HEADER_SIZE + len(data))
     return data
 
 
-def read_entry(path: Path) -> Partition | None:
-    """The partition stored at path by `write_entry`, its fragments as slices of the file; None if unreadable."""
+def read_entry(path: Path, key: str | None = None) -> Partition | None:
+    """The partition stored at path by `write_entry`, its fragments as slices of the file.
+
+    None if the file is missing, not an entry file, changed or cut short since it was written,
+    or (with `key`) was built from other inputs: such an entry is rebuilt, never trusted.
+    """
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(_HEADER.size)
-            (length,) = _HEADER.unpack(head)
-            data = fh.read(length)
-            size = os.fstat(fh.fileno()).st_size
-        part = pickle.loads(data)
-    except (OSError, struct.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
-            IndexError, TypeError, MemoryError, OverflowError):
+        fields, offset, length = entryfile.read_sealed(str(path), key)
+        part = _partition(fields)
+    except (OSError, entryfile.EntryError):
         return None
-    if not isinstance(part, Partition) or size != _HEADER.size + length + sum(part.fragment_sizes.values()):
-        return None  # cut short, or not ours
-    _attach(part, path, _HEADER.size + length)
+    if length != sum(part.fragment_sizes.values()):
+        return None
+    _attach(part, path, offset)
     return part
 
 
 def read_rows(entry: str) -> dict[str, list[dict]]:
-    """The rows of the partition stored in the entry file (by table); raises if it is unreadable."""
-    with open(entry, "rb") as fh:
-        (length,) = _HEADER.unpack(fh.read(_HEADER.size))
-        part = pickle.loads(fh.read(length))
-    return part.tables.rows
+    """The rows of the partition stored in the entry file (by table); raises if it is unreadable or changed."""
+    fields, _, _ = entryfile.read_sealed(entry, None)
+    return _partition(fields).tables.rows
 
 
 def _attach(part: Partition, path: Path, offset: int) -> None:
@@ -246,7 +267,7 @@ PRUNE_AFTER_S = 3600.0
 
 
 class PartitionCache:
-    """Partitions pickled under cache_dir, keyed by the file's bytes, its name and the environment.
+    """Partitions stored under cache_dir as sealed JSON (entryfile.py), keyed by the file's bytes, its name and the environment.
 
     Only partitions without problems are stored: a problem's message may name other sources,
     and a broken file is rebuilt anyway once it is fixed.
@@ -269,7 +290,7 @@ class PartitionCache:
         self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False, fragments: bool = False,
     ) -> Partition | None:
         """The cached partition of key if it still holds (and, with `fragments`, has its fragments)."""
-        part = read_entry(self.entry(key))
+        part = read_entry(self.entry(key), key)
         if part is None or (fragments and not part.fragments):
             return None
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
@@ -309,14 +330,14 @@ class PartitionCache:
         return deleted
 
     def put(self, key: str, part: Partition, data: bytes | None = None) -> None:
-        """Store part, without fragments (`data`: part already pickled, if at hand)."""
+        """Store part, without fragments (`data`: its JSON, if at hand)."""
         if part.tables.problems or part.cell_problems:
             return
         try:
             self.entry(key).parent.mkdir(parents=True, exist_ok=True)
-            write_entry(self.entry(key), part, data)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+            write_entry(self.entry(key), part, data, key)
+        except (OSError, TypeError, ValueError):
+            pass  # a cache that cannot be written (or rows JSON cannot keep) only costs time
 
 
 # Worker processes inherit these through fork instead of receiving every source text per task.
@@ -326,24 +347,26 @@ _WORKER_ARGS: tuple = ()
 def _work(task: tuple[Path, str | None, Path | None]) -> Partition:
     path, key, entry = task
     raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
-    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry)
+    part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry, key)
     if cache is not None and key is not None and not part.fragments:
         cache.put(key, part)  # a partition with fragments is stored with them already
     return part
 
 
-def _work_pickled(task: tuple[Path, str | None, Path | None]) -> tuple[bytes, Path | None, float]:
-    """`_work` in a worker process: the partition pickled once (for its entry file and for the trip back), where it is stored, and the seconds that took."""
+def _work_pickled(task: tuple[Path, str | None, Path | None]) -> tuple[bytes, Path | None, int, float]:
+    """`_work` in a worker process: the partition pickled for the trip back (a pipe between our own
+    processes; nothing pickled is ever read from disk), the entry file it is stored in and where its
+    fragments start there, and the seconds storing took."""
     path, key, entry = task
     raw_dir, meta, sources, broken, cache, origins, incomplete = _WORKER_ARGS
     part = _build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry is not None)
     began = time.perf_counter()
+    offset = 0
     if part.rendered is not None and entry is not None:
-        return write_entry(entry, part), entry, time.perf_counter() - began
-    data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
-    if cache is not None and key is not None:
-        cache.put(key, part, data)
-    return data, None, time.perf_counter() - began
+        offset = entryfile.HEADER_SIZE + len(write_entry(entry, part, key=key))
+    elif cache is not None and key is not None:
+        cache.put(key, part)
+    return pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), entry if offset else None, offset, time.perf_counter() - began
 
 
 def build_partitions(
@@ -400,10 +423,10 @@ def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterat
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for data, entry, seconds in pool.imap(_work_pickled, tasks, chunksize=16):
+        for data, entry, offset, seconds in pool.imap(_work_pickled, tasks, chunksize=16):
             part = pickle.loads(data)
             if entry is not None:
-                _attach(part, entry, _HEADER.size + len(data))
+                _attach(part, entry, offset)
                 part.seconds["store"] = seconds
             yield part
 

@@ -22,7 +22,8 @@ from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
 from pipeline.project import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
 from pipeline.spreadsheet import safe_prefix, safe_suffix
-from pipeline.read.yamlfile import YDict, load_yaml
+from pipeline.read.safefile import NotAFile, check_file, read_bounded
+from pipeline.read.yamlfile import MAX_YAML_BYTES, YDict, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
@@ -32,6 +33,11 @@ SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "e
 # The columns of a claim that its span fills in itself.
 FILLED_BY_SPAN = ("span_id",)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, in tables that have both
+# Annotation provenance written by `pipeline import` (project annotator id, UTC time); optional.
+PROVENANCE_KEYS = ("annotator", "annotated")
+SPAN_KEYS += PROVENANCE_KEYS
+# Keys an entity may have besides its table's columns: they feed a link table the build derives.
+ENTITY_EXTRAS = {"events": ("other_place_ids",)}
 
 
 class Origin(NamedTuple):
@@ -170,9 +176,14 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
     """Read raw/sources.yaml and each source text, checking ids, paths and hashes."""
     path = raw_dir / SOURCES_FILENAME
     display = _display(path, raw_dir)
+    if _safe_relative(raw_dir, SOURCES_FILENAME) is None:
+        corpus.problems.append(Problem(display, 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
+        corpus.sources_incomplete = True
+        return
     data, problems = load_yaml(path, display)
     corpus.problems += problems
     if data is None:
+        corpus.sources_incomplete = problems != []  # unreadable: its sources are unknown, not absent
         if not problems:
             corpus.problems.append(Problem(display, 0, "no-sources", "no sources listed; add one entry per source article"))
         return
@@ -191,7 +202,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
         origin = _origin(display, entry)
         _check_keys(entry, allowed, "a source", display, corpus.problems)
         sid = entry.get("source_id")
-        if not isinstance(sid, str) or not SLUG.match(sid):
+        if not isinstance(sid, str) or not SLUG.fullmatch(sid):
             corpus.sources_incomplete = True
             corpus.problems.append(Problem(display, entry.line_of("source_id"), "bad-id", f"source_id {sid!r} is not a slug; {_slug_hint(sid)}"))
             continue
@@ -205,10 +216,13 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
             corpus.problems.append(Problem(display, entry.line_of("file"), "unsafe-path", f"file '{rel}' points outside raw/; give a path inside raw/ without '..' (and not a link out of it)"))
             continue
         try:
-            if text_path.stat().st_size > MAX_TEXT_BYTES:
+            raw = read_bounded(text_path, MAX_TEXT_BYTES)
+        except NotAFile as exc:
+            if exc.too_large:
                 corpus.problems.append(Problem(display, entry.line_of("file"), "file-too-large", f"source text '{rel}' is larger than {MAX_TEXT_BYTES // 2**20} MiB; split the article into several sources"))
-                continue
-            raw = text_path.read_bytes()
+            else:
+                corpus.problems.append(Problem(display, entry.line_of("file"), "not-a-file", f"source text '{rel}' is {exc.kind}, not a regular file; put the article itself there"))
+            continue
         except OSError:
             corpus.problems.append(Problem(display, entry.line_of("file"), "missing-text", f"source text '{rel}' does not exist; put the article there or fix 'file'"))
             continue
@@ -282,7 +296,7 @@ def _read_span(
     if not span.keys() <= span_keys:
         _check_keys(span, span_keys, "a span", display, problems)
     sid = span.get("span_id")
-    if not isinstance(sid, str) or not SLUG.match(sid):
+    if not isinstance(sid, str) or not SLUG.fullmatch(sid):
         problems.append(Problem(display, span.line_of("span_id"), "bad-id", f"span_id {sid!r} is missing or not a slug; {_slug_hint(sid)}"))
         return
     source = corpus.sources.get(default_source or "")
@@ -314,6 +328,9 @@ def _read_span(
         "span_id": sid, "source_id": default_source, "start": start, "end": end, "quote": quote,
         "prefix": prefix, "suffix": suffix, "label": span.get("label"),
     }
+    for key in PROVENANCE_KEYS:
+        if key in span:
+            row[key] = span[key]
     corpus.spans.append((row, _origin(display, span)))
 
     default_event = span.get("event_id")
@@ -337,7 +354,12 @@ def _read_span(
                     for given in filled:
                         if given in item:
                             problems.append(Problem(display, item.line_of(given), "unknown-key", f"'{given}' is not written in {key} of span '{sid}': a claim belongs to the span it sits under; remove it or move the claim"))
-                    _check_keys(item, keys.known, f"{key} of span '{sid}'", display, problems)
+                    derived = meta[table].derived_fields
+                    for given in derived:
+                        if given in item:
+                            instead = meta[table].fields[given].get("derivedHint", "remove it")
+                            problems.append(Problem(display, item.line_of(given), "derived-column", f"'{given}' is not written in {key} of span '{sid}': the build derives it; {instead}"))
+                    _check_keys(item, keys.known | set(derived), f"{key} of span '{sid}'", display, problems)
                     item_values = {k: v for k, v in item.items() if k in allowed}
                 line = item
             else:
@@ -358,13 +380,19 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
     data, problems = load_yaml(path, display)
     corpus.problems += problems
     if data is None:
+        if not problems:
+            corpus.problems.append(Problem(display, 1, "empty-file", "the file is empty (its spans are lost); restore it, or to remove it on purpose delete the file and its source's entry in raw/sources.yaml"))
         return
     if not isinstance(data, YDict):
-        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events and actors; start it with 'source: <source_id>' (see the README's Annotating section)"))
+        corpus.problems.append(Problem(display, 1, "bad-structure", "the file must be a mapping with the keys source, spans, events, actors and places; start it with 'source: <source_id>' (see the README's Annotating section)"))
         return
     _check_keys(data, ("source", "spans", *meta.entity_tables), "an annotation file", display, corpus.problems)
     source_id = data.get("source")
     spans = data.get("spans") or []
+    if not spans and not any(data.get(table) for table in meta.entity_tables):
+        what = f"names source '{source_id}' but has no spans" if source_id is not None else "has no spans, events or actors"
+        corpus.problems.append(Problem(display, data.line_of("spans") if "spans" in data else data.line, "no-spans",
+                                       f"the file {what} (were they deleted?); restore them, or to remove the file on purpose delete it and its source's entry in raw/sources.yaml"))
     if spans and source_id is None:
         corpus.problems.append(Problem(display, data.line_of("spans"), "missing-source", "spans need the source they quote; add 'source: <source_id>' at the top of the file"))
     elif source_id in corpus.broken_sources or (source_id not in corpus.sources and corpus.sources_incomplete):
@@ -387,22 +415,13 @@ def read_annotation_file(path: Path, raw_dir: Path, meta: Metadata, corpus: Corp
         if not isinstance(items, list):
             corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"'{table}' must be a list"))
             continue
-        allowed = [c for c in meta[table].field_names if c not in meta[table].derived_fields] + ["note"]
+        allowed = [c for c in meta[table].field_names if c not in meta[table].derived_fields] + ["note", *ENTITY_EXTRAS.get(table, ())]
         for item in items:
             if not isinstance(item, YDict):
                 corpus.problems.append(Problem(display, data.line_of(table), "bad-structure", f"each entry of '{table}' must be a mapping"))
                 continue
             _check_keys(item, allowed, f"an entry of '{table}'", display, corpus.problems)
             corpus.entities.setdefault(table, []).append(({k: v for k, v in item.items() if k in allowed and k != "note"}, _origin(display, item)))
-
-
-def read_corpus(raw_dir: Path, meta: Metadata) -> Corpus:
-    """Read every source and annotation file under raw_dir into one Corpus."""
-    corpus = Corpus()
-    read_sources(raw_dir, meta, corpus)
-    for path in annotation_paths(raw_dir, corpus.problems):
-        read_annotation_file(path, raw_dir, meta, corpus)
-    return corpus
 
 
 def display_path(path: Path, raw_dir: Path) -> str:
@@ -413,12 +432,41 @@ def display_path(path: Path, raw_dir: Path) -> str:
 def annotation_paths(raw_dir: Path, problems: list[Problem]) -> list[Path]:
     """The annotation files under raw_dir, in the order the build reads them; links out of raw/ become problems."""
     ann_dir = raw_dir / ANNOTATIONS_DIRNAME
-    files = sorted(ann_dir.glob("*.yaml")) + sorted(ann_dir.glob("*.yml")) if ann_dir.is_dir() else []
+    display = _display(ann_dir, raw_dir)
+    try:
+        names = [e.name for e in os.scandir(ann_dir)]
+    except OSError as exc:
+        # Without the folder the build would publish an empty dataset over a good one.
+        if os.path.islink(ann_dir) and isinstance(exc, FileNotFoundError):
+            why = "the annotations folder is a link to a folder that does not exist"
+        elif isinstance(exc, FileNotFoundError):
+            why = "the annotations folder is missing"
+        elif isinstance(exc, NotADirectoryError):
+            why = "is a file, not the annotations folder"
+        else:
+            why = f"the annotations folder cannot be read ({exc.strerror})"
+        problems.append(Problem(display, 0, "no-annotations", f"{why}; restore the folder of annotation files (a build without it would publish an empty dataset)"))
+        return []
+    files = sorted(ann_dir / n for n in names if n.endswith(".yaml")) + sorted(ann_dir / n for n in names if n.endswith(".yml"))
     safe = []
     resolver = _Resolver(raw_dir)
     for path in files:
         if _safe_relative(raw_dir, f"{ANNOTATIONS_DIRNAME}/{path.name}", resolver) is None:
             problems.append(Problem(_display(path, raw_dir), 0, "unsafe-path", "is a link to a file outside raw/; copy the file into raw/ instead"))
+            continue
+        # Kind and size before anything reads it (the cache key hashes every byte): a FIFO would
+        # block the build forever, a device or sparse giant fill its memory.
+        try:
+            check_file(path, MAX_YAML_BYTES)
+        except NotAFile as exc:
+            if exc.kind:
+                problems.append(Problem(_display(path, raw_dir), 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there"))
+            else:
+                problems.append(Problem(_display(path, raw_dir), 0, "file-too-large", f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files"))
+            continue
+        except OSError as exc:
+            why = "is a link to a file that does not exist" if os.path.islink(path) else f"cannot be read ({exc.strerror})"
+            problems.append(Problem(_display(path, raw_dir), 0, "unreadable-file", f"{why}; put the file itself there or remove it"))
             continue
         safe.append(path)
     return safe

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.read import yamlfast
+from pipeline.read.safefile import NotAFile, read_bounded
 from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -197,13 +198,17 @@ def _build(loader, node, depth=0):
 def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
     """Parse one YAML file; return its data (None on failure) and any problems."""
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, MAX_YAML_BYTES)
+    except NotAFile as exc:
+        if exc.too_large:
+            return None, [
+                Problem(display, 0, "file-too-large", f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files")
+            ]
+        return None, [Problem(display, 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there")]
     except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and path.is_symlink():
+            return None, [Problem(display, 0, "dangling-link", "is a link to a file that does not exist; put the file itself there")]
         return None, [Problem(display, 0, "unreadable-file", f"cannot read the file: {exc.strerror}")]
-    if len(raw) > MAX_YAML_BYTES:
-        return None, [
-            Problem(display, 0, "file-too-large", f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files")
-        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import stat
+import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import PipelineError, Problem
+from pipeline.read.safefile import kind_of
 
 SUMS_FILENAME = "SHA256SUMS"
 _SUMS_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
@@ -105,6 +109,23 @@ def _member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
     return None
 
 
+def declared_members(path: Path) -> int | None:
+    """The member count the zip's end record declares (0xFFFF and up for zip64), or None if it has none."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            tail_len = min(size, 22 + 0xFFFF)
+            fh.seek(size - tail_len)
+            tail = fh.read(tail_len)
+    except OSError:
+        return None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    (count,) = struct.unpack("<H", tail[at + 10: at + 12])
+    return count
+
+
 def _corrupt(path: Path, message: str) -> ArchiveInvalid:
     return ArchiveInvalid(path, [Problem(file=str(path), code="archive-corrupt", message=message)])
 
@@ -117,12 +138,14 @@ def _read_members(path: Path, zf: zipfile.ZipFile, limits: Limits) -> dict[str, 
     if total > limits.max_total_bytes:
         raise ArchiveInvalid(path, [Problem(str(path), 0, "archive-limit",
                                             f"would unpack to {total} bytes (limit {limits.max_total_bytes})")])
-    problems, seen = [], set()
+    problems, seen = [], {}
     for info in infos:
         why = _member_problem(info, limits)
-        if info.filename in seen:
-            why = "occurs twice"
-        seen.add(info.filename)
+        # `./a`, `a`, `A` and the NFC and NFD spellings of a name unpack to one file on some systems.
+        same = unicodedata.normalize("NFC", "/".join(p for p in info.filename.split("/") if p not in ("", "."))).casefold()
+        if same in seen:
+            why = "occurs twice" if seen[same] == info.filename else f"is the same file as '{seen[same]}' once unpacked (case, './' or Unicode normalisation)"
+        seen.setdefault(same, info.filename)
         if why:
             problems.append(Problem(str(path), 0, "archive-unsafe", f"member '{info.filename}' {why}; refusing the archive"))
     if problems:
@@ -170,8 +193,16 @@ def check_sums(path: Path | str, files: dict[str, bytes]) -> list[Problem]:
 def read_archive(path: Path, limits: Limits = Limits(), verify: bool = True) -> ReleaseArchive:
     """Open a release archive safely and (by default) verify its SHA256SUMS; raise ArchiveInvalid."""
     path = Path(path)
-    if not path.is_file():
-        raise PipelineError(f"{path}: no such archive")
+    try:
+        kind = kind_of(os.stat(path).st_mode)
+    except OSError:
+        raise PipelineError(f"{path}: no such archive") from None
+    if kind:
+        raise PipelineError(f"{path}: is {kind}, not an archive; give the path of a release .zip file")
+    declared = declared_members(path)
+    if declared is not None and declared > limits.max_members:
+        # Counted from the end record before zipfile reads the whole central directory into memory.
+        raise ArchiveInvalid(path, [Problem(str(path), 0, "archive-limit", f"has {declared} members (limit {limits.max_members})")])
     try:
         with zipfile.ZipFile(path) as zf:
             files = _read_members(path, zf, limits)

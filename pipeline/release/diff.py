@@ -11,13 +11,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.release.archive import read_archive
+from pipeline.read.safefile import NotAFile, read_bounded
+from pipeline.release.archive import Limits, read_archive
+from pipeline.release.descriptor import check_descriptor
 from pipeline.errors import PipelineError
 
 BUMPS = ("patch", "minor", "major")
+# A build's descriptor holds the inline schemas: a few hundred KiB.
+MAX_DESCRIPTOR_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -34,10 +39,18 @@ class Snapshot:
             if name not in self.files:
                 raise PipelineError(f"{self.label}: {name} is listed in datapackage.json but missing")
             return self.files[name]
+        path = self.folder / name
+        # Inside the folder even through links, a regular file, and read with a bound.
+        real, root = os.path.realpath(path), os.path.realpath(self.folder)
+        if not real.startswith(root + os.sep):
+            raise PipelineError(f"{path}: is a link to a file outside {self.folder}; refusing to read it")
         try:
-            return (self.folder / name).read_bytes()
+            return read_bounded(path, Limits().max_total_bytes)
+        except NotAFile as exc:
+            what = f"is {exc.kind}, not a regular file" if exc.kind else f"is larger than {Limits().max_total_bytes} bytes"
+            raise PipelineError(f"{path}: {what}; refusing to read it") from exc
         except OSError as exc:
-            raise PipelineError(f"{self.folder / name}: cannot read: {exc.strerror}") from exc
+            raise PipelineError(f"{path}: cannot read: {exc.strerror}") from exc
 
     @property
     def version(self) -> str:
@@ -47,10 +60,13 @@ class Snapshot:
 def _descriptor(data: bytes, where: str) -> dict:
     try:
         desc = json.loads(data.decode("utf-8"))
+    except RecursionError as exc:
+        raise PipelineError(f"{where}: datapackage.json is nested too deeply to be a descriptor") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PipelineError(f"{where}: datapackage.json is not valid JSON: {exc}") from exc
     if not isinstance(desc, dict) or not isinstance(desc.get("resources"), list):
         raise PipelineError(f"{where}: datapackage.json has no list of resources")
+    check_descriptor(desc, where)
     return desc
 
 
@@ -63,12 +79,22 @@ def load_snapshot(path: Path) -> Snapshot:
         desc_path = path / "datapackage.json"
         if not desc_path.is_file():
             raise PipelineError(f"{path}: no datapackage.json; is this a build folder (run `pipeline build`)?")
-        return Snapshot(label=str(path), descriptor=_descriptor(desc_path.read_bytes(), str(path)), folder=path)
+        try:
+            data = read_bounded(desc_path, MAX_DESCRIPTOR_BYTES)
+        except NotAFile as exc:
+            raise PipelineError(f"{desc_path}: is larger than {MAX_DESCRIPTOR_BYTES // 2**20} MiB; it is not a build's descriptor") from exc
+        except OSError as exc:
+            raise PipelineError(f"{desc_path}: cannot read: {exc.strerror}") from exc
+        return Snapshot(label=str(path), descriptor=_descriptor(data, str(path)), folder=path)
     if path.is_file():
         archive = read_archive(path)
         if "datapackage.json" not in archive.files:
             raise PipelineError(f"{path}: the archive has no datapackage.json at its root")
         return Snapshot(label=str(path), descriptor=_descriptor(archive.files["datapackage.json"], str(path)), files=archive.files)
+    if path.exists():
+        from pipeline.read.safefile import kind_of
+
+        raise PipelineError(f"{path}: is {kind_of(path.stat().st_mode)}, not a build folder or archive; give a dist/ folder or a release .zip file")
     raise PipelineError(f"{path}: no such build folder or archive")
 
 

@@ -2,7 +2,7 @@
 
 Input: a built dist/ folder, the root datapackage.json (whose `version` and `created` name the
 release), CHANGELOG.md, CITATION.cff and the previous release archive. Output: the archive
-(every file of dist/, CITATION.cff, CHANGELOG.md and SHA256SUMS, zipped deterministically), a
+(every file of dist/, CITATION.cff, CHANGELOG.md, croissant.json, datasette.json and SHA256SUMS, zipped deterministically), a
 `.sha256` file next to it, and CHANGELOG.md with the new entry that `pipeline diff` against the
 previous release produced. A released version is never overwritten.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from pipeline.release.archive import SUMS_FILENAME, read_archive, sha256sums, zip_bytes
 from pipeline.release.citation import CITATION_FILENAME, citation_cff
 from pipeline.release.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
+from pipeline.release.catalogue import release_files
 from pipeline.errors import PipelineError
 
 CHANGELOG_FILENAME = "CHANGELOG.md"
@@ -32,17 +33,30 @@ Every release of the dataset, newest first. Each entry is written by `pipeline r
 semantic versioning for data: major when a table or column of the published contract changes,
 minor when rows are added or changed, patch for corrections of typos and metadata.
 """
-_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _ENTRY = re.compile(r"^## \[([^\]]+)\]", re.MULTILINE)
+# Notes written by hand for the next release (an IRI change, say), under "## Unreleased" above
+# the entries; `pipeline release` moves them into the new entry.
+_UNRELEASED = re.compile(r"^## \[?Unreleased\]?[ \t]*\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 _FINGERPRINT = re.compile(r"<!-- datapackage\.json sha256: ([0-9a-f]{64}) -->")
 HOW_TO_BUMP = ("set \"version\" (and \"created\", the release date) in datapackage.json, run `pipeline citation` "
                "and `pipeline build`, then `pipeline release`")
 
 
+def _real_date(date: str) -> bool:
+    import datetime as dt
+
+    try:
+        # Zip timestamps start in 1980: an earlier date cannot be written into the archive.
+        return dt.date.fromisoformat(date).year >= 1980
+    except ValueError:
+        return False
+
+
 def parse_version(version: str) -> tuple[int, int, int]:
-    m = _VERSION.match(str(version))
+    m = _VERSION.fullmatch(str(version))
     if not m:
-        raise PipelineError(f"version '{version}' in datapackage.json is not MAJOR.MINOR.PATCH (e.g. 1.2.0)")
+        raise PipelineError(f"version {str(version)!r} in datapackage.json is not MAJOR.MINOR.PATCH (e.g. 1.2.0)")
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
@@ -77,8 +91,23 @@ def _row_counts(snap: Snapshot) -> list[tuple[str, int]]:
     return out
 
 
-def changelog_entry(version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None) -> str:
+def take_unreleased(changelog: str) -> tuple[str, str]:
+    r"""The changelog without its "## Unreleased" section, and that section's notes ("" if none).
+
+    >>> take_unreleased("# Changelog\n\n## Unreleased\n\n- New IRIs.\n\n## [0.1.0] - 2026-11-23\n")
+    ('# Changelog\n\n## [0.1.0] - 2026-11-23\n', '- New IRIs.')
+    """
+    m = _UNRELEASED.search(changelog)
+    if m is None:
+        return changelog, ""
+    return changelog[: m.start()] + changelog[m.end():], m.group(1).strip("\n")
+
+
+def changelog_entry(version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None,
+                    notes: str = "") -> str:
     lines = [f"## [{version}] - {date}", "", f"<!-- datapackage.json sha256: {fingerprint} -->", ""]
+    if notes:
+        lines += [notes, ""]
     if diff is None:
         counts = _row_counts(snap)
         lines.append(f"First release: {sum(n for _, n in counts)} rows in {len(counts)} tables ("
@@ -158,6 +187,53 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# Tests set this to a step name ("archive", "sums", "changelog"): the release then kills itself
+# (SIGKILL, no clean-up) right after that step, so that a test can rerun it from there. Unset in real runs.
+KILL_ENV = "PIPELINE_TEST_KILL_RELEASE_AFTER"
+
+
+def _kill_for_tests(step: str) -> None:
+    if os.environ.get(KILL_ENV) == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remove_stale_temporaries(archive: Path) -> None:
+    """Delete what a killed release left half-written: `.<name>.*` temporaries of its own files only."""
+    if not archive.parent.is_dir():
+        return
+    for name in (archive.name, archive.name + ".sha256"):
+        for stale in archive.parent.glob(f".{glob_escape(name)}.*"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _release_complete(archive: Path, changelog_path: Path, version: str) -> bool:
+    """True if an earlier release of version finished: archive, its .sha256 and the changelog entry all there."""
+    sums = archive.with_name(archive.name + ".sha256")
+    try:
+        recorded = sums.read_text(encoding="utf-8").split("  ")[0]
+        entries = changelog_entries(changelog_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return version in entries and recorded == _file_sha256(archive)
+
+
 def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Path, citation_path: Path,
             previous: Path | None = None) -> ReleaseResult:
     """Cut the release of the build in dist_dir into out_dir and add its entry to the changelog."""
@@ -173,10 +249,11 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
     name, version = dist.descriptor.get("name"), str(dist.descriptor.get("version"))
     parse_version(version)
     date = str(dist.descriptor.get("created", ""))[:10]
-    if not re.match(r"^\d{4}-\d{2}-\d{2}$", date):
-        raise PipelineError("datapackage.json needs \"created\" (the release date, e.g. 2026-11-23T00:00:00Z)")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) or not _real_date(date):
+        raise PipelineError(f"datapackage.json needs \"created\" (the release date, e.g. 2026-11-23T00:00:00Z), a real date from 1980 on; it has {dist.descriptor.get('created')!r}")
     archive = out_dir / f"{name}-{version}.zip"
-    if archive.exists():
+    _remove_stale_temporaries(archive)
+    if archive.exists() and _release_complete(archive, changelog_path, version):
         raise PipelineError(f"{archive} already exists: version {version} is released and is never overwritten; "
                             f"for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}")
 
@@ -217,10 +294,12 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
             if BUMPS.index(kind) < BUMPS.index(needed):
                 raise PipelineError(f"{version} is a {kind} release, but the changes since {old.version} need at least "
                                     f"a {needed} release (see `pipeline diff`): use {bumped(old.version, needed)}; {HOW_TO_BUMP}")
-        entry = changelog_entry(version, date, fingerprint, dist, diff)
+        changelog, notes = take_unreleased(changelog)
+        entry = changelog_entry(version, date, fingerprint, dist, diff, notes)
         changelog = _insert_entry(changelog, entry)
 
     extra = {CITATION_FILENAME: cff.encode("utf-8"), CHANGELOG_FILENAME: changelog.encode("utf-8")}
+    extra.update(release_files(dist.descriptor))  # croissant.json, datasette.json
     clash = sorted(set(files) & (set(extra) | {SUMS_FILENAME}))
     if clash:
         raise PipelineError(f"{dist_dir} holds {', '.join(clash)}, which the release writes itself")
@@ -229,14 +308,23 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
     y, mo, d = (int(x) for x in date.split("-"))
     data = zip_bytes(files, (y, mo, d, 0, 0, 0))
     digest = hashlib.sha256(data).hexdigest()
-    _write_new(archive, data)
+    resumed = archive.exists()
+    if resumed and _file_sha256(archive) != digest:
+        # A release killed half-way left this archive; only the very same bytes may be completed.
+        raise PipelineError(f"{archive} already exists with other contents than this build gives: version {version} "
+                            f"is released and is never overwritten; for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}")
+    if not resumed:
+        _write_new(archive, data)
+    _kill_for_tests("archive")
     try:
         read_archive(archive)
-        sums = archive.with_name(archive.name + ".sha256")
-        sums.write_text(f"{digest}  {archive.name}\n", encoding="utf-8")
+        _replace(archive.with_name(archive.name + ".sha256"), f"{digest}  {archive.name}\n".encode("utf-8"))
+        _kill_for_tests("sums")
         if not changelog_path.is_file() or changelog_path.read_text(encoding="utf-8") != changelog:
             _replace(changelog_path, changelog.encode("utf-8"))
+        _kill_for_tests("changelog")
     except BaseException:
-        archive.unlink(missing_ok=True)
+        if not resumed:
+            archive.unlink(missing_ok=True)
         raise
     return ReleaseResult(archive=archive, sha256=digest, version=version, files=sorted(files), entry=entry, diff=diff)

@@ -16,9 +16,13 @@ from functools import lru_cache
 from pipeline.read.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
+from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
-DERIVED_IDS = {"casualties": ("casualty_id", "category"), "demands": ("demand_id", "category")}
+DERIVED_IDS = {
+    "casualties": ("casualty_id", "category"), "demands": ("demand_id", "category"),
+    "demand_outcomes": ("outcome_id", "demand_id"),
+}
 OPEN_ABOVE = ("at_least", "more_than")
 
 
@@ -33,6 +37,9 @@ class Tables:
     filled: dict[str, int] = field(default_factory=dict)
     # Each row already rendered as its CSV line, where a partition did so (package.csv_lines).
     lines: dict[str, list[str]] = field(default_factory=dict)
+    # Partition tables whose rows the merge changed (a derived column), so that copies the
+    # partitions stored of them (SQLite entry files) are replaced.
+    restated: set[str] = field(default_factory=set)
 
     def drop_origins(self) -> None:
         """Forget where rows came from (messages then lack file:line) to keep partitions small."""
@@ -74,7 +81,7 @@ _SIMPLE_EDTF = re.compile(r"^([1-9][0-9]{3})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|1[0-9
 
 
 def _simple_bounds(value: str) -> tuple[str, str] | None:
-    m = _SIMPLE_EDTF.match(value)
+    m = _SIMPLE_EDTF.fullmatch(value)
     if m is None:
         return None
     year, month, day = m.groups()
@@ -120,6 +127,8 @@ def _library_bounds(value: str) -> tuple[str | None, str | None]:
 
 
 def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
+    # Set first: a date refused below is reported once, not again as a missing precision.
+    row["date_precision"] = "unknown"
     lows, highs = [], []
     for col in ("start_date", "end_date"):
         value = row.get(col)
@@ -139,6 +148,23 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
         return
     row["earliest_date"] = lows[0] or lows[1]
     row["latest_date"] = highs[1] or highs[0]
+    row["date_precision"] = date_precision(row["earliest_date"], row["latest_date"])
+
+
+def _event_places(event: dict, values: dict, origin: Origin, columns: list[str], tables: Tables) -> None:
+    """One event_places row for the event's main place and one for each of its other_place_ids."""
+    others = values.get("other_place_ids") or []
+    if not isinstance(others, list):
+        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "bad-structure", f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]"))
+        return
+    if others and not event.get("place_id"):
+        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "missing-value", f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first"))
+        return
+    main = [event["place_id"]] if event.get("place_id") else []
+    for n, place_id in enumerate(main + others):
+        # The event's own line: a duplicate place then names the event that lists it twice.
+        line = Origin(origin.file, origin.line_of("place_id" if n == 0 else "other_place_ids"))
+        tables.add("event_places", _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}), line)
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
@@ -166,6 +192,8 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             row = _row_of(columns[table], values)
             if table == "events":
                 _event_dates(row, origin, problems)
+                if "event_places" in columns:
+                    _event_places(row, values, origin, columns["event_places"], tables)
             tables.add(table, row, origin)
 
     seen_ids: dict[tuple[str, str], Origin] = {}
@@ -186,9 +214,11 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
                         f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
                     ))
                 seen_ids[key] = claim.origin
+        if claim.table == "event_mentions":
+            values["date_precision"] = "unknown"
         if claim.table == "event_mentions" and values.get("date"):
             try:
-                edtf_bounds(str(values["date"]))
+                values["date_precision"] = date_precision(*edtf_bounds(str(values["date"])))
             except ValueError as exc:
                 problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
         tables.add(claim.table, _row_of(columns[claim.table], values), claim.origin)
@@ -204,9 +234,25 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             key = (row["event_id"], row["span_id"])
             if row["event_id"] and key not in mentioned:
                 mentioned.add(key)
-                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1]}), None)
+                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}), None)
     tables.filled["event_mentions"] = len(tables.rows.get("event_mentions", ())) - written
+    _check_count_texts(tables, corpus)
+    # From this file's own outcome claims; merge_tables derives it again over the whole corpus,
+    # since a claim about a demand may come from another source's file.
+    derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", []))
     return tables
+
+
+def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
+    """A participant size's `count_text` must be the source's words: part of its span's quote."""
+    quote_of = {span["span_id"]: span["quote"] for span, _ in corpus.spans}
+    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
+        text = row.get("count_text")
+        if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
+            tables.problems.append(Problem(
+                origin.file if origin else "", origin.line_of("count_text") if origin else 0, "count-text-not-quoted",
+                f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
+            ))
 
 
 def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
@@ -234,21 +280,59 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
         lines += filled_lines
     for part in parts:
         tables.problems += part.problems
+    if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
+        tables.lines.pop("demands", None)  # the partitions rendered them before the change
+        tables.restated.add("demands")
     source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
+    parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names
-    for row in estimate_casualties(tables.rows["casualties"], source_of_span):
+    for row in estimate_casualties(tables.rows["casualties"], source_of_span, parent_of):
         tables.add("casualty_estimates", _row_of(columns, row), None)
+    if "event_summary" in meta.tables:
+        columns = meta["event_summary"].field_names
+        for row in event_summary(tables.rows):
+            tables.add("event_summary", _row_of(columns, row), None)
     return tables
 
 
-def build_tables(corpus: Corpus, meta: Metadata) -> Tables:
-    """Turn the corpus into rows for every table of the package."""
-    return merge_tables(corpus, [partition_tables(corpus, meta)], meta)
+def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
+    """Set each demand's outcome from the outcome claims about it, in place; True if any changed.
+
+    The one value every claim other than `unknown` agrees on; `disputed` when they disagree;
+    `unknown` when there is no claim or only `unknown` ones (the rule is in the codebook).
+
+    >>> demands = [{"demand_id": "d", "outcome": None}]
+    >>> derive_demand_outcomes(demands, [{"demand_id": "d", "outcome": "met"}, {"demand_id": "d", "outcome": "unknown"}])
+    True
+    >>> demands[0]["outcome"]
+    'met'
+    >>> _ = derive_demand_outcomes(demands, [{"demand_id": "d", "outcome": "met"}, {"demand_id": "d", "outcome": "rejected"}])
+    >>> demands[0]["outcome"]
+    'disputed'
+    """
+    stated: dict[str, set[str]] = {}
+    for claim in outcomes:
+        if claim.get("outcome") and claim["outcome"] != "unknown":
+            stated.setdefault(claim.get("demand_id"), set()).add(claim["outcome"])
+    changed = False
+    for i, demand in enumerate(demands):
+        values = stated.get(demand.get("demand_id"), set())
+        outcome = "unknown" if not values else values.pop() if len(values) == 1 else "disputed"
+        if demand.get("outcome") != outcome:
+            # A new dict: partitions may share theirs with a cache.
+            demands[i] = {**demand, "outcome": outcome}
+            changed = True
+    return changed
 
 
-def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) -> list[dict]:
+def estimate_casualties(
+    casualties: list[dict], source_of_span: dict[str, str], parent_of: dict[str, str | None] | None = None,
+) -> list[dict]:
     """Summarise the casualty claims per event and category (the rule is in the codebook).
 
+    Each event's row covers the claims on the event itself and on all its sub-events
+    (`parent_of` maps an event to its parent); includes_sub_events says whether any claim
+    of the row is on a sub-event. Figures are never added up, so no claim counts twice in a row.
     low is the smallest figure any claim states (its count_min, else its count_max), high the
     largest (its count_max, else its count_min); open_ended says some claim gives a lower bound
     and no upper bound ("at least", "more than", "tens of thousands"), so the real figure may
@@ -258,13 +342,22 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
     ...     {"event_id": "e", "category": "killed", "count_min": 26, "count_max": 26, "qualifier": "exact", "span_id": "a"},
     ...     {"event_id": "e", "category": "killed", "count_min": 80, "count_max": None, "qualifier": "more_than", "span_id": "b"}],
     ...     {"a": "s1", "b": "s2"})
-    >>> est[0]["low"], est[0]["high"], est[0]["open_ended"], est[0]["n_sources"]
-    (26, 80, True, 2)
+    >>> est[0]["low"], est[0]["high"], est[0]["open_ended"], est[0]["n_sources"], est[0]["includes_sub_events"]
+    (26, 80, True, 2, False)
     """
+    parent_of = parent_of or {}
     groups: dict[tuple, list[dict]] = {}
+    from_sub_event: set[tuple] = set()
     for row in casualties:
-        if row.get("event_id") and row.get("category"):
-            groups.setdefault((row["event_id"], row["category"]), []).append(row)
+        if not (row.get("event_id") and row.get("category")):
+            continue
+        event_id, seen = row["event_id"], set()
+        while event_id and event_id not in seen:  # the event, then each ancestor (a cycle is reported elsewhere)
+            seen.add(event_id)
+            groups.setdefault((event_id, row["category"]), []).append(row)
+            if event_id != row["event_id"]:
+                from_sub_event.add((event_id, row["category"]))
+            event_id = parent_of.get(event_id)
     out = []
     for (event_id, category), rows in sorted(groups.items()):
         lows, highs = [], []
@@ -283,5 +376,6 @@ def estimate_casualties(casualties: list[dict], source_of_span: dict[str, str]) 
             "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
             "n_claims": len(rows),
             "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
+            "includes_sub_events": (event_id, category) in from_sub_event,
         })
     return out

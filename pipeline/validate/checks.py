@@ -22,7 +22,7 @@ from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
 from pipeline.types import TYPES, BadValue
 from pipeline.rows.tables import Tables
 
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+\Z")
 _INVALID = object()
 # NUL breaks many CSV readers; lone surrogates (from YAML escapes) cannot be written as UTF-8.
 _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
@@ -41,8 +41,9 @@ class _Checker:
     def __init__(self, schema: TableSchema, tables: Tables, problems: list[Problem]):
         self.schema = schema
         self.name = schema.name
-        self.rows = tables.rows[schema.name]
-        self.origins = tables.origins[schema.name]
+        # A table without rows (no places in a corpus, say) may be missing from a Tables made by hand.
+        self.rows = tables.rows.get(schema.name, [])
+        self.origins = tables.origins.get(schema.name, [])
         self.problems = problems
         self.patterns = {
             n: re.compile(c["pattern"]) for n in schema.field_names if "pattern" in (c := schema.constraints(n))
@@ -110,9 +111,9 @@ class _Checker:
                         self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
                     if char := formula_risk(value):
                         self.add(i, "formula-risk", name, f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}")
-                    if name in self.patterns and not self.patterns[name].match(value):
+                    if name in self.patterns and not self.patterns[name].fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
-                    if schema.fields[name].get("format") == "uri" and not re.match(r"^https?://\S+$", value):
+                    if schema.fields[name].get("format") == "uri" and not _URI.fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
             lo, hi = row.get("count_min"), row.get("count_max")
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
@@ -200,7 +201,7 @@ def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, 
     """The distinct values of columns in resource's rows, as tuples (as plain values with `plain` and one column)."""
     key = (resource, columns, plain)
     if key not in index:
-        rows = tables.rows[resource]
+        rows = tables.rows.get(resource, [])
         index[key] = set(_column(rows, columns[0])) if plain else set(_distinct(rows, columns))
     return index[key]
 
@@ -216,7 +217,7 @@ def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.
-ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"))
+ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"), ("places", "place_id"))
 
 
 def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
@@ -245,12 +246,31 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
             owner.setdefault(value, (table, i))
 
 
+# A column `<name>_checked_in` says where the external id in column `<name>_id` was checked.
+CHECKED_SUFFIX = "_checked_in"
+
+
+def _check_provenance(checkers: dict[str, _Checker]) -> None:
+    """An external id is published only with where it was checked, and a check only with its id."""
+    for checker in checkers.values():
+        fields = checker.schema.fields
+        pairs = [(c[: -len(CHECKED_SUFFIX)] + "_id", c) for c in fields
+                 if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields]
+        for id_col, checked_col in pairs:
+            for i, row in enumerate(checker.rows):
+                has_id, has_check = row.get(id_col) is not None, row.get(checked_col) is not None
+                if has_id and not has_check:
+                    checker.add(i, "unchecked-id", id_col, f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id")
+                elif has_check and not has_id:
+                    checker.add(i, "check-without-id", checked_col, f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}")
+
+
 def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Checker]) -> None:
     """Every entity (event, actor, ...) must be reachable from at least one span (the contract's rule).
 
     What reaches an entity table is read from the schemas: every foreign key of a claim table into it.
     """
-    for table in meta.entity_tables:
+    for table in meta.claimed_tables:
         (id_col,) = meta[table].primary_key
         reached: set = set()
         for claim_table in meta.claim_tables.values():
@@ -281,7 +301,7 @@ _URI = re.compile(r"^https?://\S+$")  # as _Checker.check_cells matches format "
 _NOT_NONE = functools.partial(operator.is_not, None)
 # The types a column's values may have for `_clean` to judge it; anything else (text in an
 # integer column, a number in a text column, ...) goes to `_Checker`, which converts or reports it.
-_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}}
+_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}, "number": {int, float}}
 # A text value starting like a formula, found in all text values of a table joined by "\n" (see
 # `_clean`): a value's first character follows a "\n" (or starts the join).
 _FORMULA_AFTER_NEWLINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
@@ -296,13 +316,14 @@ class _ColumnSpec:
     types: set
     required: bool
     enum: frozenset | None
-    minimum: int | float | None  # applies to integers (and booleans, which Python counts as ints)
+    minimum: int | float | None  # applies to integers (and booleans, which Python counts as ints) and numbers
     date: bool
     text: bool  # its valid values are str: length, pattern, format and the text scan apply
     max_length: int | None
     min_length: int | None
     pattern: re.Pattern | None
     uri: bool
+    maximum: int | float | None = None  # applies to numbers (coordinates)
 
 
 _SPECS: dict[int, tuple[TableSchema, list[_ColumnSpec] | None]] = {}
@@ -322,10 +343,11 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
         text = _CLEAN_TYPES[ftype] == {str}
         specs.append(_ColumnSpec(
             name, _CLEAN_TYPES[ftype], schema.required(name), frozenset(cons["enum"]) if "enum" in cons else None,
-            cons.get("minimum") if ftype in ("integer", "boolean") else None, ftype == "date", text,
+            cons.get("minimum") if ftype in ("integer", "boolean", "number") else None, ftype == "date", text,
             cons.get("maxLength") if text else None, cons.get("minLength") if text else None,
             re.compile(cons["pattern"]) if text and "pattern" in cons else None,
             text and schema.fields[name].get("format") == "uri",
+            cons.get("maximum") if ftype == "number" else None,
         ))
     _SPECS[id(schema)] = (schema, specs)
     return specs
@@ -361,6 +383,10 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
             return False
         if spec.minimum is not None and min(column) < spec.minimum:
             return False
+        if spec.maximum is not None and max(column) > spec.maximum:
+            return False
+        if float in spec.types and any(v != v for v in column):
+            return False  # NaN, which _Checker refuses
         if spec.date:
             try:
                 for value in set(column):
@@ -373,9 +399,9 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
                 return False
             if spec.min_length is not None and min(map(len, column)) < spec.min_length:
                 return False
-            if spec.pattern is not None and not all(map(spec.pattern.match, column)):
+            if spec.pattern is not None and not all(map(spec.pattern.fullmatch, column)):
                 return False
-            if spec.uri and not all(map(_URI.match, column)):
+            if spec.uri and not all(map(_URI.fullmatch, column)):
                 return False
     texts = list(itertools.chain.from_iterable(texts))
     if "" in texts:
@@ -427,12 +453,13 @@ def validate_tables(
                 checker.check_cells()
             checker.check_keys()
     _check_overlapping_ids(checkers)
+    _check_provenance({n: c for n, c in checkers.items() if n not in derived})
     _check_foreign_keys(meta, tables, checkers)
     # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
     if not problems and not cell_problems and not partial:
         for name in derived:
             checkers[name].check_cells()
             checkers[name].check_keys()
-    if not partial and {*meta.entity_tables, *meta.claim_tables.values()} <= set(tables.rows):
+    if not partial and {*meta.claimed_tables, *meta.claim_tables.values()} <= set(tables.rows):
         _check_reachability(meta, tables, checkers)
     return problems

@@ -108,6 +108,11 @@ def codebook_markdown(meta: Metadata) -> str:
          "NOT NULL, UNIQUE and CHECK constraints (categories, minimums). Booleans are 0/1, dates ISO text. "
          "SQLite checks foreign keys only on connections that run `PRAGMA foreign_keys = ON`."),
         "",
+        ("- `events.geojson`: one GeoJSON Feature (RFC 7946) per event whose main place (`place_id`) has "
+         "coordinates: a Point at [lon, lat] (WGS 84) with the event's id, name, type, dates, place and country "
+         "and the place's `geo_precision`, GeoNames and Wikidata ids as properties. Events without a main place "
+         "(their place is wider than one country, or not stated) are left out."),
+        "",
         "Other files of the build (for example linked-data exports) are listed in the release's `SHA256SUMS`.",
         "",
         "| table | title | primary key |",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.types import TYPES, arrow_type
+from pipeline.engine import sealed
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.rows.tables import Tables
 
@@ -113,14 +114,16 @@ def write_parquet(meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | No
             continue
         cached = folder / (_parquet_key(csv_sha256[schema.path], schema) + ".parquet")
         kept.add(cached.name)
-        if not cached.is_file():
+        # A cached file is used only while its bytes match their checksum (engine/sealed.py).
+        if not sealed.intact(cached):
             _write_parquet(out_dir / schema.path, schema, path)
             _store(path, cached)
+            sealed.seal(cached)
         else:
             shutil.copyfile(cached, path)
     if folder is not None:
-        for old in folder.glob("*.parquet"):
-            if old.name not in kept:
+        for old in [*folder.glob("*.parquet"), *folder.glob("*.parquet" + sealed.SUFFIX)]:
+            if old.name.removesuffix(sealed.SUFFIX) not in kept:
                 old.unlink(missing_ok=True)
     return names
 
@@ -194,6 +197,57 @@ def create_table_sql(schema: TableSchema) -> str:
     return f"CREATE TABLE {_quote(schema.name)} (\n  {body}\n){without_rowid}"
 
 
+# Views and full-text search the database adds to the package's tables, for SQL users: each is
+# (name, kind, the tables and columns it reads, its SQL). They are made again after every change
+# of the rows (the search index copies the texts), always in this order, so that a database
+# updated from the cache has the same bytes as a fresh one.
+SQLITE_EXTRAS = (
+    ("casualty_claims", "VIEW", {"casualties": ("claimant_type",), "spans": (), "sources": (), "events": ()}, """
+SELECT c.casualty_id, c.event_id, e.name AS event_name, c.category, c.count_min, c.count_max, c.qualifier,
+       c.claimant, c.claimant_type, c.claimant_actor_id, c.span_id, s.quote, s.source_id,
+       so.title AS source_title, so.publisher AS source_publisher, so.published AS source_published, so.url AS source_url
+FROM casualties AS c JOIN events AS e ON e.event_id = c.event_id
+JOIN spans AS s ON s.span_id = c.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
+    ("demand_claims", "VIEW", {"demands": (), "spans": (), "sources": (), "events": ()}, """
+SELECT d.demand_id, d.event_id, e.name AS event_name, d.actor_id, d.text, d.category, d.outcome, d.span_id,
+       s.quote, s.source_id, so.title AS source_title, so.url AS source_url
+FROM demands AS d JOIN events AS e ON e.event_id = d.event_id
+JOIN spans AS s ON s.span_id = d.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
+    ("event_overview", "VIEW", {"event_summary": (), "event_mentions": (), "spans": (), "sources": ()}, """
+SELECT es.*, (SELECT group_concat(title, ' | ') FROM (
+           SELECT DISTINCT so.title FROM event_mentions AS m JOIN spans AS s ON s.span_id = m.span_id
+           JOIN sources AS so ON so.source_id = s.source_id WHERE m.event_id = es.event_id ORDER BY so.title)) AS sources
+FROM event_summary AS es"""),
+    # One index over every text a user searches: quotes, and the names and descriptions of
+    # events and actors. `kind` and `id` say where a hit comes from.
+    ("search", "FTS5", {"spans": (), "events": (), "actors": ("description",)}, """
+CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, id UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO search (kind, id, text) SELECT 'quote', span_id, quote FROM spans WHERE quote IS NOT NULL ORDER BY span_id;
+INSERT INTO search (kind, id, text) SELECT 'event', event_id, name || '. ' || description FROM events ORDER BY event_id;
+INSERT INTO search (kind, id, text) SELECT 'actor', actor_id, name || coalesce('. ' || description, '') FROM actors ORDER BY actor_id"""),
+)
+
+
+def sqlite_extras_sql(meta: Metadata) -> list[str]:
+    """The statements that (re)make the views and the search index of `SQLITE_EXTRAS` the package's tables allow."""
+    drops, creates = [], []
+    for name, kind, needs, body in SQLITE_EXTRAS:
+        if not all(t in meta.tables and set(cols) <= set(meta[t].field_names) for t, cols in needs.items()):
+            continue  # a package without these tables or columns (a test's): no such view
+        if kind == "VIEW":
+            drops.append(f"DROP VIEW IF EXISTS {_quote(name)}")
+            creates.append(f"CREATE VIEW {_quote(name)} AS{body}")
+        else:
+            drops.append(f"DROP TABLE IF EXISTS {_quote(name)}")
+            creates += [s.strip() for s in body.split(";\n")]
+    return drops + creates
+
+
+def _add_extras(con, statements: list[str]) -> None:
+    for statement in statements:
+        con.execute(statement)
+
+
 def _sqlite_value(value):
     if isinstance(value, bool):
         return int(value)
@@ -217,6 +271,8 @@ def _sqlite_env(meta: Metadata) -> str:
     h = hashlib.sha256(f"{sqlite3.sqlite_version}\0{SQLITE_PAGE_SIZE}\0".encode())
     for schema in meta.tables.values():
         h.update(create_table_sql(schema).encode() + b"\0")
+    for statement in sqlite_extras_sql(meta):
+        h.update(statement.encode() + b"\0")
     return h.hexdigest()
 
 
@@ -273,9 +329,15 @@ def _last_state(meta: Metadata, folder: Path) -> dict | None:
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if state and state.get("env") == _sqlite_env(meta) and (folder / "last.sqlite").is_file():
-        return state
-    return None
+    if not (isinstance(state, dict) and state.get("env") == _sqlite_env(meta) and isinstance(state.get("tables"), dict)
+            and isinstance(state.get("cookie"), int) and isinstance(state.get("sha256"), dict)):
+        return None
+    # The database and the CSV files are used only while their bytes match the state's checksums.
+    files = {"last.sqlite": folder / "last.sqlite", **{meta[n].path: folder / meta[n].path for n in meta.tables}}
+    if state["sha256"].get("last.sqlite") is None or any(
+            name in state["sha256"] and sealed.file_sha256(path) != state["sha256"][name] for name, path in files.items()):
+        return None
+    return state
 
 
 def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
@@ -313,6 +375,8 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
                 old = (folder / meta[name].path).read_text(encoding="utf-8")
                 new = (out_dir / meta[name].path).read_text(encoding="utf-8")
                 _update(con, meta[name], tables.rows.get(name, []), old, new)
+            if changed:
+                _add_extras(con, sqlite_extras_sql(meta))
             _commit(con)
             # VACUUM INTO writes the schema cookie plus one into the header: set it back to the
             # fresh database's, which the cached copy (written by VACUUM INTO) exceeds by one.
@@ -326,7 +390,10 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
             shutil.copyfile(path, db)
         for name in changed:
             shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
-        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie}),
+        checksums = {"last.sqlite": sealed.file_sha256(db),
+                     **{meta[n].path: sealed.file_sha256(folder / meta[n].path) for n in meta.tables}}
+        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie,
+                                          "sha256": {k: v for k, v in checksums.items() if v is not None}}),
                               encoding="utf-8")
     except OSError:
         pass  # without its state, the next build starts afresh
@@ -356,7 +423,8 @@ class FreshDatabase:
         self.task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
                      "ready_fd": self.ready_read, "entries": entries or [],
                      "tables": {name: [create_table_sql(schema), _insert_sql(schema), schema.field_names]
-                                for name, schema in meta.tables.items()}}
+                                for name, schema in meta.tables.items()},
+                     "extras": sqlite_extras_sql(meta)}
         # The tables whose rows the entry files hold (all but sources and the derived ones). A
         # small database is filled in this process from the rows at hand instead.
         big = rows >= background.MIN_ROWS
@@ -377,7 +445,8 @@ class FreshDatabase:
             return
         self.finished = True
         for name, schema in self.meta.tables.items():
-            if name not in self.from_entries:
+            # Restated tables: the merge changed rows the entry files hold; sent again, they replace them.
+            if name not in self.from_entries or name in tables.restated:
                 for chunk in _tuples(tables.rows.get(name, []), schema.field_names):
                     pickle.dump((name, chunk), self.rows, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(None, self.rows)
@@ -454,10 +523,12 @@ def fill_database(task: dict) -> int:
         with os.fdopen(task["rows_fd"], "rb") as rows:
             rows.seek(0)
             for name, chunk in iter(lambda: pickle.load(rows), None):
-                con.executemany(tables[name][1], chunk)
+                # OR REPLACE: the build sends again the rows the merge restated (see finish).
+                con.executemany(tables[name][1].replace("INSERT INTO", "INSERT OR REPLACE INTO", 1), chunk)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise PipelineError(f"the SQLite export breaks a foreign key: {bad[:5]}")
+        _add_extras(con, task.get("extras", []))
         _commit(con)
         cookie = con.execute("PRAGMA schema_version").fetchone()[0]
         con.execute("VACUUM INTO ?", (task["path"],))

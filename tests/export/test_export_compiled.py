@@ -12,7 +12,8 @@ from pipeline.engine.build import build
 from pipeline.write.linked import jsonld
 from pipeline.write.linked import turtle
 from pipeline.write.linked.compiled import PartitionRenderer, partition_renderer
-from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key, partition_graph, to_rdflib
+from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key
+from tests.oracles.interpreted_graph import partition_graph, to_rdflib
 from tests.conftest import ROOT
 from tests.export.conftest import META
 from tests.export.test_export_graph import _with_extra_column
@@ -105,12 +106,13 @@ def test_any_value_renders_to_the_interpreted_graph(span, event, actor, quote, p
                    "suffix": None, "label": "casualties"}],
         "events": [{"event_id": event, "name": quote, "description": claimant, "event_type": "strike", "place": place,
                     "country": None,
-                    "start_date": "1962-06-01", "earliest_date": "1962-06-01"}],
+                    "start_date": "1962-06-01", "earliest_date": "1962-06-01", "date_precision": "day", "scope": "core"}],
         "event_actors": [{"event_id": event, "actor_id": actor, "role": "participant", "span_id": span,
-                          "count_min": count, "count_max": None, "qualifier": None}],
+                          "count_min": count, "count_max": None, "qualifier": None, "count_text": place}],
         "casualties": [{"casualty_id": span, "event_id": event, "category": "killed", "count_min": count,
                         "count_max": count, "qualifier": "exact", "claimant": claimant, "span_id": span,
-                        "victim_actor_id": actor, "perpetrator_actor_id": None}],
+                        "victim_actor_id": actor, "perpetrator_actor_id": None, "claimant_type": "journalist",
+                        "claimant_actor_id": actor}],
     }
     expected = _interpreted(META, rows, {"s": lang})
     for fmt, triples in _parsed(META, rows, {"s": lang}).items():

@@ -19,7 +19,8 @@ from pipeline.write.linked import jsonld
 from pipeline.write.linked import ntriples
 
 from pipeline.write.linked import turtle
-from pipeline.write.linked.graph import build_graph, new_graph, to_rdflib
+from pipeline.write.linked.graph import new_graph
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.export.conftest import META, NAMES
 
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
@@ -106,7 +107,8 @@ def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
     urls = {str(o) for o in parsed["turtle"].objects(None, dcat.downloadURL)}
     assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
     sizes = {str(d).rsplit("/", 1)[1]: int(n) for d, n in parsed["turtle"].subject_objects(dcat.byteSize)}
-    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir() if p.suffix in (".csv", ".json", ".md")}
+    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir()
+                     if p.suffix in (".csv", ".json", ".md", ".geojson") or p.name.endswith(".per-event.jsonld")}
     assert any(p.suffix == ".parquet" for p in dist.iterdir())
 
 

@@ -20,9 +20,9 @@ def test_death_tolls_above_20_and_who_claims_them(real_turtle):
     rows = real_turtle.query(PREFIXES + """
         SELECT ?event ?n ?qualifier ?claimant ?quote WHERE {
           ?claim a voc:CasualtyClaim ; schema:about ?event ; voc:category ?cat ;
-                 voc:countMin ?n ; voc:qualifier/skos:prefLabel ?qualifier ; voc:claimant ?claimant ;
+                 voc:countMin ?n ; voc:qualifier/skos:notation ?qualifier ; voc:claimant ?claimant ;
                  prov:wasDerivedFrom/oa:hasSelector/oa:exact ?quote .
-          ?cat skos:prefLabel "killed" .
+          ?cat skos:notation "killed" .
           FILTER (?n > 20)
         }""")
     claims = {(str(r.event), int(r.n), str(r.qualifier), str(r.claimant), str(r.quote)) for r in rows}
@@ -36,7 +36,7 @@ def test_demands_about_prices_or_wages_in_1962(real_turtle):
     rows = real_turtle.query(PREFIXES + """
         SELECT ?event ?text ?category WHERE {
           ?demand a voc:Demand ; schema:about ?event ; schema:text ?text ;
-                  voc:category/skos:prefLabel ?category .
+                  voc:category/skos:notation ?category .
           ?event sem:hasEarliestBeginTimeStamp ?begin .
           FILTER (?category IN ("prices", "wages") && YEAR(?begin) = 1962)
         }""")

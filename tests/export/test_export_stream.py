@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from pipeline.engine import partition
-from pipeline.engine.build import build
+from pipeline.engine.build import build, set_temporal_coverage
 from pipeline.write.linked import file_stats
-from pipeline.write.linked.graph import build_graph, to_rdflib
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.conftest import ROOT, snapshot
 from tests.export.conftest import META, NAMES
 
@@ -26,7 +28,9 @@ def _split(raw):
 
 def _assert_streamed_equals_in_memory(result, dist):
     files = {name: stat for name, stat in file_stats(dist).items() if name not in NAMES.values()}
-    reference = to_rdflib(build_graph(result.tables, META, files, list(NAMES.values())))
+    meta = copy.deepcopy(META)
+    set_temporal_coverage(meta, result.tables)  # as the build does
+    reference = to_rdflib(build_graph(result.tables, meta, files, list(NAMES.values())))
     for name, fmt in FORMATS.items():
         assert isomorphic(Graph().parse(dist / NAMES[name], format=fmt), reference), name
     lines = (dist / NAMES["ntriples"]).read_text(encoding="utf-8").splitlines()

@@ -55,7 +55,8 @@ class PartitionRenderer:
         for table, nodes in tables.items():
             self._table(out, table, nodes)
         self.source = "\n".join(out.lines) + "\n"
-        namespace: dict[str, object] = {"_key": g.iri_key, "_part": g.iri_key_part, "_quoted": quoted, "quote": quote}
+        namespace: dict[str, object] = {"_key": g.iri_key, "_part": g.iri_key_part, "_quoted": quoted, "quote": quote,
+                                         "_decimal": g.decimal_text, "_wkt": g.wkt_point}
         exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)  # noqa: S102
         self.functions = {table: namespace[f"render_{table}"] for table in tables}
 
@@ -119,6 +120,10 @@ class PartitionRenderer:
             out(f"{var} = quote(str({self.value_of[expr.column]}))")
             key = _Code(var)
             return [g.WIKIDATA, key], ["<" + g.WIKIDATA, key, ">"], ['"' + g.WIKIDATA, key, '"']
+        elif isinstance(expr, g.GeoNames):
+            out(f"{var} = quote(str({self.value_of[expr.column]}))")
+            key = _Code(var)
+            return [g.GEONAMES, key, "/"], ["<" + g.GEONAMES, key, "/>"], ['"' + g.GEONAMES, key, '/"']
         else:
             raise TypeError(expr)
         return [self.graph.base + segment, key], ["<" + segment, key, ">"], ['"' + segment, key, '"']
@@ -235,6 +240,10 @@ class PartitionRenderer:
             full, ttl, json_string = self._iri(out, expr, var)
             return ttl, ["<", *full, ">"], json_string
         v = _Code(var)
+        if isinstance(expr, g.Point):
+            out(f"{var} = _quoted(_wkt({self.value_of[expr.lon]}, {self.value_of[expr.lat]}))")
+            datatype = g.DATATYPES[kind]
+            return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
         if isinstance(expr, g.Quote):
             out(f"{var} = _quoted(str({self.value_of[expr.column]}))")
             out(f'{var}t = {var} + "@" + lang if lang else {var}')
@@ -255,6 +264,9 @@ class PartitionRenderer:
         if kind == "boolean":
             out(f'{var} = "true" if {column} else "false"')
             return [v], ['"', v, '"^^<' + datatype + ">"], [v]
+        if kind == "decimal":
+            out(f"{var} = _quoted(_decimal({column}))")
+            return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
         if kind in ("date", "edtf"):
             out(f"{var} = _quoted(str({column}))")
             return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
@@ -292,8 +304,10 @@ def _joined(lists: list[list], separator: str) -> list:
 
 def _columns(expr) -> list[str]:
     """The columns an expression needs a value in (its pair is left out without one)."""
-    if isinstance(expr, (g.Col, g.Quote, g.Wikidata, g.Concept, g.Ref)):
+    if isinstance(expr, (g.Col, g.Quote, g.Wikidata, g.GeoNames, g.Concept, g.Ref)):
         return [expr.column]
+    if isinstance(expr, g.Point):
+        return [expr.lon, expr.lat]
     return []
 
 

@@ -33,7 +33,9 @@ PREFIXES = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dcterms": "http://purl.org/dc/terms/",
     "edtf": "http://id.loc.gov/datatypes/edtf/",
+    "geo": "http://www.opengis.net/ont/geosparql#",
     "oa": "http://www.w3.org/ns/oa#",
+    "owl": "http://www.w3.org/2002/07/owl#",
     "prov": "http://www.w3.org/ns/prov#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "schema": "https://schema.org/",
@@ -50,10 +52,12 @@ DATATYPES = {
     "boolean": XSD + "boolean",
     "date": XSD + "date",
     "edtf": EDTF_DATATYPE,
+    "decimal": XSD + "decimal",
+    "wkt": "http://www.opengis.net/ont/geosparql#wktLiteral",
 }
 KINDS = {"iri", "string", "lang", *DATATYPES}
 # Kinds whose values are written as text (a date, say, as its ISO form).
-TEXT_KINDS = {"string", "date", "edtf"}
+TEXT_KINDS = {"string", "date", "edtf", "decimal", "wkt"}
 
 # JSON-LD term -> (property as prefix:local, kind). The term names are what JSON-LD readers see.
 PROPERTIES: dict[str, tuple[str, str]] = {
@@ -94,6 +98,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "keyword": ("dcat:keyword", "string"),
     "dcatDistribution": ("dcat:distribution", "iri"),
     "downloadURL": ("dcat:downloadURL", "iri"),
+    "accessURL": ("dcat:accessURL", "iri"),
     "mediaType": ("dcat:mediaType", "iri"),
     "byteSize": ("dcat:byteSize", "nonneg"),
     "dcatStartDate": ("dcat:startDate", "date"),
@@ -107,8 +112,17 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "hasActor": ("sem:hasActor", "iri"),
     "earliestBegin": ("sem:hasEarliestBeginTimeStamp", "date"),
     "latestEnd": ("sem:hasLatestEndTimeStamp", "date"),
+    # places: GeoSPARQL geometries, schema.org coordinates, the same place in other datasets
+    "hasGeometry": ("geo:hasGeometry", "iri"),
+    "asWKT": ("geo:asWKT", "wkt"),
+    "geoCoordinates": ("schema:geo", "iri"),  # not "geo": that is the GeoSPARQL prefix in JSON-LD
+    "latitude": ("schema:latitude", "decimal"),
+    "longitude": ("schema:longitude", "decimal"),
+    "containedInPlace": ("schema:containedInPlace", "iri"),
+    "owlSameAs": ("owl:sameAs", "iri"),
     # SKOS
     "prefLabel": ("skos:prefLabel", "string"),
+    "notation": ("skos:notation", "string"),
     "definition": ("skos:definition", "string"),
     "inScheme": ("skos:inScheme", "iri"),
     # Web Annotation
@@ -125,6 +139,7 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     # PROV-O
     "wasDerivedFrom": ("prov:wasDerivedFrom", "iri"),
     "wasQuotedFrom": ("prov:wasQuotedFrom", "iri"),
+    "wasAttributedTo": ("prov:wasAttributedTo", "iri"),
     # our own terms, where no established vocabulary has one
     "chars": ("voc:chars", "integer"),
     "spanLabel": ("voc:spanLabel", "iri"),
@@ -133,6 +148,10 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "countMin": ("voc:countMin", "integer"),
     "countMax": ("voc:countMax", "integer"),
     "claimant": ("voc:claimant", "string"),
+    "claimantType": ("voc:claimantType", "iri"),
+    "scope": ("voc:scope", "iri"),
+    "datePrecision": ("voc:datePrecision", "iri"),
+    "countText": ("voc:countText", "string"),
     "victim": ("voc:victim", "iri"),
     "perpetrator": ("voc:perpetrator", "iri"),
     "demandedBy": ("voc:demandedBy", "iri"),
@@ -144,6 +163,11 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "openEnded": ("voc:openEnded", "boolean"),
     "nClaims": ("voc:nClaims", "integer"),
     "nSources": ("voc:nSources", "integer"),
+    "featureType": ("voc:featureType", "iri"),
+    "geoPrecision": ("voc:geoPrecision", "iri"),
+    "historicalCountry": ("voc:historicalCountry", "string"),
+    "isMainPlace": ("voc:isMainPlace", "boolean"),
+    "mainPlace": ("voc:mainPlace", "iri"),
 }
 
 # Path segment of each table's row IRIs; the rest of the IRI is the row's primary key.
@@ -156,13 +180,20 @@ SEGMENTS = {
     "event_mentions": "mention",
     "casualties": "casualty",
     "demands": "demand",
+    "demand_outcomes": "demand-outcome",
     "casualty_estimates": "casualty-estimate",
+    "places": "place",
+    "event_places": "event-in-place",
 }
 
 # Category columns -> (concept scheme, extra class of its concepts).
 SCHEMES = {
     ("spans", "label"): ("span-label", None),
     ("events", "event_type"): ("event-type", "sem:EventType"),
+    ("events", "scope"): ("event-scope", None),
+    ("events", "date_precision"): ("date-precision", None),
+    ("event_mentions", "date_precision"): ("date-precision", None),
+    ("casualties", "claimant_type"): ("claimant-type", None),
     ("actors", "actor_type"): ("actor-type", "sem:ActorType"),
     ("event_actors", "role"): ("role", "sem:RoleType"),
     ("event_actors", "qualifier"): ("qualifier", None),
@@ -171,6 +202,9 @@ SCHEMES = {
     ("casualty_estimates", "category"): ("casualty-category", None),
     ("demands", "category"): ("demand-category", None),
     ("demands", "outcome"): ("outcome", None),
+    ("demand_outcomes", "outcome"): ("outcome", None),
+    ("places", "feature_type"): ("feature-type", None),
+    ("places", "geo_precision"): ("geo-precision", None),
 }
 
 # Columns each table's mapping below turns into triples; any other column is still exported,
@@ -179,18 +213,29 @@ MAPPED = {
     "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
     "spans": {"span_id", "source_id", "start", "end", "quote", "prefix", "suffix", "label"},
     "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
-               "latest_date", "place", "country", "description", "wikidata_id"},
+               "latest_date", "place", "place_id", "country", "description", "wikidata_id", "scope", "date_precision"},
     "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
-    "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "span_id"},
-    "event_mentions": {"event_id", "span_id", "date", "place"},
+    "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "count_text", "span_id"},
+    "event_mentions": {"event_id", "span_id", "date", "place", "date_precision"},
     "casualties": {"casualty_id", "event_id", "category", "count_min", "count_max", "qualifier", "victim_actor_id",
-                   "perpetrator_actor_id", "claimant", "span_id"},
+                   "perpetrator_actor_id", "claimant", "claimant_type", "claimant_actor_id", "span_id"},
     "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
+    "demand_outcomes": {"outcome_id", "demand_id", "outcome", "claimant", "span_id"},
     "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
+    "places": {"place_id", "name", "feature_type", "within_place_id", "lat", "lon", "geo_precision", "geonames_id",
+               "wikidata_id", "country", "historical_country"},
+    "event_places": {"event_id", "place_id", "main"},
+}
+
+# Tables left out of the graph, with the reason (the codebook and tests read it).
+NOT_IN_RDF = {
+    "event_summary": "every value is in the graph already (events, their places, casualty estimates, "
+                     "mentions); a second copy of them would only have to be kept in step",
 }
 
 MEDIA_TYPES = {
     ".csv": "text/csv",
+    ".geojson": "application/geo+json",
     ".json": "application/json",
     ".jsonld": "application/ld+json",
     ".md": "text/markdown",
@@ -198,17 +243,25 @@ MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".sqlite": "application/vnd.sqlite3",
     ".ttl": "text/turtle",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_TITLES = {
+    ".geojson": "Located events as GeoJSON (RFC 7946)",
     ".json": "Data package descriptor (Frictionless)",
     ".jsonld": "The dataset as JSON-LD",
     ".md": "Codebook",
     ".nt": "The dataset as N-Triples",
     ".sqlite": "All tables as one SQLite database",
     ".ttl": "The dataset as Turtle",
+    ".xlsx": "All tables and the codebook as an Excel workbook",
 }
-HASHED = {".csv", ".json", ".md"}
+HASHED = {".csv", ".json", ".md", ".geojson"}
+# Our own text exports besides the tables that carry size and hash like them (not the RDF files,
+# which cannot describe themselves).
+HASHED_NAMES = (".per-event.jsonld",)
 WIKIDATA = "http://www.wikidata.org/entity/"
+# GeoNames' IRI of a feature (its "concept"), as its RDF dumps and owl:sameAs links spell it.
+GEONAMES = "https://sws.geonames.org/"
 # Characters an IRI may not contain (RFC 3987 and the Turtle/N-Triples IRIREF production).
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 
@@ -314,7 +367,7 @@ class Graph:
 
 def new_graph(base: str, extra: dict[str, tuple[str, str]] | None = None) -> Graph:
     """An empty graph with every property of PROPERTIES (and `extra`) resolved against base."""
-    if not re.match(r"^https?://[^\s<>\"{}|^`\\]+/$", base):
+    if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+/", base):
         raise PipelineError(f"datapackage.json: baseIri '{base}' must be an http(s) IRI ending with '/'")
     prefixes = {**PREFIXES, "voc": base + VOCAB_PATH}
     props = {}
@@ -329,6 +382,19 @@ def safe_iri(value: str) -> str:
     return _NOT_IN_IRI.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), value.strip())
 
 
+def decimal_text(value) -> str:
+    """A number as an xsd:decimal lexical form: digits, one point, never an exponent (47.4222, 64.0)."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        text = f"{float(value):.12f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def wkt_point(lon, lat) -> str:
+    """A GeoSPARQL WKT point (longitude first, WGS 84 by default: no CRS IRI needed)."""
+    return f"POINT({decimal_text(lon)} {decimal_text(lat)})"
+
+
 def _camel(column: str) -> str:
     head, *rest = column.split("_")
     return head + "".join(w.title() for w in rest)
@@ -339,6 +405,8 @@ def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
     kinds = {"integer": "integer", "boolean": "boolean", "date": "date"}
     extra = {}
     for name, schema in meta.tables.items():
+        if name in NOT_IN_RDF:
+            continue
         for column, spec in schema.fields.items():
             if column in MAPPED.get(name, ()):
                 continue
@@ -375,7 +443,9 @@ def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
             if concept in g.nodes:
                 continue
             g.types(concept, "skos:Concept", *([extra_class] if extra_class else []))
-            g.add(concept, "prefLabel", value)
+            # People read "mass release"; the code itself, as in the tables, is the notation.
+            g.add(concept, "prefLabel", value.replace("_", " "))
+            g.add(concept, "notation", value)
             g.add(concept, "definition", definitions.get(value))
             g.add(concept, "inScheme", scheme_iri)
     return scheme_of
@@ -397,28 +467,6 @@ def _referencers(g: Graph, scheme_of: dict[tuple[str, str], str]):
         return None if value is None else g.iri(segment, value)
 
     return concept, ref
-
-
-def build_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
-    """The whole dataset as one graph: every row, the categories and the dataset's description."""
-    g = global_graph(tables, meta, files, exports)
-    language = {r["source_id"]: (r.get("language") or "").lower() for r in tables.rows.get("sources", [])}
-    _map_partition_rows(g, meta, tables.rows, language)
-    return g
-
-
-def partition_graph(rows: dict[str, list[dict]], meta: Metadata, language: dict[str, str]) -> Graph:
-    """The triples of one partition's rows (every table but GLOBAL_TABLES); `language` by source id."""
-    g = new_graph(meta.base_iri, _extra_properties(meta))
-    _map_partition_rows(g, meta, rows, language)
-    return g
-
-
-def global_graph(tables: Tables, meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
-    """What no partition can say alone: `corpus_graph` and the dataset's description."""
-    g = corpus_graph(tables, meta)
-    _describe_dataset(g, meta, files, exports)
-    return g
 
 
 def description_graph(meta: Metadata, files: dict[str, tuple[int, str]], exports: list[str]) -> Graph:
@@ -459,9 +507,15 @@ def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
     for r in rows.get("event_actors", []):
         g.add(ref("event", r["event_id"]), "hasActor", ref("actor", r["actor_id"]))
 
+    # An estimate summarises the claims on its event and on the event's sub-events.
+    parent_of = {r["event_id"]: r.get("parent_event_id") for r in rows.get("events", [])}
     claims_of: dict[tuple, list[str]] = {}
     for r in rows.get("casualties", []):
-        claims_of.setdefault((r["event_id"], r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+        event_id, seen = r["event_id"], set()
+        while event_id and event_id not in seen:
+            seen.add(event_id)
+            claims_of.setdefault((event_id, r["category"]), []).append(g.iri("casualty", r["casualty_id"]))
+            event_id = parent_of.get(event_id)
     for r in rows.get("casualty_estimates", []):
         s = _row_iri(g, meta, "casualty_estimates", r)
         g.types(s, "voc:CasualtyEstimate", "prov:Entity")
@@ -474,6 +528,11 @@ def corpus_graph(tables: Tables, meta: Metadata) -> Graph:
         g.add(s, "nSources", r.get("n_sources"))
         for claim in claims_of.get((r["event_id"], r["category"]), []):
             g.add(s, "wasDerivedFrom", claim)
+
+    # A demand's outcome is derived from outcome claims that other files may hold, so it is
+    # said here rather than with the demand's other triples (per partition).
+    for r in rows.get("demands", []):
+        g.add(ref("demand", r["demand_id"]), "outcome", concept("demands", "outcome", r.get("outcome")))
 
     _unmapped_columns(g, meta, rows, GLOBAL_TABLES)
     return g
@@ -489,6 +548,10 @@ def corpus_inputs(tables: Tables) -> Iterator:
     yield from ((r["event_id"], r["actor_id"]) for r in rows.get("event_actors", []))
     yield "casualties"
     yield from ((r["event_id"], r["category"], r["casualty_id"]) for r in rows.get("casualties", []))
+    yield "demands"
+    yield from ((r["demand_id"], r["outcome"]) for r in rows.get("demands", []))
+    yield "events"
+    yield from ((r["event_id"], r.get("parent_event_id")) for r in rows.get("events", []))
 
 
 # The rows of the partition tables, declared rather than coded, so that the same declaration is
@@ -552,6 +615,21 @@ class Wikidata:
 
 
 @dataclass(frozen=True)
+class GeoNames:
+    """The GeoNames feature IRI of the row's GeoNames id in a column."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """The row's coordinates as a GeoSPARQL WKT literal, POINT(lon lat)."""
+
+    lon: str
+    lat: str
+
+
+@dataclass(frozen=True)
 class Node:
     """A subject each row of a table gives rise to: its IRI, classes and (property term, value) pairs.
 
@@ -560,7 +638,7 @@ class Node:
 
     subject: Ref | RowIri
     types: tuple[str, ...]
-    pairs: tuple[tuple[str, Col | Quote | Ref | Concept | RowIri | Fixed | Wikidata], ...]
+    pairs: tuple[tuple[str, Col | Quote | Ref | Concept | RowIri | Fixed | Wikidata | GeoNames | Point], ...]
     when: tuple[str, ...] = ()
 
 
@@ -585,17 +663,51 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("name", Col("name")),
             ("description", Col("description")),
             ("eventType", Concept("events", "event_type")),
+            ("scope", Concept("events", "scope")),
+            ("datePrecision", Concept("events", "date_precision")),
             ("subEventOf", Ref("event", "parent_event_id")),
             ("startDate", Col("start_date")),
             ("endDate", Col("end_date")),
             ("earliestBegin", Col("earliest_date")),
             ("latestEnd", Col("latest_date")),
             ("sameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
             ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
+            # sem:hasPlace to each of its places comes from event_places, the main one included.
+            ("mainPlace", Ref("place", "place_id")),
         )),
         Node(Ref("event-place", "event_id"), ("sem:Place", "schema:Place"), (
             ("name", Col("place")), ("addressCountry", Col("country")),
         ), when=("place", "country")),
+    ),
+    "places": (
+        Node(Ref("place", "place_id"), ("sem:Place", "schema:Place", "geo:Feature"), (
+            ("name", Col("name")),
+            ("featureType", Concept("places", "feature_type")),
+            ("geoPrecision", Concept("places", "geo_precision")),
+            ("containedInPlace", Ref("place", "within_place_id")),
+            ("addressCountry", Col("country")),
+            ("historicalCountry", Col("historical_country")),
+            ("hasGeometry", Ref("geometry", "place_id")),
+            ("geoCoordinates", Ref("coordinates", "place_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", GeoNames("geonames_id")),
+        )),
+        # What lat/lon stand for is the place's geoPrecision: the geometry is the place's on a map.
+        Node(Ref("geometry", "place_id"), ("geo:Geometry",), (("asWKT", Point("lon", "lat")),)),
+        Node(Ref("coordinates", "place_id"), ("schema:GeoCoordinates",), (
+            ("latitude", Col("lat")), ("longitude", Col("lon")),
+        )),
+    ),
+    # Every place of an event as a row of its own (saying whether it is the main one), and the
+    # plain link event sem:hasPlace place; the main place is also the event's place_id.
+    "event_places": (
+        Node(RowIri("event_places"), ("voc:EventPlace",), (
+            ("about", Ref("event", "event_id")),
+            ("hasPlace", Ref("place", "place_id")),
+            ("isMainPlace", Col("main")),
+        )),
+        Node(Ref("event", "event_id"), (), (("hasPlace", Ref("place", "place_id")),)),
     ),
     "actors": (
         Node(Ref("actor", "actor_id"), ("sem:Actor",), (
@@ -603,6 +715,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("actorType", Concept("actors", "actor_type")),
             ("description", Col("description")),
             ("sameAs", Wikidata("wikidata_id")),
+            ("owlSameAs", Wikidata("wikidata_id")),
         )),
     ),
     # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
@@ -613,6 +726,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("countMin", Col("count_min")),
             ("countMax", Col("count_max")),
             ("qualifier", Concept("event_actors", "qualifier")),
+            ("countText", Col("count_text")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
         Node(Ref("event", "event_id"), (), (("hasActor", RowIri("event_actors")),)),
@@ -624,6 +738,7 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("hasTarget", Ref("span", "span_id")),
             ("statedDate", Col("date")),
             ("statedPlace", Col("place")),
+            ("datePrecision", Concept("event_mentions", "date_precision")),
         )),
     ),
     "casualties": (
@@ -636,6 +751,8 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("victim", Ref("actor", "victim_actor_id")),
             ("perpetrator", Ref("actor", "perpetrator_actor_id")),
             ("claimant", Col("claimant")),
+            ("claimantType", Concept("casualties", "claimant_type")),
+            ("wasAttributedTo", Ref("actor", "claimant_actor_id")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
     ),
@@ -645,7 +762,14 @@ ROW_NODES: dict[str, tuple[Node, ...]] = {
             ("demandedBy", Ref("actor", "actor_id")),
             ("text", Col("text")),
             ("category", Concept("demands", "category")),
-            ("outcome", Concept("demands", "outcome")),
+            ("wasDerivedFrom", Ref("span", "span_id")),
+        )),
+    ),
+    "demand_outcomes": (
+        Node(Ref("demand-outcome", "outcome_id"), ("voc:DemandOutcome", "prov:Entity"), (
+            ("about", Ref("demand", "demand_id")),
+            ("outcome", Concept("demand_outcomes", "outcome")),
+            ("claimant", Col("claimant")),
             ("wasDerivedFrom", Ref("span", "span_id")),
         )),
     ),
@@ -665,47 +789,6 @@ def row_nodes(meta: Metadata) -> dict[str, tuple[Node, ...]]:
         pairs = first.pairs + tuple((term_of[f"voc:{_camel(c)}"], Col(c)) for c in columns)
         out[table] = (Node(first.subject, first.types, pairs, first.when), *rest)
     return out
-
-
-def _map_partition_rows(g: Graph, meta: Metadata, rows: dict[str, list[dict]], language: dict[str, str]) -> None:
-    """Interpret `row_nodes` for the rows of the partition tables into g."""
-    concept, ref = _referencers(g, _schemes(meta))
-    pk = {table: meta[table].primary_key for table in ROW_NODES if table in meta.tables}
-
-    def value(expr, r):
-        if isinstance(expr, Ref):
-            if expr.when and all(r.get(c) is None for c in expr.when):
-                return None
-            return ref(expr.segment, r.get(expr.column))
-        if isinstance(expr, Concept):
-            return concept(expr.table, expr.column, r.get(expr.column))
-        if isinstance(expr, Quote):
-            v = r.get(expr.column)
-            return None if v is None else (str(v), language.get(r["source_id"], ""))
-        if isinstance(expr, RowIri):
-            return g.iri(SEGMENTS[expr.table], *(r[k] for k in pk[expr.table]))
-        if isinstance(expr, Fixed):
-            return g.expand(expr.curie)
-        if isinstance(expr, Wikidata):
-            v = r.get(expr.column)
-            return None if v is None else WIKIDATA + quote(str(v))
-        raise TypeError(expr)
-
-    for table, nodes in row_nodes(meta).items():
-        for node in nodes:
-            for r in rows.get(table, ()):
-                if node.when and all(r.get(c) is None for c in node.when):
-                    continue
-                s = value(node.subject, r)
-                g.types(s, *node.types)
-                for term, expr in node.pairs:
-                    if isinstance(expr, Col):
-                        v = r.get(expr.column)
-                        if v is not None and g.props[term].kind in TEXT_KINDS:
-                            v = str(v)
-                    else:
-                        v = value(expr, r)
-                    g.add(s, term, v)
 
 
 def _row_iri(g: Graph, meta: Metadata, table: str, row: dict) -> str:
@@ -773,6 +856,7 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         g.add(period, "dcatEndDate", high)
 
     titles = {schema.path: schema.title for schema in meta.tables.values()}
+    titles[f"{meta.name}.per-event.jsonld"] = "One JSON-LD node per event, with its casualty claims and estimates"
     titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
                    for schema in meta.tables.values() if schema.path.endswith(".csv")})
     for name in sorted({*files, *exports}):
@@ -785,41 +869,16 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         title = titles.get(name) or ("JSON-LD context" if name == "context.jsonld" else FILE_TITLES.get(suffix, name))
         g.add(dist, "title", title)
         g.add(dist, "downloadURL", g.iri("dist", name))
+        # DCAT-AP 3 requires an accessURL on every distribution; the file itself gives access.
+        g.add(dist, "accessURL", g.iri("dist", name))
         g.add(dist, "contentUrl", g.iri("dist", name))
         g.add(dist, "mediaType", "https://www.iana.org/assignments/media-types/" + media)
         g.add(dist, "encodingFormat", media)
         # The exports cannot carry their own size and hash. Binary files (Parquet, SQLite) change
         # bytes with the library versions: their hash here would make the committed RDF differ
         # from a build on another machine, so only our own text files carry size and hash.
-        if name in files and suffix in HASHED:
+        if name in files and (suffix in HASHED or name.endswith(HASHED_NAMES)):
             g.add(dist, "byteSize", files[name][0])
             g.add(dist, "sha256", files[name][1])
 
 
-def to_rdflib(graph: Graph):
-    """The same graph as an rdflib Graph (for tests and the reference path; slow on big graphs)."""
-    from rdflib import Graph as RdflibGraph
-    from rdflib import Literal, URIRef
-
-    out = RdflibGraph()
-    for prefix, ns in graph.prefixes.items():
-        out.bind(prefix, ns)
-    datatypes = {kind: URIRef(iri) for kind, iri in DATATYPES.items()}
-    for subject, pairs in graph.sorted_nodes():
-        s = URIRef(subject)
-        for prop, value in pairs:
-            kind = prop.kind
-            if kind == "iri":
-                o = URIRef(value)
-            elif kind == "string":
-                o = Literal(value)
-            elif kind == "lang":
-                o = Literal(value[0], lang=value[1] or None)
-            elif kind == "boolean":
-                o = Literal("true" if value else "false", datatype=datatypes[kind])
-            elif kind in ("integer", "nonneg"):
-                o = Literal(str(int(value)), datatype=datatypes[kind])
-            else:
-                o = Literal(str(value), datatype=datatypes[kind])
-            out.add((s, URIRef(prop.iri), o))
-    return out

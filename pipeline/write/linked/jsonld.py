@@ -16,7 +16,8 @@ from typing import TextIO
 from pipeline.write.linked import render
 from pipeline.write.linked.graph import Graph
 
-_COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF"}
+_COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF",
+           "decimal": "xsd:decimal", "wkt": "geo:wktLiteral"}
 
 
 def context(graph: Graph) -> dict:

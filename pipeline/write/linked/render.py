@@ -23,7 +23,7 @@ _SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f]')
 # Relative references Turtle may hold: no scheme-like first segment, no dot segments to normalise
 # (the lookahead), only characters that need no escaping.
 _RELATIVE = re.compile(r"(?!.*(?:^|/)\.\.?(?:[/#]|$))(?:[A-Za-z0-9_~-][A-Za-z0-9._~%/-]*)?(?:#[A-Za-z0-9._~%-]*)?\Z").match
-_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$").match
+_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*").fullmatch
 CHUNK = 2000  # subjects per chunk: few system calls, bounded memory
 # What precedes every JSON-LD node object; the very first one in a document drops the comma.
 JSON_SEPARATOR = ",\n    "

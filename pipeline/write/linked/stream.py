@@ -79,6 +79,7 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
 
     Without cache_dir they are rendered while they are written.
     """
+    from pipeline.engine import sealed
     from pipeline.write.linked.graph import corpus_graph
 
     folder = cache_dir / "linked-data" if cache_dir is not None else None
@@ -95,7 +96,8 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
         return {fmt: [chunk.encode("utf-8") for chunk in chunks] for fmt, chunks in zip(FORMATS, parts)}
     key = corpus_key(tables, meta)
     paths = {fmt: folder / (key + SUFFIXES[fmt]) for fmt in FORMATS}
-    if not all(p.is_file() for p in paths.values()):
+    # Used only while their bytes match their checksums (engine/sealed.py); else rendered again.
+    if not all(sealed.intact(p) for p in paths.values()):
         tmps = {fmt: path.with_name(f".{path.name}.{os.getpid()}") for fmt, path in paths.items()}
         with contextlib.ExitStack() as stack:
             outs = [stack.enter_context(open(tmps[fmt], "wb")) for fmt in FORMATS]
@@ -104,8 +106,10 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
                     out.write(chunk.encode("utf-8"))
         for fmt, path in paths.items():
             os.replace(tmps[fmt], path)
+            sealed.seal(path)
+        keep = {*paths.values(), *map(sealed.sidecar, paths.values())}
         for old in folder.iterdir():
-            if old not in paths.values() and not old.name.startswith("."):
+            if old not in keep and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
     return {fmt: [path] for fmt, path in paths.items()}
 

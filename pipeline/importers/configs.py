@@ -1,0 +1,128 @@
+"""The annotation tools' configurations in annotation-tools/, generated from the schemas' categories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from pipeline.importers.core import FIELDS
+from pipeline.importers.inception import LINK_LAYER, SPAN_FEATURES, SPAN_LAYER
+from pipeline.metadata import Metadata
+
+CONFIG_DIRNAME = "annotation-tools"
+# Tool field -> (table, column) whose enum gives its values.
+ENUM_FIELDS = {
+    "label": ("spans", "label"),
+    "role": ("event_actors", "role"),
+    "qualifier": ("casualties", "qualifier"),
+    "casualty_category": ("casualties", "category"),
+    "demand_category": ("demands", "category"),
+    "outcome": ("demands", "outcome"),
+}
+NUMBER_FIELDS = ("count", "count_min", "count_max")
+HEADER = "generated from schemas/ by `pipeline annotation-configs`; do not edit by hand"
+
+
+def _values(meta: Metadata, name: str) -> list[tuple[str, str]]:
+    table, column = ENUM_FIELDS[name]
+    schema = meta[table]
+    definitions = next((f.get("enumDefinitions", {}) for f in schema.descriptor["fields"] if f["name"] == column), {})
+    return [(v, definitions.get(v, "")) for v in schema.enum(column)]
+
+
+def label_studio_xml(meta: Metadata) -> str:
+    """A Label Studio labeling config: span labels, per-region claim fields, relations labelled by role."""
+    out = [f"<!-- Soviet-bloc revolts: {HEADER}. -->", "<View>",
+           '  <Relations>']
+    out += [f"    <Relation value={quoteattr(v)}/>" for v, _ in _values(meta, "role")]
+    out += ["  </Relations>", '  <Labels name="label" toName="text">']
+    out += [f"    <Label value={quoteattr(v)} hint={quoteattr(d)}/>" for v, d in _values(meta, "label")]
+    out += ["  </Labels>", '  <Text name="text" value="$text"/>', '  <View visibleWhen="region-selected">']
+    for name in ("span_id", "note", *FIELDS):
+        if name in ENUM_FIELDS:
+            out.append(f'    <Header value="{name}"/>')
+            out.append(f'    <Choices name="{name}" toName="text" perRegion="true" choice="single-radio">')
+            out += [f"      <Choice value={quoteattr(v)} hint={quoteattr(d)}/>" for v, d in _values(meta, name)]
+            out.append("    </Choices>")
+        elif name in NUMBER_FIELDS:
+            out.append(f'    <Header value="{name}"/>')
+            out.append(f'    <Number name="{name}" toName="text" perRegion="true" min="0"/>')
+        else:
+            out.append(f'    <Header value="{name}"/>')
+            out.append(f'    <TextArea name="{name}" toName="text" perRegion="true" maxSubmissions="1" editable="true"/>')
+    out += ["  </View>", "</View>"]
+    return "\n".join(out) + "\n"
+
+
+def _feature(name: str, meta: Metadata) -> dict:
+    feature = {"name": name, "uiName": name, "type": "uima.cas.String", "enabled": True, "visible": True,
+               "include_in_hover": name in ("label", "event_id"), "required": name == "label", "remember": False,
+               "description": f"Our field '{name}' (see README, Annotation tools)."}
+    if name in ENUM_FIELDS:
+        feature["tag_set"] = {"name": f"revolts-{name}", "description": f"Values of '{name}' ({HEADER})", "language": "en",
+                              "create_tag": False,
+                              "tags": [{"tag_name": v, "tag_description": d} for v, d in _values(meta, name)]}
+    return feature
+
+
+def inception_layers_json(meta: Metadata) -> str:
+    """INCEpTION layers (Project settings > Layers > Import): our span layer and the relation layer over it."""
+    layers = [
+        {"name": SPAN_LAYER, "uiName": "Revolt span", "type": "span", "description": f"Spans and claims ({HEADER}).",
+         "enabled": True, "built_in": False, "readonly": False, "allow_stacking": True, "cross_sentence": True,
+         "show_hover": True, "anchoring_mode": "characters", "overlap_mode": "any-overlap", "validation_mode": "always",
+         "lock_to_token_offset": False, "multiple_tokens": True, "linked_list_behavior": False,
+         "features": [_feature(n, meta) for n in SPAN_FEATURES]},
+        {"name": LINK_LAYER, "uiName": "Revolt link", "type": "relation",
+         "description": f"From a span to the span of its event; the role, if any, is the actor's ({HEADER}).",
+         "enabled": True, "built_in": False, "readonly": False, "allow_stacking": True, "cross_sentence": True,
+         "show_hover": True, "anchoring_mode": "characters", "overlap_mode": "any-overlap", "validation_mode": "always",
+         "lock_to_token_offset": False, "multiple_tokens": False, "linked_list_behavior": False,
+         "attach_type": {"name": SPAN_LAYER}, "features": [_feature("role", meta) | {"required": False}]},
+    ]
+    return json.dumps(layers, indent=2, ensure_ascii=False) + "\n"
+
+
+def brat_conf(meta: Metadata) -> str:
+    """brat annotation.conf: span labels as entities, roles as relations, enum fields as attributes."""
+    labels = [v for v, _ in _values(meta, "label")]
+    out = [f"# Soviet-bloc revolts: {HEADER}.",
+           "# Free-text fields (event_id, actor_id, count_min, claimant, ...) go into the annotator note as",
+           "# 'key: value; key: value'.", "", "[entities]", "", *labels, "", "[relations]", ""]
+    out += [f"{v}\tArg1:<ENTITY>, Arg2:<ENTITY>" for v, _ in _values(meta, "role")]
+    out += ["about\tArg1:<ENTITY>, Arg2:<ENTITY>", "", "[events]", "", "[attributes]", ""]
+    for name in ENUM_FIELDS:
+        if name != "label":
+            out.append(f"{name}\tArg:<ENTITY>, Value:{'|'.join(v for v, _ in _values(meta, name))}")
+    return "\n".join(out) + "\n"
+
+
+def render(meta: Metadata) -> dict[str, str]:
+    """File name -> content of every configuration."""
+    return {"label-studio.xml": label_studio_xml(meta), "inception-layers.json": inception_layers_json(meta),
+            "annotation.conf": brat_conf(meta)}
+
+
+def write(folder: Path, meta: Metadata) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in sorted(render(meta).items()):
+        (folder / name).write_bytes(content.encode("utf-8"))
+        written.append(folder / name)
+    return written
+
+
+def cas_typesystem():
+    """The UIMA type system of our INCEpTION layers (for CAS exports)."""
+    import cassis
+
+    typesystem = cassis.TypeSystem()
+    span = typesystem.create_type(SPAN_LAYER, supertypeName="uima.tcas.Annotation")
+    for name in SPAN_FEATURES:
+        typesystem.create_feature(span, name, "uima.cas.String")
+    link = typesystem.create_type(LINK_LAYER, supertypeName="uima.tcas.Annotation")
+    typesystem.create_feature(link, "Governor", SPAN_LAYER)
+    typesystem.create_feature(link, "Dependent", SPAN_LAYER)
+    typesystem.create_feature(link, "role", "uima.cas.String")
+    return typesystem
