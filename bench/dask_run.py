@@ -45,6 +45,7 @@ def main() -> None:
         runs["local"] = timed_build(args.raw, work / "local", local)
     with contextlib.closing(engine_for("dask", args.workers, args.scheduler)) as dask:
         runs["dask"] = timed_build(args.raw, work / "dask", dask)
+        runs["dask"][1]["  start cluster / connect (in the per-file stage)"] = dask.connect_seconds
     stages = list(dict.fromkeys(stage for _, timings in runs.values() for stage in timings))
     print(f"{'stage':<48} {'local':>8} {'dask':>8}")
     for stage in stages:

@@ -89,3 +89,13 @@ def test_cli_refuses_a_scheduler_without_the_dask_engine(runner, mini_raw, tmp_p
     assert result.exit_code == 1
     assert result.output == "Error: --scheduler is for --engine dask; add --engine dask or leave out --scheduler\n"
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_worker_with_other_code_than_the_driver_refuses(small_corpus, tmp_path):
+    from pipeline.engine.cluster import EngineUnavailable
+    from pipeline.metadata import load_metadata
+
+    meta = load_metadata(DATAPACKAGE)
+    task = (small_corpus / "annotations" / "entities.yaml", None, None)
+    with pytest.raises(EngineUnavailable, match="runs other pipeline code than this driver"):
+        build_batch([task], (small_corpus, meta, {}, set(), None, False, False), {}, code="0" * 64)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.engine import partition
 from pipeline.errors import PipelineError
+from pipeline.fingerprint import environment_key
 from pipeline.engine.partition import Partition, build_partition, read_entry, write_entry
 
 # Tasks per worker: enough that a slow batch does not leave the other workers idle at the end,
@@ -53,6 +54,8 @@ class DaskEngine:
         self.workers = workers
         self.client = None
         self.cluster = None
+        # Seconds spent starting the LocalCluster or connecting to the scheduler (part of the per-file stage).
+        self.connect_seconds = 0.0
 
     def _connect(self):
         try:
@@ -62,6 +65,7 @@ class DaskEngine:
                                     "(or pip install -e '.[dask]' in the repository)") from exc
         if self.client is not None:
             return self.client
+        began = time.perf_counter()
         if self.scheduler is None:
             # Processes, not threads: the partition function is Python and holds the GIL. Loopback
             # only, and a free port for the status page so that two builds on one machine never collide.
@@ -75,6 +79,7 @@ class DaskEngine:
             except (OSError, TimeoutError, ValueError) as exc:
                 raise EngineUnavailable(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; "
                                         "start it (dask scheduler) or check --scheduler") from exc
+        self.connect_seconds = time.perf_counter() - began
         return self.client
 
     def run(self, tasks: list[tuple[Path, str | None, Path | None]], args: tuple) -> Iterator[Partition]:
@@ -88,7 +93,8 @@ class DaskEngine:
             workers = max(1, len(client.nthreads()))
             size = min(MAX_FILES_PER_BATCH, max(1, math.ceil(len(tasks) / (workers * BATCHES_PER_WORKER))))
             batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-            futures = client.map(build_batch, batches, shared=shared, probes=probes, pure=False)
+            futures = client.map(build_batch, batches, shared=shared, probes=probes, code=environment_key(args[1]),
+                                 pure=False)
             for future in futures:
                 for result in future.result():
                     yield _received(result, args[4])
@@ -135,13 +141,21 @@ def _root(entry: Path, probes: dict[str, Path]) -> str | None:
     return None
 
 
-def build_batch(tasks: list[tuple[Path, str | None, Path | None]], shared: tuple, probes: dict[str, Path]) -> list[tuple]:
+def build_batch(
+    tasks: list[tuple[Path, str | None, Path | None]], shared: tuple, probes: dict[str, Path], code: str | None = None,
+) -> list[tuple]:
     """On a worker: build every task of the batch with the local engine's partition function.
 
-    Each result is ("entry", entry file, seconds) when the worker stored the partition where
+    `code` is the driver's `environment_key`: a worker with other code (or other schemas) than
+    the driver would write other rows under the same cache keys, so it refuses.
+
+    Each result is ("entry", entry file, cache key, seconds) when the worker stored the partition where
     the driver reads it, else ("part", partition, rendered fragments, entry file or None, cache key).
     """
     raw_dir, meta, sources, broken, cache, origins, incomplete = shared
+    if code is not None and environment_key(meta) != code:
+        raise EngineUnavailable(f"a Dask worker ({os.uname().nodename}) runs other pipeline code than this driver: "
+                                "install the same version on the workers (pip install -e . in the same checkout)")
     seen = {root: probe.exists() for root, probe in probes.items()}
     cache_seen = cache is not None and seen.get(str(cache.dir), False)
     gc_was_enabled = gc.isenabled()
@@ -151,9 +165,9 @@ def build_batch(tasks: list[tuple[Path, str | None, Path | None]], shared: tuple
         for path, key, entry in tasks:
             root = _root(entry, probes) if entry is not None else None
             if entry is not None and root is not None and seen[root]:
-                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry, key=key)
+                part = build_partition(path, raw_dir, meta, sources, broken, origins, incomplete, entry, key)
                 if part.entry is not None:
-                    results.append(("entry", str(entry), part.seconds))
+                    results.append(("entry", str(entry), key, part.seconds))
                     continue
             else:
                 part = partition._build_partition(path, raw_dir, meta, sources, broken, origins, incomplete,
@@ -171,8 +185,8 @@ def build_batch(tasks: list[tuple[Path, str | None, Path | None]], shared: tuple
 def _received(result: tuple, cache) -> Partition:
     """The driver's side of `build_batch`: the partition, stored by the driver where the worker could not."""
     if result[0] == "entry":
-        _, entry, seconds = result
-        part = read_entry(Path(entry))  # sealed by the worker with its cache key; checked again when reused
+        _, entry, key, seconds = result
+        part = read_entry(Path(entry), key)
         if part is None:
             raise OSError(f"{entry}: a Dask worker wrote this partition but the driver cannot read it; "
                           "put the cache on storage both see, or use --no-cache")

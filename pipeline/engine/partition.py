@@ -5,7 +5,7 @@ Output: a `Partition`: the file's rows (every table but `sources` and the derive
 problems of reading, anchoring and building them, those of the row-local checks, and (if asked)
 the rows' linked data as Turtle, N-Triples and JSON-LD fragment files (export/stream.py). Building a
 partition is a pure function of those inputs, so partitions run in parallel, are cached in
-`.cache/` by content hash, and could run on Dask or Spark unchanged (docs/scaling.md). Keys,
+`.cache/` by content hash, and run on this machine (`LocalEngine`) or as Dask tasks (`cluster.py`). Keys,
 foreign keys and the derived tables need the whole corpus and stay in `build.py`.
 """
 
