@@ -73,7 +73,7 @@ def test_committed_dist_equals_a_fresh_build(tmp_path):
     build(ROOT / "raw", tmp_path / "dist")
     fresh = snapshot(tmp_path / "dist")
     ignored = _ignored_by_git(sorted(fresh))
-    assert {n.rsplit(".", 1)[-1] for n in ignored} == {"parquet", "sqlite", "xlsx"}
+    assert {n.rsplit(".", 1)[-1] for n in ignored} == {"parquet", "sqlite"}
     fresh = {k: v for k, v in fresh.items() if k not in ignored}
     committed = {k: v for k, v in snapshot(ROOT / "dist").items() if k in fresh}
     assert set(committed) == set(fresh), "dist/ lacks files a fresh build writes: run `pipeline build`"

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from pipeline.release.catalogue import croissant, release_files, zenodo, zenodo_text
+from pipeline.release.catalogue import croissant, release_metadata, zenodo, zenodo_text
 from tests.conftest import ROOT
 
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -21,7 +21,7 @@ def unpacked(tmp_path_factory):
     folder = tmp_path_factory.mktemp("release")
     for resource in BUILT["resources"]:
         shutil.copy(ROOT / "dist" / resource["path"], folder / resource["path"])
-    (folder / "croissant.json").write_bytes(release_files(BUILT)["croissant.json"])
+    (folder / "croissant.json").write_bytes(release_metadata(BUILT)["croissant.json"])
     return folder
 
 

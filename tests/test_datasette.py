@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from pipeline.engine.build import build
-from pipeline.release.catalogue import release_files
+from pipeline.release.catalogue import release_metadata
 from pipeline.release.datasette import CANNED_QUERIES, datasette_metadata
 from tests.conftest import ROOT
 
@@ -27,7 +27,7 @@ def built(tmp_path_factory):
     build(ROOT / "raw", dist)
     descriptor = json.loads((dist / "datapackage.json").read_text(encoding="utf-8"))
     metadata = dist.parent / "datasette.json"  # beside the build, as a release holds it
-    metadata.write_bytes(release_files(descriptor)["datasette.json"])
+    metadata.write_bytes(release_metadata(descriptor)["datasette.json"])
     return dist
 
 

@@ -52,7 +52,8 @@ def test_archive_holds_every_dist_file_plus_citation_changelog_and_sums(mini_pro
     assert result.archive == p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
     names = set(zipfile.ZipFile(result.archive).namelist())
     dist_files = {f.name for f in p["dist"].iterdir()}
-    assert names == dist_files | {"CITATION.cff", "CHANGELOG.md", "croissant.json", "datasette.json", "SHA256SUMS"}
+    assert names == dist_files | {"CITATION.cff", "CHANGELOG.md", "croissant.json", "datasette.json",
+                                  "soviet-bloc-revolts.xlsx", "SHA256SUMS"}
     assert {"codebook.md", "soviet-bloc-revolts.sqlite", "events.parquet", "events.ttl"} <= names
     sums = zipfile.ZipFile(result.archive).read("SHA256SUMS").decode()
     assert sorted(line.split("  ")[1] for line in sums.splitlines()) == sorted(names - {"SHA256SUMS"})
@@ -193,10 +194,10 @@ def test_cli_release_and_verify(mini_project, runner):
     assert result.exit_code == 0, result.output
     archive = p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
     n_dist = sum(1 for f in p["dist"].iterdir() if f.is_file())
-    # + CITATION.cff, CHANGELOG.md, croissant.json, datasette.json, SHA256SUMS
-    assert result.output.startswith(f"released {archive}: version 0.1.0, {n_dist + 5} files, sha256 ")
+    # + CITATION.cff, CHANGELOG.md, croissant.json, datasette.json, the workbook, SHA256SUMS
+    assert result.output.startswith(f"released {archive}: version 0.1.0, {n_dist + 6} files, sha256 ")
     result = runner.invoke(cli, ["verify", str(archive)])
-    assert (result.exit_code, result.output) == (0, f"ok: {archive}: {n_dist + 4} files match SHA256SUMS\n")
+    assert (result.exit_code, result.output) == (0, f"ok: {archive}: {n_dist + 5} files match SHA256SUMS\n")
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert again.output.startswith(f"Error: {archive} already exists")

@@ -122,12 +122,20 @@ def zenodo_text(descriptor: dict) -> str:
     return json.dumps(zenodo(descriptor), indent=2, ensure_ascii=False) + "\n"
 
 
-def release_files(descriptor: dict) -> dict[str, bytes]:
-    """The metadata files a release adds beside the build: croissant.json and datasette.json.
+def release_files(descriptor: dict, files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files a release adds beside the build's: croissant.json, datasette.json and the Excel workbook.
 
-    They are made at release time, not by the build, because every other JSON file in dist/
-    would be taken for the linked-data export by the tools that check it.
+    The metadata files are made at release time, not by the build, because every other JSON file
+    in dist/ would be taken for the linked-data export by the tools that check it; the workbook,
+    because it is for a release's spreadsheet users and would cost every large build dearly.
     """
+    from pipeline.write.workbook import workbook_bytes, workbook_filename
+
+    return {**release_metadata(descriptor), workbook_filename(descriptor): workbook_bytes(descriptor, files)}
+
+
+def release_metadata(descriptor: dict) -> dict[str, bytes]:
+    """croissant.json and datasette.json of a built descriptor."""
     from pipeline.release.datasette import DATASETTE_FILENAME, datasette_bytes
 
     return {CROISSANT_FILENAME: croissant_bytes(descriptor), DATASETTE_FILENAME: datasette_bytes(descriptor)}

@@ -299,7 +299,7 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
         changelog = _insert_entry(changelog, entry)
 
     extra = {CITATION_FILENAME: cff.encode("utf-8"), CHANGELOG_FILENAME: changelog.encode("utf-8")}
-    extra.update(release_files(dist.descriptor))  # croissant.json, datasette.json
+    extra.update(release_files(dist.descriptor, files))  # croissant.json, datasette.json, the workbook
     clash = sorted(set(files) & (set(extra) | {SUMS_FILENAME}))
     if clash:
         raise PipelineError(f"{dist_dir} holds {', '.join(clash)}, which the release writes itself")

@@ -1,6 +1,6 @@
 """Stage 4: writers, one per output format, behind one small interface.
 
-The whole-file writers (codebook, per-event JSON-LD, GeoJSON, workbook) are each a `FileWriter`:
+The whole-file writers (codebook, per-event JSON-LD, GeoJSON) are each a `FileWriter`:
 a file name and a function from the validated tables to the file's bytes; the build writes them
 in `FILE_WRITERS` order into the staged folder. The tables' CSV files and descriptor come first
 (`package.py`), and the writers that overlap with the checks or run beside the rest because they
@@ -29,7 +29,11 @@ class Output:
 
 @dataclass(frozen=True)
 class FileWriter:
-    """One output file: its name for a dataset, its bytes, and whether the dataset's description lists its size and hash."""
+    """One output file: its name for a dataset, its bytes, and whether the dataset's description lists its size and hash.
+
+    The release adds the Excel workbook (write/workbook.py) beside these: it is for spreadsheet
+    users of a release, costs a large build much time and memory, and holds at most Excel's rows.
+    """
 
     name: Callable[[Metadata], str]
     render: Callable[[Output], bytes]
@@ -54,20 +58,6 @@ def _geojson() -> FileWriter:
     return FileWriter(lambda meta: GEOJSON_FILENAME, lambda out: geojson_bytes(out.tables))
 
 
-def _workbook() -> FileWriter:
-    import json
-
-    from pipeline.write.workbook import workbook_bytes, workbook_filename
-
-    def render(out: Output) -> bytes:
-        # The published descriptor, with its schemas inline, as a reader of the build sees it.
-        published = json.loads((out.stage / "datapackage.json").read_text(encoding="utf-8"))
-        return workbook_bytes(published, out.stage)
-
-    # Binary, and its bytes depend on the XlsxWriter version: listed in the description without a hash.
-    return FileWriter(lambda meta: workbook_filename(meta.descriptor), render, hashed=False)
-
-
 def file_writers() -> tuple[FileWriter, ...]:
     """The whole-file writers, in the order the build runs them."""
-    return (_per_event(), _codebook(), _workbook(), _geojson())
+    return (_per_event(), _codebook(), _geojson())
