@@ -10,6 +10,8 @@ what to change), and the context the build computes (span prefix/suffix) is trim
 
 from __future__ import annotations
 
+import re
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,6 +29,28 @@ def formula_risk(value: object) -> str | None:
 def describe(char: str) -> str:
     """How to name a formula character in a message."""
     return {"\t": "a tab", "\r": "a carriage return"}.get(char, f"'{char}'")
+
+
+# Characters no published text cell holds (`pipeline.validate.checks` refuses them): C0 controls
+# but tab, line feed and carriage return, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates U+202A-202E and U+2066-2069 ("Trojan Source": shown in another order
+# than stored).
+CONTROL_CHARACTERS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_context(prefix: str, suffix: str) -> tuple[str, str]:
+    """The context cut from a source without its control characters: the prefix keeps what follows
+    the last one (it still ends right before the quote), the suffix what precedes the first (it
+    still begins right after it).
+
+    >>> clean_context("a\u202eb ", " c\x07d")
+    ('b ', ' c')
+    """
+    if CONTROL_CHARACTERS.search(prefix):
+        prefix = CONTROL_CHARACTERS.split(prefix)[-1]
+    if bad := CONTROL_CHARACTERS.search(suffix):
+        suffix = suffix[: bad.start()]
+    return prefix, suffix
 
 
 def safe_prefix(prefix: str) -> str:

@@ -13,10 +13,18 @@ from pipeline.errors import AnchorError
 
 CONTEXT_CHARS = 32
 
-_LOOKALIKES = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u00a0": " ", "\u2026": "...",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+        "\u2026": "...",
+    }
+)
 
 
 def _show(s: str, limit: int = 60) -> str:
@@ -84,6 +92,7 @@ def anchor(
         if end <= start:
             raise AnchorError("offsets-reversed", f"end {end} is not after start {start}; swap or fix them")
         if text[start:end] != quote:
+            _refuse_normalisation_only(text, quote)
             hits = find_all(text, quote)
             where = f"; the quote is at {hits[0]}-{hits[0] + len(quote)}" if len(hits) == 1 else ""
             raise AnchorError(
@@ -106,13 +115,29 @@ def anchor(
                     "context-not-found",
                     f"the quote occurs {len(bare)} time(s) but never with the given prefix/suffix; copy the words right before it as prefix",
                 )
+        _refuse_normalisation_only(text, quote)
         at, near = nearest_match(text, quote)
         hint = f"; nearest match at {at}: '{_show(near)}'" if at >= 0 else ""
-        raise AnchorError("quote-not-found", f"quote '{_show(quote)}' not found in the source{hint}; copy the words exactly from the source text")
+        raise AnchorError(
+            "quote-not-found",
+            f"quote '{_show(quote)}' not found in the source{hint}; copy the words exactly from the source text",
+        )
     raise AnchorError(
         "quote-ambiguous",
         f"quote '{_show(quote)}' occurs {len(hits)} times (at {', '.join(map(str, hits[:5]))}); add a prefix with the words right before the one you mean",
     )
+
+
+def _refuse_normalisation_only(text: str, quote: str) -> None:
+    """Raise if the quote occurs in the text once both are in Unicode NFC (an "é" typed as e and
+    a combining accent, say): the characters differ though they look the same."""
+    if quote in text:
+        return  # the quote itself is there: another message fits
+    if unicodedata.normalize("NFC", quote) in unicodedata.normalize("NFC", text):
+        raise AnchorError(
+            "quote-normalisation",
+            "quote matches the text only after Unicode normalisation (NFC); copy the characters from the source text",
+        )
 
 
 def context(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str]:

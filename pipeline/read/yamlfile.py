@@ -19,6 +19,59 @@ from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+class Yaml11Number(str):
+    """A plain scalar YAML 1.1 reads as a number in a form few mean: `017` (octal 15), `0x1F`,
+    `0b101`, `1:30` (base 60: 90), `1_000`, `+5`. It stays the text written (a text or id column
+    keeps it as is); `number` is YAML 1.1's reading and `form` names it, so that a number column
+    can refuse it (`pipeline.validate.checks`) instead of publishing a value nobody wrote.
+    """
+
+    number: int | float
+    form: str  # "octal", "hexadecimal", "binary", "base-60", "" (only `_` or `+`: decimal after all)
+
+
+def yaml11_message(name: str, value: Yaml11Number) -> str:
+    """The one line refusing `value` where a number belongs, e.g. `count_min 017 is read ... as the octal number 15`."""
+    if value.form == "octal":
+        return f"{name} {value} is read by YAML 1.1 as the octal number {value.number}, not {value.lstrip('+-0') or 0}; write the number in decimal, without the leading zero"
+    return f"{name} {value} is read by YAML 1.1 as the {value.form} number {value.number}; write the number in decimal"
+
+
+_PLAIN_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+
+
+def _yaml11_form(text: str) -> str:
+    digits = text.lstrip("+-")
+    if ":" in digits:
+        return "base-60"
+    if digits.startswith(("0x", "0X")):
+        return "hexadecimal"
+    if digits.startswith(("0b", "0B")):
+        return "binary"
+    if len(digits.replace("_", "")) > 1 and digits.startswith("0") and "." not in digits:
+        return "octal"
+    return ""
+
+
+def _construct_int(constructor, node):
+    number = yaml.constructor.SafeConstructor.construct_yaml_int(constructor, node)
+    if _PLAIN_DECIMAL.match(node.value):
+        return number
+    value = Yaml11Number(node.value)
+    value.number, value.form = number, _yaml11_form(node.value)
+    return value
+
+
+def _construct_float(constructor, node):
+    number = yaml.constructor.SafeConstructor.construct_yaml_float(constructor, node)
+    if ":" not in node.value and "_" not in node.value:
+        return number
+    value = Yaml11Number(node.value)
+    value.number, value.form = number, _yaml11_form(node.value)
+    return value
+
+
 # Annotation files are hand-written: a few hundred KiB at most. The limits keep a careless or
 # hostile file from exhausting memory or time instead of failing with a clear message.
 MAX_YAML_BYTES = 8 * 1024 * 1024
@@ -97,6 +150,8 @@ def _construct_mapping(loader, node, depth=0):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_LineLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _too_many_brackets(text: str) -> int:
@@ -115,7 +170,7 @@ def _too_many_brackets(text: str) -> int:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _check_events(text: str) -> None:
@@ -128,11 +183,16 @@ def _check_events(text: str) -> None:
         if getattr(event, "anchor", None):
             raise YamlError(line, f"YAML anchors (&{event.anchor}) are not allowed; remove the anchor")
         if getattr(event, "tag", None):
-            raise YamlError(line, f"YAML tags such as '{_show_tag(event.tag)}' are not allowed; remove the tag and write a plain value")
+            raise YamlError(
+                line,
+                f"YAML tags such as '{_show_tag(event.tag)}' are not allowed; remove the tag and write a plain value",
+            )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlError(line, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure (spans, then their claims)")
+                raise YamlError(
+                    line, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure (spans, then their claims)"
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -157,7 +217,15 @@ _RESOLVER.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
 # str. That decides alone unless resolvers for any first character (None) or path resolvers exist.
 _CLAIMED_FIRST = frozenset(k for k, v in _RESOLVER.yaml_implicit_resolvers.items() if v)
 _BY_FIRST_CHARACTER = not _RESOLVER.yaml_implicit_resolvers.get(None) and not _RESOLVER.yaml_path_resolvers
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """PyYAML's safe constructors, with YAML 1.1's surprising numbers kept as `Yaml11Number`."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_CONSTRUCTOR = _Constructor()
 
 
 class _Unusual(Exception):
@@ -186,7 +254,9 @@ def _build(loader, node, depth=0):
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
-                raise YamlError(key_node.start_mark.line + 1, f"duplicate key '{key}' (first at line {lines[key]}); keep one")
+                raise YamlError(
+                    key_node.start_mark.line + 1, f"duplicate key '{key}' (first at line {lines[key]}); keep one"
+                )
             result[key] = _build(loader, value_node, depth + 1)
             lines[key] = key_node.start_mark.line + 1
         return result
@@ -202,24 +272,44 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
     except NotAFile as exc:
         if exc.too_large:
             return None, [
-                Problem(display, 0, "file-too-large", f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files")
+                Problem(
+                    display,
+                    0,
+                    "file-too-large",
+                    f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files",
+                )
             ]
-        return None, [Problem(display, 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there")]
+        return None, [
+            Problem(display, 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there")
+        ]
     except OSError as exc:
         if isinstance(exc, FileNotFoundError) and path.is_symlink():
-            return None, [Problem(display, 0, "dangling-link", "is a link to a file that does not exist; put the file itself there")]
+            return None, [
+                Problem(
+                    display, 0, "dangling-link", "is a link to a file that does not exist; put the file itself there"
+                )
+            ]
         return None, [Problem(display, 0, "unreadable-file", f"cannot read the file: {exc.strerror}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [
-            Problem(display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+            Problem(
+                display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+            )
         ]
     text = text.removeprefix("\ufeff")
     bad_line = _too_many_brackets(text)
     if bad_line:
-        return None, [Problem(display, bad_line, "too-deep", f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)")]
+        return None, [
+            Problem(
+                display,
+                bad_line,
+                "too-deep",
+                f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)",
+            )
+        ]
     data = yamlfast.parse(text, YDict, _resolve_plain, _CONSTRUCTOR)
     if data is not None:
         return data, []
@@ -245,7 +335,14 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
         return None, [Problem(display, line, "yaml-syntax", f"invalid YAML: {what}; check indentation and quoting")]
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        return None, [Problem(display, line, "bad-character", f"the control character U+{exc.character:04X} is not allowed in YAML; remove it")]
+        return None, [
+            Problem(
+                display,
+                line,
+                "bad-character",
+                f"the control character U+{exc.character:04X} is not allowed in YAML; remove it",
+            )
+        ]
     except (yaml.YAMLError, RecursionError) as exc:
         return None, [Problem(display, 1, "yaml-syntax", f"invalid YAML: {exc}; check indentation and quoting")]
     return data, []

@@ -15,13 +15,15 @@ from functools import lru_cache
 
 from pipeline import quoting
 from pipeline.read.annotations import Corpus, Origin
+from pipeline.read.yamlfile import Yaml11Number, yaml11_message
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
 from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
 DERIVED_IDS = {
-    "casualties": ("casualty_id", "category"), "demands": ("demand_id", "category"),
+    "casualties": ("casualty_id", "category"),
+    "demands": ("demand_id", "category"),
     "demand_outcomes": ("outcome_id", "demand_id"),
 }
 OPEN_ABOVE = ("at_least", "more_than")
@@ -57,13 +59,41 @@ def _counts(values: dict, origin: Origin, problems: list[Problem], where: str) -
         return
     n = values.pop("count")
     if "count_min" in values or "count_max" in values:
-        problems.append(Problem(origin.file, origin.line_of("count"), "count-conflict", f"{where}: give either count or count_min/count_max, not both; remove one"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "count-conflict",
+                f"{where}: give either count or count_min/count_max, not both; remove one",
+            )
+        )
         return
+    if n.__class__ is Yaml11Number:
+        if n.form:
+            problems.append(
+                Problem(origin.file, origin.line_of("count"), "yaml11-number", f"{where}: {yaml11_message('count', n)}")
+            )
+            return
+        n = n.number  # `1_000`: the decimal number written
     if isinstance(n, bool) or not isinstance(n, int):
-        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n!r} is not a whole number; write the figure in digits (e.g. 26), or leave count out if the source gives none"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "bad-count",
+                f"{where}: count {n!r} is not a whole number; write the figure in digits (e.g. 26), or leave count out if the source gives none",
+            )
+        )
         return
     if n < 0:
-        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n} is negative; write the figure as the source gives it"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "bad-count",
+                f"{where}: count {n} is negative; write the figure as the source gives it",
+            )
+        )
         return
     qualifier = values.get("qualifier") or "exact"
     values.setdefault("qualifier", qualifier)
@@ -93,6 +123,10 @@ def _simple_bounds(value: str) -> tuple[str, str] | None:
     return f"{year}-01-01", f"{year}-12-31"
 
 
+class IntervalOrderError(ValueError):
+    """An EDTF interval whose end lies wholly before its start; the message is complete."""
+
+
 @lru_cache(maxsize=65536)
 def edtf_bounds(value: str) -> tuple[str | None, str | None]:
     """Earliest and latest ISO day an EDTF string allows; raises ValueError if it is invalid.
@@ -101,6 +135,11 @@ def edtf_bounds(value: str) -> tuple[str | None, str | None]:
     ('1953-07-01', '1953-07-31')
     >>> edtf_bounds("1962-06-01/1962-06-03")
     ('1962-06-01', '1962-06-03')
+
+    An open ("..") or unknown (empty) end of an interval has no bound: None, never one invented.
+
+    >>> edtf_bounds("../1961"), edtf_bounds("1953/"), edtf_bounds("/1961")
+    ((None, '1961-12-31'), ('1953-01-01', None), (None, '1961-12-31'))
     """
     parts = value.split("/")
     if 1 <= len(parts) <= 2:
@@ -124,6 +163,15 @@ def _library_bounds(value: str) -> tuple[str | None, str | None]:
             out.append(time.strftime("%Y-%m-%d", getter()))
         except (TypeError, ValueError, OverflowError):
             out.append(None)  # open interval ends ("..") have no bound
+    if "/" in value:
+        # The library invents a bound ten years off for an unknown end ("1953/", "/1961"); an
+        # end not given stays open, as ".." does.
+        first, _, last = value.partition("/")
+        out = [None if first in ("", "..") else out[0], None if last in ("", "..") else out[1]]
+    if out[0] and out[1] and out[1] < out[0]:
+        raise IntervalOrderError(
+            f"{value} ends before it starts ({out[1]} is before {out[0]}); write the earlier date first"
+        )
     return out[0], out[1]
 
 
@@ -139,16 +187,37 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
             continue
         try:
             lo, hi = edtf_bounds(str(value))
+        except IntervalOrderError as exc:
+            problems.append(
+                Problem(origin.file, origin.line_of(col), "date-order", f"event '{row.get('event_id')}': {col} {exc}")
+            )
+            return
         except ValueError as exc:
-            problems.append(Problem(origin.file, origin.line_of(col), "bad-date", f"event '{row.get('event_id')}': {col} {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.line_of(col),
+                    "bad-date",
+                    f"event '{row.get('event_id')}': {col} {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~",
+                )
+            )
             return
         lows.append(lo)
         highs.append(hi)
     if lows[0] and lows[1] and highs[1] and highs[1] < lows[0]:
-        problems.append(Problem(origin.file, origin.line_of("end_date"), "date-order", f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}; fix one of them"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("end_date"),
+                "date-order",
+                f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}; fix one of them",
+            )
+        )
         return
-    row["earliest_date"] = lows[0] or lows[1]
-    row["latest_date"] = highs[1] or highs[0]
+    # An open start ("../1961") stays open even with an end_date, and an open end likewise.
+    given = [row.get(c) not in (None, "") for c in ("start_date", "end_date")]
+    row["earliest_date"] = lows[0] if given[0] else lows[1]
+    row["latest_date"] = highs[1] if given[1] else highs[0]
     row["date_precision"] = date_precision(row["earliest_date"], row["latest_date"])
 
 
@@ -156,16 +225,34 @@ def _event_places(event: dict, values: dict, origin: Origin, columns: list[str],
     """One event_places row for the event's main place and one for each of its other_place_ids."""
     others = values.get("other_place_ids") or []
     if not isinstance(others, list):
-        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "bad-structure", f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]"))
+        tables.problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("other_place_ids"),
+                "bad-structure",
+                f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]",
+            )
+        )
         return
     if others and not event.get("place_id"):
-        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "missing-value", f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first"))
+        tables.problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("other_place_ids"),
+                "missing-value",
+                f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first",
+            )
+        )
         return
     main = [event["place_id"]] if event.get("place_id") else []
     for n, place_id in enumerate(main + others):
         # The event's own line: a duplicate place then names the event that lists it twice.
         line = Origin(origin.file, origin.line_of("place_id" if n == 0 else "other_place_ids"))
-        tables.add("event_places", _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}), line)
+        tables.add(
+            "event_places",
+            _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}),
+            line,
+        )
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
@@ -210,18 +297,38 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
                 values[id_col] = f"{claim.span_id}-{str(values.get(by) or 'x').replace('_', '-')}"
                 key = (claim.table, values[id_col])
                 if key in seen_ids:
-                    problems.append(Problem(
-                        claim.origin.file, claim.origin.line, "duplicate-id",
-                        f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
-                    ))
+                    problems.append(
+                        Problem(
+                            claim.origin.file,
+                            claim.origin.line,
+                            "duplicate-id",
+                            f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
+                        )
+                    )
                 seen_ids[key] = claim.origin
         if claim.table == "event_mentions":
             values["date_precision"] = "unknown"
         if claim.table == "event_mentions" and values.get("date"):
             try:
                 values["date_precision"] = date_precision(*edtf_bounds(str(values["date"])))
+            except IntervalOrderError as exc:
+                problems.append(
+                    Problem(
+                        claim.origin.file,
+                        claim.origin.line_of("date"),
+                        "date-order",
+                        f"span '{claim.span_id}': date {exc}",
+                    )
+                )
             except ValueError as exc:
-                problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
+                problems.append(
+                    Problem(
+                        claim.origin.file,
+                        claim.origin.line_of("date"),
+                        "bad-date",
+                        f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~",
+                    )
+                )
         tables.add(claim.table, _row_of(columns[claim.table], values), claim.origin)
 
     # Spans and events named by claims are mentioned by them too: fill event_mentions so that
@@ -235,7 +342,13 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             key = (row["event_id"], row["span_id"])
             if row["event_id"] and key not in mentioned:
                 mentioned.add(key)
-                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}), None)
+                tables.add(
+                    "event_mentions",
+                    _row_of(
+                        columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}
+                    ),
+                    None,
+                )
     tables.filled["event_mentions"] = len(tables.rows.get("event_mentions", ())) - written
     _check_count_texts(tables, corpus)
     # From this file's own outcome claims; merge_tables derives it again over the whole corpus,
@@ -249,15 +362,22 @@ def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
 
     The quote is read from the source at the span's offsets: a withheld span publishes none.
     """
-    quote_of = {span["span_id"]: corpus.sources[span["source_id"]].text[span["start"]:span["end"]]
-                for span, _ in corpus.spans if span["source_id"] in corpus.sources}
+    quote_of = {
+        span["span_id"]: corpus.sources[span["source_id"]].text[span["start"] : span["end"]]
+        for span, _ in corpus.spans
+        if span["source_id"] in corpus.sources
+    }
     for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
         text = row.get("count_text")
         if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
-            tables.problems.append(Problem(
-                origin.file if origin else "", origin.line_of("count_text") if origin else 0, "count-text-not-quoted",
-                f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
-            ))
+            tables.problems.append(
+                Problem(
+                    origin.file if origin else "",
+                    origin.line_of("count_text") if origin else 0,
+                    "count-text-not-quoted",
+                    f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
+                )
+            )
 
 
 def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
@@ -332,7 +452,9 @@ def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
 
 
 def estimate_casualties(
-    casualties: list[dict], source_of_span: dict[str, str], parent_of: dict[str, str | None] | None = None,
+    casualties: list[dict],
+    source_of_span: dict[str, str],
+    parent_of: dict[str, str | None] | None = None,
 ) -> list[dict]:
     """Summarise the casualty claims per event and category (the rule is in the codebook).
 
@@ -374,14 +496,16 @@ def estimate_casualties(
                 lows.append(lo)
             if isinstance(hi, int):
                 highs.append(hi)
-        out.append({
-            "event_id": event_id,
-            "category": category,
-            "low": min(lows) if lows else None,
-            "high": max(highs) if highs else None,
-            "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
-            "n_claims": len(rows),
-            "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
-            "includes_sub_events": (event_id, category) in from_sub_event,
-        })
+        out.append(
+            {
+                "event_id": event_id,
+                "category": category,
+                "low": min(lows) if lows else None,
+                "high": max(highs) if highs else None,
+                "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
+                "n_claims": len(rows),
+                "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
+                "includes_sub_events": (event_id, category) in from_sub_event,
+            }
+        )
     return out

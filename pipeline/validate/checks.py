@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
-from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
+from pipeline.read.yamlfile import Yaml11Number, yaml11_message
+from pipeline.spreadsheet import CONTROL_CHARACTERS, FORMULA_START, describe, formula_risk
 from pipeline.types import TYPES, BadValue
 from pipeline.rows.tables import Tables
 
@@ -26,12 +27,22 @@ _DIGITS = re.compile(r"[0-9]+\Z")
 _INVALID = object()
 # NUL breaks many CSV readers; lone surrogates (from YAML escapes) cannot be written as UTF-8.
 _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
+# Never in a published text cell: C0 controls but tab, line feed and carriage return, DEL, C1
+# controls, and the bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069),
+# which make a cell display in another order than it is stored ("Trojan Source").
+_CONTROL = CONTROL_CHARACTERS
+# Tab, line feed and carriage return: only in the columns cut from a source's text, as it has
+# them; ids and every hand-written text (names, descriptions, claimants, ...) are one line.
+_LINE_BREAKS = re.compile("[\t\n\r]")
+_SOURCE_TEXT = {"spans": frozenset({"quote", "prefix", "suffix"})}
 
 
 def _suggest(value: str, allowed) -> str:
     close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
     if not close:
-        close = [a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()][:1]
+        close = [
+            a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()
+        ][:1]
     return f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(map(str, allowed))
 
 
@@ -57,7 +68,11 @@ class _Checker:
         row = self.rows[i]
         prefix = f"{self.name} '{self.key_of(row)}'"
         if origin is not None:
-            self.problems.append(Problem(origin.file, origin.line_of(field), code, f"{prefix}: {message}", self.name, self.key_of(row), field))
+            self.problems.append(
+                Problem(
+                    origin.file, origin.line_of(field), code, f"{prefix}: {message}", self.name, self.key_of(row), field
+                )
+            )
         else:
             self.problems.append(Problem("", 0, code, f"{message}", self.name, self.key_of(row), field))
 
@@ -66,14 +81,41 @@ class _Checker:
         value = row[name]
         if value is None:
             return None
+        if value.__class__ is Yaml11Number:
+            if ftype in ("string", "date"):
+                value = str(value)  # the text as written, not YAML 1.1's number
+            elif value.form:
+                self.add(i, "yaml11-number", name, yaml11_message(name, value))
+                return _INVALID
+            else:
+                value = value.number  # `1_000`, `+5`: the decimal number written
         if ftype == "string":
             if isinstance(value, (bool, list, dict)):
-                self.add(i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes")
+                self.add(
+                    i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes"
+                )
                 return _INVALID
             if not isinstance(value, str):
                 value = str(value)
             if bad := _UNWRITABLE.search(value):
-                self.add(i, "bad-character", name, f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it")
+                self.add(
+                    i,
+                    "bad-character",
+                    name,
+                    f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it",
+                )
+                return _INVALID
+            source_text = name in _SOURCE_TEXT.get(self.name, ())
+            # A leading tab or carriage return is reported as a formula risk, and any control
+            # character in an id, date or code by its pattern or category, further on.
+            bad = _CONTROL.search(value) or (None if source_text else _LINE_BREAKS.search(value))
+            if (
+                bad
+                and not (bad.start() == 0 and formula_risk(value))
+                and name not in self.patterns
+                and "enum" not in self.schema.constraints(name)
+            ):
+                self.add(i, "control-character", name, _control_message(name, bad, source_text))
                 return _INVALID
         else:
             try:
@@ -99,26 +141,61 @@ class _Checker:
                         self.add(i, "missing-value", name, f"{name} is required but missing; add it")
                     continue
                 if "enum" in cons and value not in cons["enum"]:
-                    self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
+                    self.add(
+                        i,
+                        "unknown-category",
+                        name,
+                        f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}",
+                    )
                 if "minimum" in cons and isinstance(value, (int, float)) and value < cons["minimum"]:
-                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
+                    self.add(
+                        i,
+                        "below-minimum",
+                        name,
+                        f"{name} {value} is below the minimum {cons['minimum']}; fix the figure",
+                    )
                 if "maximum" in cons and isinstance(value, (int, float)) and value > cons["maximum"]:
-                    self.add(i, "above-maximum", name, f"{name} {value} is above the maximum {cons['maximum']}; fix the figure")
+                    self.add(
+                        i,
+                        "above-maximum",
+                        name,
+                        f"{name} {value} is above the maximum {cons['maximum']}; fix the figure",
+                    )
                 if isinstance(value, str):
                     if "maxLength" in cons and len(value) > cons["maxLength"]:
-                        self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
+                        self.add(
+                            i,
+                            "too-long",
+                            name,
+                            f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed",
+                        )
                     if "minLength" in cons and len(value) < cons["minLength"]:
                         self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
                     if char := formula_risk(value):
-                        self.add(i, "formula-risk", name, f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}")
+                        self.add(
+                            i,
+                            "formula-risk",
+                            name,
+                            f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}",
+                        )
                     if name in self.patterns and not self.patterns[name].fullmatch(value):
-                        self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
+                        self.add(
+                            i,
+                            "bad-format",
+                            name,
+                            f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})",
+                        )
                     if schema.fields[name].get("format") == "uri" and not _URI.fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
             lo, hi = row.get("count_min"), row.get("count_max")
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
                 self.add(i, "count-order", "count_min", f"count_min {lo} is above count_max {hi}; swap them or fix one")
-            if self.name == "spans" and isinstance(row.get("start"), int) and isinstance(row.get("end"), int) and row["end"] <= row["start"]:
+            if (
+                self.name == "spans"
+                and isinstance(row.get("start"), int)
+                and isinstance(row.get("end"), int)
+                and row["end"] <= row["start"]
+            ):
                 self.add(i, "offsets-reversed", "end", f"end {row['end']} is not after start {row['start']}")
 
     def check_keys(self) -> None:
@@ -136,9 +213,25 @@ class _Checker:
                 first = self.origins[seen[key]]
                 where = f" (first at {first.file}:{first.line})" if first else ""
                 what = "defined twice" if len(pk) == 1 else "repeated"
-                self.add(i, "duplicate-id", pk[0], f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}; keep one or rename the other")
+                self.add(
+                    i,
+                    "duplicate-id",
+                    pk[0],
+                    f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}; keep one or rename the other",
+                )
             else:
                 seen[key] = i
+
+
+def _control_message(name: str, bad: re.Match, source_text: bool) -> str:
+    code = ord(bad.group())
+    kind = "bidirectional control" if code >= 0x202A else "control character"
+    what = f"{name} contains the {kind} U+{code:04X} at position {bad.start()}"
+    if source_text:
+        return f"{what}, as the source text does; withhold the quote (withhold_quote: true) or shorten it to leave the character out"
+    if code >= 0x202A:
+        return f"{what}, which can make the text display in another order than it is stored; remove it"
+    return f"{what}; remove it (ids and hand-written texts are one line of printable characters)"
 
 
 _FORMULA_HINT = {
@@ -194,7 +287,12 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                     continue
                 target = fk.resource.removesuffix("s")
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
-                checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}")
+                checker.add(
+                    i,
+                    "unknown-reference",
+                    fk.fields[0],
+                    f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}",
+                )
 
 
 def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, plain: bool = False) -> set:
@@ -217,7 +315,13 @@ def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.
-ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"), ("places", "place_id"))
+ID_SPACES = (
+    ("sources", "source_id"),
+    ("spans", "span_id"),
+    ("events", "event_id"),
+    ("actors", "actor_id"),
+    ("places", "place_id"),
+)
 
 
 def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
@@ -228,7 +332,7 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
     """
     present = [(t, c) for t, c in ID_SPACES if t in checkers]
     ids = [set(_column(checkers[t].rows, c)) for t, c in present]
-    if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1:]):
+    if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1 :]):
         return  # no id shared by two tables: the usual case, decided on sets of ids
     owner: dict[str, tuple[str, int]] = {}
     for table, id_col in present:
@@ -242,7 +346,12 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
                 first = checkers[first_table].origins[j]
                 where = f" at {first.file}:{first.line}" if first else ""
                 kind = first_table[:-1]
-                checker.add(i, "overlapping-id", id_col, f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them")
+                checker.add(
+                    i,
+                    "overlapping-id",
+                    id_col,
+                    f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them",
+                )
             owner.setdefault(value, (table, i))
 
 
@@ -254,15 +363,28 @@ def _check_provenance(checkers: dict[str, _Checker]) -> None:
     """An external id is published only with where it was checked, and a check only with its id."""
     for checker in checkers.values():
         fields = checker.schema.fields
-        pairs = [(c[: -len(CHECKED_SUFFIX)] + "_id", c) for c in fields
-                 if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields]
+        pairs = [
+            (c[: -len(CHECKED_SUFFIX)] + "_id", c)
+            for c in fields
+            if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields
+        ]
         for id_col, checked_col in pairs:
             for i, row in enumerate(checker.rows):
                 has_id, has_check = row.get(id_col) is not None, row.get(checked_col) is not None
                 if has_id and not has_check:
-                    checker.add(i, "unchecked-id", id_col, f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id")
+                    checker.add(
+                        i,
+                        "unchecked-id",
+                        id_col,
+                        f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id",
+                    )
                 elif has_check and not has_id:
-                    checker.add(i, "check-without-id", checked_col, f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}")
+                    checker.add(
+                        i,
+                        "check-without-id",
+                        checked_col,
+                        f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}",
+                    )
 
 
 def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Checker]) -> None:
@@ -280,7 +402,12 @@ def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Che
         checker = checkers[table]
         for i, row in enumerate(checker.rows):
             if row.get(id_col) and row[id_col] not in reached:
-                checker.add(i, "unsupported", id_col, f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it")
+                checker.add(
+                    i,
+                    "unsupported",
+                    id_col,
+                    f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it",
+                )
 
 
 def check_cells(tables: Tables, meta: Metadata) -> list[Problem]:
@@ -323,7 +450,8 @@ class _ColumnSpec:
     min_length: int | None
     pattern: re.Pattern | None
     uri: bool
-    maximum: int | float | None = None  # applies to numbers (coordinates)
+    maximum: int | float | None = None  # applies to integers (counts, offsets: 2**53 - 1) and numbers (coordinates)
+    source_text: bool = False  # cut from a source's text: may hold its tabs and line breaks
 
 
 _SPECS: dict[int, tuple[TableSchema, list[_ColumnSpec] | None]] = {}
@@ -341,14 +469,23 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
             specs = None
             break
         text = _CLEAN_TYPES[ftype] == {str}
-        specs.append(_ColumnSpec(
-            name, _CLEAN_TYPES[ftype], schema.required(name), frozenset(cons["enum"]) if "enum" in cons else None,
-            cons.get("minimum") if ftype in ("integer", "boolean", "number") else None, ftype == "date", text,
-            cons.get("maxLength") if text else None, cons.get("minLength") if text else None,
-            re.compile(cons["pattern"]) if text and "pattern" in cons else None,
-            text and schema.fields[name].get("format") == "uri",
-            cons.get("maximum") if ftype == "number" else None,
-        ))
+        specs.append(
+            _ColumnSpec(
+                name,
+                _CLEAN_TYPES[ftype],
+                schema.required(name),
+                frozenset(cons["enum"]) if "enum" in cons else None,
+                cons.get("minimum") if ftype in ("integer", "boolean", "number") else None,
+                ftype == "date",
+                text,
+                cons.get("maxLength") if text else None,
+                cons.get("minLength") if text else None,
+                re.compile(cons["pattern"]) if text and "pattern" in cons else None,
+                text and schema.fields[name].get("format") == "uri",
+                cons.get("maximum") if ftype in ("integer", "number") else None,
+                name in _SOURCE_TEXT.get(schema.name, ()),
+            )
+        )
     _SPECS[id(schema)] = (schema, specs)
     return specs
 
@@ -368,7 +505,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
         values = {spec.name: list(map(operator.itemgetter(spec.name), rows)) for spec in specs}
     except KeyError:
         return False
-    texts = []
+    texts, one_line = [], []
     for spec in specs:
         column = values[spec.name]
         if None in column:
@@ -395,6 +532,8 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
                 return False
         if spec.text:
             texts.append(column)
+            if not spec.source_text:
+                one_line.append(column)
             if spec.max_length is not None and max(map(len, column)) > spec.max_length:
                 return False
             if spec.min_length is not None and min(map(len, column)) < spec.min_length:
@@ -413,14 +552,29 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
     joined = "\n".join(texts)
     if joined.startswith(FORMULA_START) or _FORMULA_AFTER_NEWLINE.search(joined) or "\x00" in joined:
         return False
+    if _CONTROL.search(joined) or "\t" in joined or "\r" in joined:
+        return False
+    # A line break inside a value is allowed only in the columns cut from a source's text.
+    one_line = list(itertools.chain.from_iterable(one_line))
+    if one_line and "\n".join(one_line).count("\n") != len(one_line) - 1:
+        return False
     try:
         joined.encode("utf-8")
     except UnicodeEncodeError:
         return False
     # The row-level checks: count_min <= count_max, and a span's end after its start.
-    if "count_min" in values and "count_max" in values and _ordered(schema, values, "count_min", "count_max", operator.gt):
+    if (
+        "count_min" in values
+        and "count_max" in values
+        and _ordered(schema, values, "count_min", "count_max", operator.gt)
+    ):
         return False
-    if schema.name == "spans" and "start" in values and "end" in values and _ordered(schema, values, "start", "end", operator.ge):
+    if (
+        schema.name == "spans"
+        and "start" in values
+        and "end" in values
+        and _ordered(schema, values, "start", "end", operator.ge)
+    ):
         return False
     return True
 
@@ -429,14 +583,21 @@ def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong
     """Whether some row has integers in columns a and b with wrong(a, b)."""
     if schema.fields[a]["type"] == schema.fields[b]["type"] == "integer":
         # `_clean` saw ints (no bools) or None only: compare the rows that have both at C speed.
-        both = [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None] \
-            if None in values[a] or None in values[b] else zip(values[a], values[b])
+        both = (
+            [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None]
+            if None in values[a] or None in values[b]
+            else zip(values[a], values[b])
+        )
         return any(itertools.starmap(wrong, both))
     return any(isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b]))
 
 
 def validate_tables(
-    tables: Tables, meta: Metadata, partial: bool = False, checked: frozenset[str] = frozenset(), cell_problems: bool = False
+    tables: Tables,
+    meta: Metadata,
+    partial: bool = False,
+    checked: frozenset[str] = frozenset(),
+    cell_problems: bool = False,
 ) -> list[Problem]:
     """Check every table; return all problems found (none means valid).
 
