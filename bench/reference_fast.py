@@ -29,7 +29,7 @@ from pathlib import Path
 # The lexical forms of Table Schema types (the defaults; our schemas set no `format` on them).
 # TRY_CAST alone is too lenient for a check: DuckDB casts '1.5' to the integer 2 and '2020-1-2'
 # to a date, values frictionless and our validation refuse.
-_INTEGER = r"^-?[0-9]+$"
+_INTEGER = r"^[-+]?[0-9]+$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _NUMBER = r"^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"
 # Table Schema's default boolean spellings, used where a field declares none.

@@ -390,7 +390,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"inputs read before each run: {fmt_mb(warmed['build'])} for the full build, "
           f"{fmt_mb(warmed['rebuild'])} for the rebuild (with the cache){references}; then sync")
     runs_note = f"median [min-max] of {args.runs} runs" if args.runs > 1 else "1 run"
-    print_build(f"our full build (empty cache), stages from BuildResult.timings, {runs_note}:", full)
+    partitions = " / ".join(sorted({str(r[0]["partitions"]) for r in full}))
+    print_build(f"our full build (empty cache: {partitions}), stages from BuildResult.timings, {runs_note}:", full)
     print_build(f"our rebuild after changing {changed} ({rebuild[0][0]['partitions']}), {runs_note}:", rebuild, nested=False)
 
     if args.no_cold:
