@@ -44,6 +44,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -62,8 +63,20 @@ WARM_CHUNK = 1 << 20
 PSS_INTERVAL_S = 0.2
 
 
-def _child(argv: list[str]) -> tuple[dict, float, int, int]:
-    """Run this script as a child; its JSON result, wall seconds, peak RSS and peak summed PSS in bytes."""
+class Run(NamedTuple):
+    """One timed child: its JSON result, wall seconds, peak RSS and peak summed PSS in bytes, CPU seconds."""
+
+    result: dict
+    wall: float
+    rss: int
+    pss: int
+    # User and system time of the child and every process it waited for: less sensitive than
+    # the wall time to other work on a shared machine.
+    cpu: float
+
+
+def _child(argv: list[str]) -> Run:
+    """Run this script as a child and measure it."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], stdout=subprocess.PIPE)
     with _TreeMemory(proc.pid) as tree:
@@ -74,7 +87,7 @@ def _child(argv: list[str]) -> tuple[dict, float, int, int]:
     if proc.returncode != 0:
         sys.exit(f"child {argv[:2]} failed with exit code {proc.returncode}")
     # ru_maxrss is in KiB on Linux: the largest single process among the child and the workers it waited for.
-    return json.loads(out), wall, usage.ru_maxrss * 1024, tree.peak
+    return Run(json.loads(out), wall, usage.ru_maxrss * 1024, tree.peak, usage.ru_utime + usage.ru_stime)
 
 
 class _TreeMemory:
@@ -257,6 +270,11 @@ def spread(values: list[float], unit: str = " s") -> str:
     return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}-{max(values):.2f}]"
 
 
+def _short(stage: str) -> str:
+    """A stage's name for the comparison lines: per-file steps marked as summed over files."""
+    return stage.strip().replace(" (summed over files built)", ", summed over files")
+
+
 def stage_sum(timings: dict, stages: tuple[str, ...]) -> float:
     return sum(timings.get(stage, 0.0) for stage in stages)
 
@@ -271,33 +289,35 @@ def fast_total(result: dict, with_load: bool = False) -> float:
     return sum(result[step] for step in FAST_CHECK_STEPS + FAST_DUMP_STEPS) + load
 
 
-def print_build(title: str, runs: list[tuple[dict, float, int, int]], nested: bool = True) -> None:
+def print_build(title: str, runs: list[Run], nested: bool = True) -> None:
     print(title)
-    for stage in runs[0][0]["timings"]:
+    for stage in runs[0].result["timings"]:
         if nested or not stage.startswith("  "):
-            print(f"  {stage:<44} {spread([r[0]['timings'].get(stage, 0.0) for r in runs]):>24}")
-    print(f"  {'wall incl. start-up':<44} {spread([r[1] for r in runs]):>24}")
-    print(f"  {'peak memory, largest of the runs (ru_maxrss)':<44} {fmt_mb(max(r[2] for r in runs)):>24}")
-    print(f"  {'peak memory, all processes (summed PSS)':<44} {fmt_mb(max(r[3] for r in runs)):>24}")
+            print(f"  {stage:<44} {spread([r.result['timings'].get(stage, 0.0) for r in runs]):>24}")
+    print(f"  {'wall incl. start-up':<44} {spread([r.wall for r in runs]):>24}")
+    print(f"  {'CPU, user + system, all processes':<44} {spread([r.cpu for r in runs]):>24}")
+    print(f"  {'peak memory, largest of the runs (ru_maxrss)':<44} {fmt_mb(max(r.rss for r in runs)):>24}")
+    print(f"  {'peak memory, all processes (summed PSS)':<44} {fmt_mb(max(r.pss for r in runs)):>24}")
 
 
-def print_reference(title: str, runs: list[tuple[dict, float, int, int]], budget: float = 0) -> None:
+def print_reference(title: str, runs: list[Run], budget: float = 0) -> None:
     print(title)
-    for key, first in runs[0][0].items():
+    for key, first in runs[0].result.items():
         if key == "stopped":
             continue  # shown with each stopped step
-        values = [r[0][key] for r in runs]
+        values = [r.result[key] for r in runs]
         if key in REFERENCE_STEPS and None in values:
-            done = [v for v in values if v is not None]
-            note = f"stopped at the budget in {len(values) - len(done)} of {len(values)} runs"
-            print(f"  {key:<44} {('> ' if not done else '') + spread(done or [budget]):>24}  ({note})")
+            stopped = values.count(None)
+            counted = spread([budget if v is None else v for v in values])
+            print(f"  {key:<44} {'>= ' + counted:>24}  (stopped at the budget in {stopped} of {len(values)} runs, counted as the budget)")
         elif isinstance(first, float):
             print(f"  {key:<44} {spread(values):>24}")
         else:
             shown = sorted({str(v) for v in values})
             print(f"  {key:<44} {' / '.join(shown):>24}")
-    print(f"  {'wall incl. start-up':<44} {spread([r[1] for r in runs]):>24}")
-    print(f"  {'peak memory, largest of the runs (ru_maxrss)':<44} {fmt_mb(max(r[2] for r in runs)):>24}")
+    print(f"  {'wall incl. start-up':<44} {spread([r.wall for r in runs]):>24}")
+    print(f"  {'CPU, user + system (incl. what is not counted)':<44} {spread([r.cpu for r in runs]):>24}")
+    print(f"  {'peak memory, largest of the runs (ru_maxrss)':<44} {fmt_mb(max(r.rss for r in runs)):>24}")
 
 
 def ratio_line(name: str, reference: list[float], ours: list[float], pairs: list[tuple[float, float]],
@@ -364,15 +384,15 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(cache, ignore_errors=True)
         warmed["build"] = warm(build_inputs)
         full.append(_child(build_argv))
-        line = [f"full build {full[-1][1]:.2f} s"]
+        line = [f"full build {full[-1].wall:.2f} s"]
         if round_ < slow_runs:
             warmed["references"] = warm(reference_inputs())
             slow.append(_child(["--child-reference", str(dist), str(folder / "reference"), str(args.reference_budget)]))
-            line.append(f"frictionless+rdflib {slow_total(slow[-1][0], args.reference_budget):.2f} s")
+            line.append(f"frictionless+rdflib {slow_total(slow[-1].result, args.reference_budget):.2f} s")
         if not args.no_reference:
             warmed["references"] = warm(reference_inputs())
             fast.append(_child(["--child-fast-reference", str(dist), str(folder / "reference-fast")]))
-            line.append(f"duckdb+oxigraph {fast_total(fast[-1][0]):.2f} s")
+            line.append(f"duckdb+oxigraph {fast_total(fast[-1].result):.2f} s")
         path, before = _touch_one_source(raw)
         changed = path.name
         try:
@@ -381,18 +401,18 @@ def main(argv: list[str] | None = None) -> None:
             rebuild.append(_child(build_argv))
         finally:
             path.write_bytes(before)
-        line.append(f"rebuild {rebuild[-1][1]:.2f} s")
+        line.append(f"rebuild {rebuild[-1].wall:.2f} s")
         print(f"round {round_ + 1}/{args.runs}: {', '.join(line)}; load average {load_average()}", flush=True)
 
-    counts = full[0][0]["counts"]
+    counts = full[0].result["counts"]
     print(f"rows: {sum(counts.values()):,} ({', '.join(f'{n:,} {k}' for k, n in counts.items())})")
     references = f", {fmt_mb(warmed['references'])} for each reference" if "references" in warmed else ""
     print(f"inputs read before each run: {fmt_mb(warmed['build'])} for the full build, "
           f"{fmt_mb(warmed['rebuild'])} for the rebuild (with the cache){references}; then sync")
     runs_note = f"median [min-max] of {args.runs} runs" if args.runs > 1 else "1 run"
-    partitions = " / ".join(sorted({str(r[0]["partitions"]) for r in full}))
+    partitions = " / ".join(sorted({str(r.result["partitions"]) for r in full}))
     print_build(f"our full build (empty cache: {partitions}), stages from BuildResult.timings, {runs_note}:", full)
-    print_build(f"our rebuild after changing {changed} ({rebuild[0][0]['partitions']}), {runs_note}:", rebuild, nested=False)
+    print_build(f"our rebuild after changing {changed} ({rebuild[0].result['partitions']}), {runs_note}:", rebuild, nested=False)
 
     if args.no_cold:
         print("cold read: skipped (--no-cold)")
@@ -402,14 +422,16 @@ def main(argv: list[str] | None = None) -> None:
         if refused:
             print(f"cold read: not measured: {refused}")
         else:
-            result, wall, _, _ = _child(build_argv)
+            cold = _child(build_argv)
+            result, wall = cold.result, cold.wall
             read = "read+anchor+build rows (per file)"
-            warm_wall = statistics.median(r[1] for r in full)
+            warm_wall = statistics.median(r.wall for r in full)
             print(f"cold read (page cache dropped, empty build cache, 1 run): wall {wall:.2f} s against {warm_wall:.2f} s warm "
                   f"({wall - warm_wall:+.2f} s); read sources {result['timings'].get('read sources', 0.0):.2f} s "
-                  f"(warm {statistics.median(r[0]['timings'].get('read sources', 0.0) for r in full):.2f} s), "
+                  f"(warm {statistics.median(r.result['timings'].get('read sources', 0.0) for r in full):.2f} s), "
                   f"{read} {result['timings'].get(read, 0.0):.2f} s "
-                  f"(warm {statistics.median(r[0]['timings'].get(read, 0.0) for r in full):.2f} s)")
+                  f"(warm {statistics.median(r.result['timings'].get(read, 0.0) for r in full):.2f} s); "
+                  f"CPU {cold.cpu:.2f} s (warm {statistics.median(r.cpu for r in full):.2f} s)")
 
     if slow:
         print_reference(f"frictionless + rdflib on the same dist/, {f'median [min-max] of {len(slow)} runs' if len(slow) > 1 else '1 run'}:",
@@ -418,42 +440,43 @@ def main(argv: list[str] | None = None) -> None:
         print_reference(f"duckdb + oxigraph on the same dist/, {runs_note}:", fast)
     print(f"load average (1, 5, 15 min) at the end: {load_average()}")
 
-    walls = [r[1] for r in full]
+    walls = [r.wall for r in full]
     if fast:
         print("per-stage comparison (medians; ours / counterpart: under 1 means ours is faster):")
-        ours = [stage_sum(r[0]["timings"], OUR_CHECK_STAGES) for r in full]
-        theirs = [stage_sum(r[0], FAST_CHECK_STEPS) for r in fast]
-        parts = ", ".join(f"{s.strip()} {statistics.median(r[0]['timings'].get(s, 0.0) for r in full):.2f} s" for s in OUR_CHECK_STAGES)
+        ours = [stage_sum(r.result["timings"], OUR_CHECK_STAGES) for r in full]
+        theirs = [stage_sum(r.result, FAST_CHECK_STEPS) for r in fast]
+        parts = ", ".join(f"{_short(s)} {statistics.median(r.result['timings'].get(s, 0.0) for r in full):.2f} s" for s in OUR_CHECK_STAGES)
         print(f"  table checks: ours {statistics.median(ours):.2f} s ({parts}) vs DuckDB {statistics.median(theirs):.2f} s "
-              f"(load {statistics.median(r[0]['duckdb load'] for r in fast):.2f} s, checks "
-              f"{statistics.median(r[0]['duckdb checks'] for r in fast):.2f} s; {fast[0][0]['duckdb verdict']}): "
+              f"(load {statistics.median(r.result['duckdb load'] for r in fast):.2f} s, checks "
+              f"{statistics.median(r.result['duckdb checks'] for r in fast):.2f} s; {fast[0].result['duckdb verdict']}): "
               f"{statistics.median(ours) / statistics.median(theirs):.2f}")
-        ours = [stage_sum(r[0]["timings"], OUR_LINKED_DATA_STAGES) for r in full]
-        theirs = [stage_sum(r[0], FAST_DUMP_STEPS) for r in fast]
-        parts = ", ".join(f"{s.strip()} {statistics.median(r[0]['timings'].get(s, 0.0) for r in full):.2f} s" for s in OUR_LINKED_DATA_STAGES)
-        dumps = ", ".join(f"{s.removeprefix('oxigraph dump ')} {statistics.median(r[0][s] for r in fast):.2f} s" for s in FAST_DUMP_STEPS)
-        load = statistics.median(fast_total(r[0], with_load=True) - fast_total(r[0]) for r in fast)
+        ours = [stage_sum(r.result["timings"], OUR_LINKED_DATA_STAGES) for r in full]
+        theirs = [stage_sum(r.result, FAST_DUMP_STEPS) for r in fast]
+        parts = ", ".join(f"{_short(s)} {statistics.median(r.result['timings'].get(s, 0.0) for r in full):.2f} s" for s in OUR_LINKED_DATA_STAGES)
+        dumps = ", ".join(f"{s.removeprefix('oxigraph dump ')} {statistics.median(r.result[s] for r in fast):.2f} s" for s in FAST_DUMP_STEPS)
+        load = statistics.median(fast_total(r.result, with_load=True) - fast_total(r.result) for r in fast)
         print(f"  linked data: ours {statistics.median(ours):.2f} s ({parts}) vs Oxigraph dumps {statistics.median(theirs):.2f} s "
               f"({dumps}; loading the store {load:.2f} s more): {statistics.median(ours) / statistics.median(theirs):.2f}")
     if slow:
-        totals = [slow_total(r[0], args.reference_budget) for r in slow]
-        stopped = any(r[0]["stopped"] for r in slow)
+        totals = [slow_total(r.result, args.reference_budget) for r in slow]
+        stopped = any(r.result["stopped"] for r in slow)
         print(ratio_line("frictionless+rdflib", totals, walls, list(zip(totals, walls)), bound=stopped,
                          note=f"; a step stopped at the {args.reference_budget:.0f} s budget counts as the budget" if stopped else ""))
     else:
         print("speedup vs frictionless+rdflib: not run (" + ("--no-reference" if args.no_reference else "--slow-reference-runs 0") + ")")
     if fast:
-        totals = [fast_total(r[0]) for r in fast]
-        with_load = [fast_total(r[0], with_load=True) for r in fast]
+        totals = [fast_total(r.result) for r in fast]
+        with_load = [fast_total(r.result, with_load=True) for r in fast]
         print(ratio_line("duckdb+oxigraph", totals, walls, list(zip(totals, walls)),
                          note=f"; {statistics.median(with_load) / statistics.median(walls):.1f}x counting Oxigraph's load"))
     else:
         print("speedup vs duckdb+oxigraph: not run (--no-reference)")
-    shares = [r[1] / f[1] for r, f in zip(rebuild, full)]
-    median_rebuild = statistics.median(r[1] for r in rebuild)
+    shares = [r.wall / f.wall for r, f in zip(rebuild, full)]
+    median_rebuild = statistics.median(r.wall for r in rebuild)
     per_round = f"; per round {min(shares):.0%}-{max(shares):.0%}" if len(shares) > 1 else ""
+    cpu_share = statistics.median(r.cpu for r in rebuild) / statistics.median(r.cpu for r in full)
     print(f"rebuild share: {median_rebuild / statistics.median(walls):.0%} (one-file rebuild {median_rebuild:.2f} s over full build "
-          f"{statistics.median(walls):.2f} s, medians of {len(rebuild)}{per_round})")
+          f"{statistics.median(walls):.2f} s, medians of {len(rebuild)}{per_round}; {cpu_share:.0%} in CPU time)")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ def test_the_last_lines_compare_stages_then_give_both_ratios_and_the_rebuild_sha
     assert re.fullmatch(r"speedup vs frictionless\+rdflib: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build\)", last[3])
     assert re.fullmatch(r"speedup vs duckdb\+oxigraph: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build; "
                         r"\d+\.\dx counting Oxigraph's load\)", last[4])
-    assert re.fullmatch(r"rebuild share: \d+% \(one-file rebuild \d+\.\d\d s over full build \d+\.\d\d s, medians of 1\)", last[5])
+    assert re.fullmatch(r"rebuild share: \d+% \(one-file rebuild \d+\.\d\d s over full build \d+\.\d\d s, medians of 1; "
+                        r"\d+% in CPU time\)", last[5])
 
 
 def test_every_path_runs_once_per_round_and_both_references_find_the_package_valid(tiny_run):
@@ -56,6 +57,8 @@ def test_every_path_runs_once_per_round_and_both_references_find_the_package_val
     assert re.search(r"^  frictionless verdict +valid$", out, re.M)
     assert re.search(r"^  duckdb verdict +valid$", out, re.M)
     assert re.search(r"^machine: \d+ CPUs, [\d.]+ GiB RAM", out, re.M)
+    # Every path's CPU time is reported beside its wall time.
+    assert len(re.findall(r"^  CPU, user \+ system.* \d+\.\d\d s$", out, re.M)) == 4
 
 
 def test_the_cold_build_drops_the_page_cache_first(tiny_run):
