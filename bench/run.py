@@ -22,6 +22,9 @@ headline figures are medians with their min-max spread. After the rounds, one mo
 runs with a cold page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`, needs root), reported
 separately; if the kernel refuses, the report says so.
 
+Each path also reports its CPU time (user + system of the child and the workers it waited
+for), which other work on a shared machine disturbs far less than the wall time.
+
 Stage times come from the build itself (`BuildResult.timings`) and from the references. The
 last lines compare stages (our table checks with DuckDB's, our linked-data writing with
 Oxigraph's dumps), then give `speedup vs frictionless+rdflib: N.Nx`,
