@@ -17,15 +17,20 @@ from frictionless import Package
 
 from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
-from pipeline.write.package import file_entry
 from pipeline.rows.tables import Tables
 from pipeline.validate.checks import validate_tables
+from pipeline.write.package import file_entry
 from tests.conftest import ROOT
 
 META = load_metadata(ROOT / "datapackage.json")
 
 # Both validators' words for the same kind of problem.
-OURS = {"unknown-category": "enum", "duplicate-id": "primary-key", "unknown-reference": "foreign-key", "below-minimum": "minimum"}
+OURS = {
+    "unknown-category": "enum",
+    "duplicate-id": "primary-key",
+    "unknown-reference": "foreign-key",
+    "below-minimum": "minimum",
+}
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -106,12 +111,14 @@ def frictionless_problems(dist: Path) -> set[tuple]:
 def _set(table: str, row: int, column: str, value: str):
     def edit(header, rows):
         rows[row][header.index(column)] = value
+
     return table, edit
 
 
 def _duplicate(table: str, row: int):
     def edit(header, rows):
         rows.append(list(rows[row]))
+
     return table, edit
 
 
@@ -120,8 +127,12 @@ BREAKS = {
     "negative-count": [_set("casualties", 1, "count_min", "-3")],
     "dangling-foreign-key": [_set("demands", 0, "actor_id", "nobody")],
     "duplicate-key": [_duplicate("spans", 2)],
-    "several-at-once": [_set("actors", 0, "actor_type", "aliens"), _set("event_actors", 0, "count_min", "-1"),
-                        _set("event_mentions", 0, "span_id", "no-such-span"), _duplicate("casualties", 0)],
+    "several-at-once": [
+        _set("actors", 0, "actor_type", "aliens"),
+        _set("event_actors", 0, "count_min", "-1"),
+        _set("event_mentions", 0, "span_id", "no-such-span"),
+        _duplicate("casualties", 0),
+    ],
 }
 
 

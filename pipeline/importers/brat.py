@@ -49,7 +49,11 @@ def read(path: Path, display: str) -> list[Document]:
                 raise fail(display, record, f"text-bound annotation '{ident}' is not 'T1<TAB>Label start end<TAB>text'")
             label, offsets = m.group(1), m.group(2)
             if ";" in offsets:
-                raise fail(display, f"{record} ({ident})", f"is a discontinuous span ({offsets}); our spans are one stretch of text: split it into one annotation per fragment in brat")
+                raise fail(
+                    display,
+                    f"{record} ({ident})",
+                    f"is a discontinuous span ({offsets}); our spans are one stretch of text: split it into one annotation per fragment in brat",
+                )
             start, end = (int(x) for x in offsets.split(" ")) if " " in offsets else (None, None)
             marks[ident] = Mark(f"{record} ({ident})", start, end, quote=parts[2], label=label, tool_id=ident)
         elif kind == "R":
@@ -99,5 +103,9 @@ def read(path: Path, display: str) -> list[Document]:
     doc.marks = [m for k, m in marks.items() if k not in events]
     # An event id stands for its trigger: links pointing at E1 point at its T.
     trigger_of = {link.from_id: link.to_id for link in doc.links if link.from_id in events}
-    doc.links = [Link(l.record, l.from_id, trigger_of.get(l.to_id, l.to_id), l.label) for l in doc.links if l.from_id not in events]
+    doc.links = [
+        Link(l.record, l.from_id, trigger_of.get(l.to_id, l.to_id), l.label)
+        for l in doc.links
+        if l.from_id not in events
+    ]
     return [doc]

@@ -73,7 +73,11 @@ def read(path: Path, display: str) -> list[Document]:
         source, selectors = _target(ann)
         quote_sel, pos_sel = selectors.get("TextQuoteSelector", {}), selectors.get("TextPositionSelector", {})
         if not quote_sel.get("exact") and "start" not in pos_sel:
-            raise fail(display, record, "has no TextQuoteSelector or TextPositionSelector; annotate a text passage (a RangeSelector alone needs the page)")
+            raise fail(
+                display,
+                record,
+                "has no TextQuoteSelector or TextPositionSelector; annotate a text passage (a RangeSelector alone needs the page)",
+            )
         labels, claims = [], []
         for body in _as_list(ann.get("body")):
             if isinstance(body, str):
@@ -97,9 +101,15 @@ def read(path: Path, display: str) -> list[Document]:
             creator = creator.get("id") or creator.get("name")
         doc = docs.setdefault(str(source), Document(display, str(source), None, source_hint=source))
         base = dict(
-            start=pos_sel.get("start"), end=pos_sel.get("end"), quote=quote_sel.get("exact"), prefix=quote_sel.get("prefix"),
-            suffix=quote_sel.get("suffix"), label=labels[0] if labels else None, tool_id=str(ann.get("id", n)),
-            annotator=creator, annotated=ann.get("created") or ann.get("modified"),
+            start=pos_sel.get("start"),
+            end=pos_sel.get("end"),
+            quote=quote_sel.get("exact"),
+            prefix=quote_sel.get("prefix"),
+            suffix=quote_sel.get("suffix"),
+            label=labels[0] if labels else None,
+            tool_id=str(ann.get("id", n)),
+            annotator=creator,
+            annotated=ann.get("created") or ann.get("modified"),
         )
         for k, claim in enumerate(claims or [{}]):
             fields = dict(claim)

@@ -13,10 +13,18 @@ from pipeline.errors import AnchorError
 
 CONTEXT_CHARS = 32
 
-_LOOKALIKES = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u00a0": " ", "\u2026": "...",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+        "\u2026": "...",
+    }
+)
 
 
 def _show(s: str, limit: int = 60) -> str:
@@ -108,7 +116,10 @@ def anchor(
                 )
         at, near = nearest_match(text, quote)
         hint = f"; nearest match at {at}: '{_show(near)}'" if at >= 0 else ""
-        raise AnchorError("quote-not-found", f"quote '{_show(quote)}' not found in the source{hint}; copy the words exactly from the source text")
+        raise AnchorError(
+            "quote-not-found",
+            f"quote '{_show(quote)}' not found in the source{hint}; copy the words exactly from the source text",
+        )
     raise AnchorError(
         "quote-ambiguous",
         f"quote '{_show(quote)}' occurs {len(hits)} times (at {', '.join(map(str, hits[:5]))}); add a prefix with the words right before the one you mean",

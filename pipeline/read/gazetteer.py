@@ -52,7 +52,16 @@ def city(geonames_id: str) -> Entry | None:
     c = _cache().get_cities().get(str(geonames_id))
     if c is None:
         return None
-    return Entry(str(c["geonameid"]), c["name"], "city", c["latitude"], c["longitude"], c["countrycode"], c["population"], c["admin1code"])
+    return Entry(
+        str(c["geonameid"]),
+        c["name"],
+        "city",
+        c["latitude"],
+        c["longitude"],
+        c["countrycode"],
+        c["population"],
+        c["admin1code"],
+    )
 
 
 def country(geonames_id: str) -> Entry | None:
@@ -121,11 +130,16 @@ def main(argv: list[str]) -> int:
     else:
         entries = search(argv[0], argv[1] if len(argv) > 1 else None)
     if not entries:
-        print(f"no GeoNames city or country matches {' '.join(argv)!r} in {provenance()}; "
-              "for a site the gazetteer lacks, use its settlement with geo_precision settlement", file=sys.stderr)
+        print(
+            f"no GeoNames city or country matches {' '.join(argv)!r} in {provenance()}; "
+            "for a site the gazetteer lacks, use its settlement with geo_precision settlement",
+            file=sys.stderr,
+        )
         return 1
     for entry in entries:
-        print(f"# {entry.name} ({entry.feature}, {entry.country}, admin1 {entry.admin1 or '-'}, population {entry.population})")
+        print(
+            f"# {entry.name} ({entry.feature}, {entry.country}, admin1 {entry.admin1 or '-'}, population {entry.population})"
+        )
         print(place_yaml(entry))
     return 0
 

@@ -36,6 +36,8 @@ def _unescape(m: re.Match) -> str:
     if 0xD800 <= code <= 0xDFFF:
         raise _NotSubset  # surrogates: PyYAML's business
     return chr(code)
+
+
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?:[ ]+#.*)?[ ]*$")
 _PLAIN_FIRST = set("-?:,[]{}#&*!|>'\"%@`")
 _CONSTRUCTED = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.errors import Problem
 from pipeline.read import yamlfast
 from pipeline.read.safefile import NotAFile, read_bounded
-from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -115,7 +115,7 @@ def _too_many_brackets(text: str) -> int:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _check_events(text: str) -> None:
@@ -128,11 +128,16 @@ def _check_events(text: str) -> None:
         if getattr(event, "anchor", None):
             raise YamlError(line, f"YAML anchors (&{event.anchor}) are not allowed; remove the anchor")
         if getattr(event, "tag", None):
-            raise YamlError(line, f"YAML tags such as '{_show_tag(event.tag)}' are not allowed; remove the tag and write a plain value")
+            raise YamlError(
+                line,
+                f"YAML tags such as '{_show_tag(event.tag)}' are not allowed; remove the tag and write a plain value",
+            )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlError(line, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure (spans, then their claims)")
+                raise YamlError(
+                    line, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure (spans, then their claims)"
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -186,7 +191,9 @@ def _build(loader, node, depth=0):
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
-                raise YamlError(key_node.start_mark.line + 1, f"duplicate key '{key}' (first at line {lines[key]}); keep one")
+                raise YamlError(
+                    key_node.start_mark.line + 1, f"duplicate key '{key}' (first at line {lines[key]}); keep one"
+                )
             result[key] = _build(loader, value_node, depth + 1)
             lines[key] = key_node.start_mark.line + 1
         return result
@@ -202,24 +209,44 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
     except NotAFile as exc:
         if exc.too_large:
             return None, [
-                Problem(display, 0, "file-too-large", f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files")
+                Problem(
+                    display,
+                    0,
+                    "file-too-large",
+                    f"file is larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files",
+                )
             ]
-        return None, [Problem(display, 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there")]
+        return None, [
+            Problem(display, 0, "not-a-file", f"is {exc.kind}, not a regular file; put the file itself there")
+        ]
     except OSError as exc:
         if isinstance(exc, FileNotFoundError) and path.is_symlink():
-            return None, [Problem(display, 0, "dangling-link", "is a link to a file that does not exist; put the file itself there")]
+            return None, [
+                Problem(
+                    display, 0, "dangling-link", "is a link to a file that does not exist; put the file itself there"
+                )
+            ]
         return None, [Problem(display, 0, "unreadable-file", f"cannot read the file: {exc.strerror}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [
-            Problem(display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+            Problem(
+                display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+            )
         ]
     text = text.removeprefix("\ufeff")
     bad_line = _too_many_brackets(text)
     if bad_line:
-        return None, [Problem(display, bad_line, "too-deep", f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)")]
+        return None, [
+            Problem(
+                display,
+                bad_line,
+                "too-deep",
+                f"more than {MAX_BRACKETS} nested brackets; flatten the structure (spans, then their claims)",
+            )
+        ]
     data = yamlfast.parse(text, YDict, _resolve_plain, _CONSTRUCTOR)
     if data is not None:
         return data, []
@@ -245,7 +272,14 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
         return None, [Problem(display, line, "yaml-syntax", f"invalid YAML: {what}; check indentation and quoting")]
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        return None, [Problem(display, line, "bad-character", f"the control character U+{exc.character:04X} is not allowed in YAML; remove it")]
+        return None, [
+            Problem(
+                display,
+                line,
+                "bad-character",
+                f"the control character U+{exc.character:04X} is not allowed in YAML; remove it",
+            )
+        ]
     except (yaml.YAMLError, RecursionError) as exc:
         return None, [Problem(display, 1, "yaml-syntax", f"invalid YAML: {exc}; check indentation and quoting")]
     return data, []

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline import quoting
-from pipeline.read.annotations import Corpus, Origin
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
+from pipeline.read.annotations import Corpus, Origin
 from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
 DERIVED_IDS = {
-    "casualties": ("casualty_id", "category"), "demands": ("demand_id", "category"),
+    "casualties": ("casualty_id", "category"),
+    "demands": ("demand_id", "category"),
     "demand_outcomes": ("outcome_id", "demand_id"),
 }
 OPEN_ABOVE = ("at_least", "more_than")
@@ -57,13 +58,34 @@ def _counts(values: dict, origin: Origin, problems: list[Problem], where: str) -
         return
     n = values.pop("count")
     if "count_min" in values or "count_max" in values:
-        problems.append(Problem(origin.file, origin.line_of("count"), "count-conflict", f"{where}: give either count or count_min/count_max, not both; remove one"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "count-conflict",
+                f"{where}: give either count or count_min/count_max, not both; remove one",
+            )
+        )
         return
     if isinstance(n, bool) or not isinstance(n, int):
-        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n!r} is not a whole number; write the figure in digits (e.g. 26), or leave count out if the source gives none"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "bad-count",
+                f"{where}: count {n!r} is not a whole number; write the figure in digits (e.g. 26), or leave count out if the source gives none",
+            )
+        )
         return
     if n < 0:
-        problems.append(Problem(origin.file, origin.line_of("count"), "bad-count", f"{where}: count {n} is negative; write the figure as the source gives it"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("count"),
+                "bad-count",
+                f"{where}: count {n} is negative; write the figure as the source gives it",
+            )
+        )
         return
     qualifier = values.get("qualifier") or "exact"
     values.setdefault("qualifier", qualifier)
@@ -140,12 +162,26 @@ def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
         try:
             lo, hi = edtf_bounds(str(value))
         except ValueError as exc:
-            problems.append(Problem(origin.file, origin.line_of(col), "bad-date", f"event '{row.get('event_id')}': {col} {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
+            problems.append(
+                Problem(
+                    origin.file,
+                    origin.line_of(col),
+                    "bad-date",
+                    f"event '{row.get('event_id')}': {col} {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~",
+                )
+            )
             return
         lows.append(lo)
         highs.append(hi)
     if lows[0] and lows[1] and highs[1] and highs[1] < lows[0]:
-        problems.append(Problem(origin.file, origin.line_of("end_date"), "date-order", f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}; fix one of them"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("end_date"),
+                "date-order",
+                f"event '{row.get('event_id')}': end_date {row['end_date']} is before start_date {row['start_date']}; fix one of them",
+            )
+        )
         return
     row["earliest_date"] = lows[0] or lows[1]
     row["latest_date"] = highs[1] or highs[0]
@@ -156,16 +192,34 @@ def _event_places(event: dict, values: dict, origin: Origin, columns: list[str],
     """One event_places row for the event's main place and one for each of its other_place_ids."""
     others = values.get("other_place_ids") or []
     if not isinstance(others, list):
-        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "bad-structure", f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]"))
+        tables.problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("other_place_ids"),
+                "bad-structure",
+                f"event '{event.get('event_id')}': other_place_ids must be a list of place ids, e.g. [vorkuta, donbass]",
+            )
+        )
         return
     if others and not event.get("place_id"):
-        tables.problems.append(Problem(origin.file, origin.line_of("other_place_ids"), "missing-value", f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first"))
+        tables.problems.append(
+            Problem(
+                origin.file,
+                origin.line_of("other_place_ids"),
+                "missing-value",
+                f"event '{event.get('event_id')}' lists other_place_ids but no place_id; give its main place as place_id first",
+            )
+        )
         return
     main = [event["place_id"]] if event.get("place_id") else []
     for n, place_id in enumerate(main + others):
         # The event's own line: a duplicate place then names the event that lists it twice.
         line = Origin(origin.file, origin.line_of("place_id" if n == 0 else "other_place_ids"))
-        tables.add("event_places", _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}), line)
+        tables.add(
+            "event_places",
+            _row_of(columns, {"event_id": event.get("event_id"), "place_id": place_id, "main": n == 0}),
+            line,
+        )
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
@@ -210,10 +264,14 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
                 values[id_col] = f"{claim.span_id}-{str(values.get(by) or 'x').replace('_', '-')}"
                 key = (claim.table, values[id_col])
                 if key in seen_ids:
-                    problems.append(Problem(
-                        claim.origin.file, claim.origin.line, "duplicate-id",
-                        f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
-                    ))
+                    problems.append(
+                        Problem(
+                            claim.origin.file,
+                            claim.origin.line,
+                            "duplicate-id",
+                            f"span '{claim.span_id}' has two {claim.table} claims of category '{values.get(by)}'; give each its own {id_col}",
+                        )
+                    )
                 seen_ids[key] = claim.origin
         if claim.table == "event_mentions":
             values["date_precision"] = "unknown"
@@ -221,7 +279,14 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             try:
                 values["date_precision"] = date_precision(*edtf_bounds(str(values["date"])))
             except ValueError as exc:
-                problems.append(Problem(claim.origin.file, claim.origin.line_of("date"), "bad-date", f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~"))
+                problems.append(
+                    Problem(
+                        claim.origin.file,
+                        claim.origin.line_of("date"),
+                        "bad-date",
+                        f"span '{claim.span_id}': date {exc}; write e.g. 1962-06-02, 1953-07, 1989-07~",
+                    )
+                )
         tables.add(claim.table, _row_of(columns[claim.table], values), claim.origin)
 
     # Spans and events named by claims are mentioned by them too: fill event_mentions so that
@@ -235,7 +300,13 @@ def partition_tables(corpus: Corpus, meta: Metadata) -> Tables:
             key = (row["event_id"], row["span_id"])
             if row["event_id"] and key not in mentioned:
                 mentioned.add(key)
-                tables.add("event_mentions", _row_of(columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}), None)
+                tables.add(
+                    "event_mentions",
+                    _row_of(
+                        columns["event_mentions"], {"event_id": key[0], "span_id": key[1], "date_precision": "unknown"}
+                    ),
+                    None,
+                )
     tables.filled["event_mentions"] = len(tables.rows.get("event_mentions", ())) - written
     _check_count_texts(tables, corpus)
     # From this file's own outcome claims; merge_tables derives it again over the whole corpus,
@@ -249,15 +320,22 @@ def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
 
     The quote is read from the source at the span's offsets: a withheld span publishes none.
     """
-    quote_of = {span["span_id"]: corpus.sources[span["source_id"]].text[span["start"]:span["end"]]
-                for span, _ in corpus.spans if span["source_id"] in corpus.sources}
+    quote_of = {
+        span["span_id"]: corpus.sources[span["source_id"]].text[span["start"] : span["end"]]
+        for span, _ in corpus.spans
+        if span["source_id"] in corpus.sources
+    }
     for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
         text = row.get("count_text")
         if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
-            tables.problems.append(Problem(
-                origin.file if origin else "", origin.line_of("count_text") if origin else 0, "count-text-not-quoted",
-                f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
-            ))
+            tables.problems.append(
+                Problem(
+                    origin.file if origin else "",
+                    origin.line_of("count_text") if origin else 0,
+                    "count-text-not-quoted",
+                    f"span '{row['span_id']}': count_text '{text}' is not in the span's quote; copy the source's words exactly",
+                )
+            )
 
 
 def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
@@ -332,7 +410,9 @@ def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
 
 
 def estimate_casualties(
-    casualties: list[dict], source_of_span: dict[str, str], parent_of: dict[str, str | None] | None = None,
+    casualties: list[dict],
+    source_of_span: dict[str, str],
+    parent_of: dict[str, str | None] | None = None,
 ) -> list[dict]:
     """Summarise the casualty claims per event and category (the rule is in the codebook).
 
@@ -374,14 +454,16 @@ def estimate_casualties(
                 lows.append(lo)
             if isinstance(hi, int):
                 highs.append(hi)
-        out.append({
-            "event_id": event_id,
-            "category": category,
-            "low": min(lows) if lows else None,
-            "high": max(highs) if highs else None,
-            "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
-            "n_claims": len(rows),
-            "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
-            "includes_sub_events": (event_id, category) in from_sub_event,
-        })
+        out.append(
+            {
+                "event_id": event_id,
+                "category": category,
+                "low": min(lows) if lows else None,
+                "high": max(highs) if highs else None,
+                "open_ended": any(isinstance(r.get("count_min"), int) and r.get("count_max") is None for r in rows),
+                "n_claims": len(rows),
+                "n_sources": len({source_of_span.get(r.get("span_id")) for r in rows}),
+                "includes_sub_events": (event_id, category) in from_sub_event,
+            }
+        )
     return out

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
+from pipeline.rows.tables import Tables
 from pipeline.spreadsheet import FORMULA_START, describe, formula_risk
 from pipeline.types import TYPES, BadValue
-from pipeline.rows.tables import Tables
 
 _DIGITS = re.compile(r"[0-9]+\Z")
 _INVALID = object()
@@ -31,7 +31,9 @@ _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 def _suggest(value: str, allowed) -> str:
     close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
     if not close:
-        close = [a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()][:1]
+        close = [
+            a for a in map(str, allowed) if str(value).lower().startswith(a.lower()) or a.lower() in str(value).lower()
+        ][:1]
     return f"did you mean '{close[0]}'?" if close else "use one of: " + ", ".join(map(str, allowed))
 
 
@@ -57,7 +59,11 @@ class _Checker:
         row = self.rows[i]
         prefix = f"{self.name} '{self.key_of(row)}'"
         if origin is not None:
-            self.problems.append(Problem(origin.file, origin.line_of(field), code, f"{prefix}: {message}", self.name, self.key_of(row), field))
+            self.problems.append(
+                Problem(
+                    origin.file, origin.line_of(field), code, f"{prefix}: {message}", self.name, self.key_of(row), field
+                )
+            )
         else:
             self.problems.append(Problem("", 0, code, f"{message}", self.name, self.key_of(row), field))
 
@@ -68,12 +74,19 @@ class _Checker:
             return None
         if ftype == "string":
             if isinstance(value, (bool, list, dict)):
-                self.add(i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes")
+                self.add(
+                    i, "type-error", name, f"{name} must be text, not a {type(value).__name__}; write it in quotes"
+                )
                 return _INVALID
             if not isinstance(value, str):
                 value = str(value)
             if bad := _UNWRITABLE.search(value):
-                self.add(i, "bad-character", name, f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it")
+                self.add(
+                    i,
+                    "bad-character",
+                    name,
+                    f"{name} contains the character U+{ord(bad.group()):04X} at position {bad.start()}, which cannot be published; remove it",
+                )
                 return _INVALID
         else:
             try:
@@ -99,26 +112,61 @@ class _Checker:
                         self.add(i, "missing-value", name, f"{name} is required but missing; add it")
                     continue
                 if "enum" in cons and value not in cons["enum"]:
-                    self.add(i, "unknown-category", name, f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}")
+                    self.add(
+                        i,
+                        "unknown-category",
+                        name,
+                        f"{name} '{value}' is not a known category; {_suggest(value, cons['enum'])}",
+                    )
                 if "minimum" in cons and isinstance(value, (int, float)) and value < cons["minimum"]:
-                    self.add(i, "below-minimum", name, f"{name} {value} is below the minimum {cons['minimum']}; fix the figure")
+                    self.add(
+                        i,
+                        "below-minimum",
+                        name,
+                        f"{name} {value} is below the minimum {cons['minimum']}; fix the figure",
+                    )
                 if "maximum" in cons and isinstance(value, (int, float)) and value > cons["maximum"]:
-                    self.add(i, "above-maximum", name, f"{name} {value} is above the maximum {cons['maximum']}; fix the figure")
+                    self.add(
+                        i,
+                        "above-maximum",
+                        name,
+                        f"{name} {value} is above the maximum {cons['maximum']}; fix the figure",
+                    )
                 if isinstance(value, str):
                     if "maxLength" in cons and len(value) > cons["maxLength"]:
-                        self.add(i, "too-long", name, f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed")
+                        self.add(
+                            i,
+                            "too-long",
+                            name,
+                            f"{name} is {len(value)} characters long; at most {cons['maxLength']} allowed",
+                        )
                     if "minLength" in cons and len(value) < cons["minLength"]:
                         self.add(i, "too-short", name, f"{name} is shorter than {cons['minLength']} characters")
                     if char := formula_risk(value):
-                        self.add(i, "formula-risk", name, f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}")
+                        self.add(
+                            i,
+                            "formula-risk",
+                            name,
+                            f"{name} starts with {describe(char)}, which spreadsheets run as a formula; {_FORMULA_HINT.get(name, _FORMULA_HINT[''])}",
+                        )
                     if name in self.patterns and not self.patterns[name].fullmatch(value):
-                        self.add(i, "bad-format", name, f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})")
+                        self.add(
+                            i,
+                            "bad-format",
+                            name,
+                            f"{name} '{value}' does not have the expected form ({_form(name, cons['pattern'])})",
+                        )
                     if schema.fields[name].get("format") == "uri" and not _URI.fullmatch(value):
                         self.add(i, "bad-format", name, f"{name} '{value}' is not an http(s) URL")
             lo, hi = row.get("count_min"), row.get("count_max")
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
                 self.add(i, "count-order", "count_min", f"count_min {lo} is above count_max {hi}; swap them or fix one")
-            if self.name == "spans" and isinstance(row.get("start"), int) and isinstance(row.get("end"), int) and row["end"] <= row["start"]:
+            if (
+                self.name == "spans"
+                and isinstance(row.get("start"), int)
+                and isinstance(row.get("end"), int)
+                and row["end"] <= row["start"]
+            ):
                 self.add(i, "offsets-reversed", "end", f"end {row['end']} is not after start {row['start']}")
 
     def check_keys(self) -> None:
@@ -136,7 +184,12 @@ class _Checker:
                 first = self.origins[seen[key]]
                 where = f" (first at {first.file}:{first.line})" if first else ""
                 what = "defined twice" if len(pk) == 1 else "repeated"
-                self.add(i, "duplicate-id", pk[0], f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}; keep one or rename the other")
+                self.add(
+                    i,
+                    "duplicate-id",
+                    pk[0],
+                    f"{'/'.join(pk)} '{self.key_of(row)}' is {what}{where}; keep one or rename the other",
+                )
             else:
                 seen[key] = i
 
@@ -194,7 +247,12 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                     continue
                 target = fk.resource.removesuffix("s")
                 pool = [k[0] for k in known if k and isinstance(k[0], str)]
-                checker.add(i, "unknown-reference", fk.fields[0], f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}")
+                checker.add(
+                    i,
+                    "unknown-reference",
+                    fk.fields[0],
+                    f"{fk.fields[0]} '{values[0]}' is not a known {target}; {_reference_hint(values[0], pool, fk.resource)}",
+                )
 
 
 def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, plain: bool = False) -> set:
@@ -217,7 +275,13 @@ def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
 
 
 # Tables whose ids name things a reader refers to by id alone; one id must name one thing.
-ID_SPACES = (("sources", "source_id"), ("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id"), ("places", "place_id"))
+ID_SPACES = (
+    ("sources", "source_id"),
+    ("spans", "span_id"),
+    ("events", "event_id"),
+    ("actors", "actor_id"),
+    ("places", "place_id"),
+)
 
 
 def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
@@ -228,7 +292,7 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
     """
     present = [(t, c) for t, c in ID_SPACES if t in checkers]
     ids = [set(_column(checkers[t].rows, c)) for t, c in present]
-    if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1:]):
+    if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1 :]):
         return  # no id shared by two tables: the usual case, decided on sets of ids
     owner: dict[str, tuple[str, int]] = {}
     for table, id_col in present:
@@ -242,7 +306,12 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
                 first = checkers[first_table].origins[j]
                 where = f" at {first.file}:{first.line}" if first else ""
                 kind = first_table[:-1]
-                checker.add(i, "overlapping-id", id_col, f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them")
+                checker.add(
+                    i,
+                    "overlapping-id",
+                    id_col,
+                    f"'{value}' is already the id of a {kind}{where}; one id must name one thing: rename one of them",
+                )
             owner.setdefault(value, (table, i))
 
 
@@ -254,15 +323,28 @@ def _check_provenance(checkers: dict[str, _Checker]) -> None:
     """An external id is published only with where it was checked, and a check only with its id."""
     for checker in checkers.values():
         fields = checker.schema.fields
-        pairs = [(c[: -len(CHECKED_SUFFIX)] + "_id", c) for c in fields
-                 if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields]
+        pairs = [
+            (c[: -len(CHECKED_SUFFIX)] + "_id", c)
+            for c in fields
+            if c.endswith(CHECKED_SUFFIX) and c[: -len(CHECKED_SUFFIX)] + "_id" in fields
+        ]
         for id_col, checked_col in pairs:
             for i, row in enumerate(checker.rows):
                 has_id, has_check = row.get(id_col) is not None, row.get(checked_col) is not None
                 if has_id and not has_check:
-                    checker.add(i, "unchecked-id", id_col, f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id")
+                    checker.add(
+                        i,
+                        "unchecked-id",
+                        id_col,
+                        f"{id_col} '{row[id_col]}' has no {checked_col}; add the public page (or gazetteer and version) that shows it, or remove the id",
+                    )
                 elif has_check and not has_id:
-                    checker.add(i, "check-without-id", checked_col, f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}")
+                    checker.add(
+                        i,
+                        "check-without-id",
+                        checked_col,
+                        f"{checked_col} is given but {id_col} is empty; add the id it checked or remove {checked_col}",
+                    )
 
 
 def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Checker]) -> None:
@@ -280,7 +362,12 @@ def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Che
         checker = checkers[table]
         for i, row in enumerate(checker.rows):
             if row.get(id_col) and row[id_col] not in reached:
-                checker.add(i, "unsupported", id_col, f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it")
+                checker.add(
+                    i,
+                    "unsupported",
+                    id_col,
+                    f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it",
+                )
 
 
 def check_cells(tables: Tables, meta: Metadata) -> list[Problem]:
@@ -341,14 +428,22 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
             specs = None
             break
         text = _CLEAN_TYPES[ftype] == {str}
-        specs.append(_ColumnSpec(
-            name, _CLEAN_TYPES[ftype], schema.required(name), frozenset(cons["enum"]) if "enum" in cons else None,
-            cons.get("minimum") if ftype in ("integer", "boolean", "number") else None, ftype == "date", text,
-            cons.get("maxLength") if text else None, cons.get("minLength") if text else None,
-            re.compile(cons["pattern"]) if text and "pattern" in cons else None,
-            text and schema.fields[name].get("format") == "uri",
-            cons.get("maximum") if ftype == "number" else None,
-        ))
+        specs.append(
+            _ColumnSpec(
+                name,
+                _CLEAN_TYPES[ftype],
+                schema.required(name),
+                frozenset(cons["enum"]) if "enum" in cons else None,
+                cons.get("minimum") if ftype in ("integer", "boolean", "number") else None,
+                ftype == "date",
+                text,
+                cons.get("maxLength") if text else None,
+                cons.get("minLength") if text else None,
+                re.compile(cons["pattern"]) if text and "pattern" in cons else None,
+                text and schema.fields[name].get("format") == "uri",
+                cons.get("maximum") if ftype == "number" else None,
+            )
+        )
     _SPECS[id(schema)] = (schema, specs)
     return specs
 
@@ -418,9 +513,18 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
     except UnicodeEncodeError:
         return False
     # The row-level checks: count_min <= count_max, and a span's end after its start.
-    if "count_min" in values and "count_max" in values and _ordered(schema, values, "count_min", "count_max", operator.gt):
+    if (
+        "count_min" in values
+        and "count_max" in values
+        and _ordered(schema, values, "count_min", "count_max", operator.gt)
+    ):
         return False
-    if schema.name == "spans" and "start" in values and "end" in values and _ordered(schema, values, "start", "end", operator.ge):
+    if (
+        schema.name == "spans"
+        and "start" in values
+        and "end" in values
+        and _ordered(schema, values, "start", "end", operator.ge)
+    ):
         return False
     return True
 
@@ -429,14 +533,21 @@ def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong
     """Whether some row has integers in columns a and b with wrong(a, b)."""
     if schema.fields[a]["type"] == schema.fields[b]["type"] == "integer":
         # `_clean` saw ints (no bools) or None only: compare the rows that have both at C speed.
-        both = [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None] \
-            if None in values[a] or None in values[b] else zip(values[a], values[b])
+        both = (
+            [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None]
+            if None in values[a] or None in values[b]
+            else zip(values[a], values[b])
+        )
         return any(itertools.starmap(wrong, both))
     return any(isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b]))
 
 
 def validate_tables(
-    tables: Tables, meta: Metadata, partial: bool = False, checked: frozenset[str] = frozenset(), cell_problems: bool = False
+    tables: Tables,
+    meta: Metadata,
+    partial: bool = False,
+    checked: frozenset[str] = frozenset(),
+    cell_problems: bool = False,
 ) -> list[Problem]:
     """Check every table; return all problems found (none means valid).
 

@@ -144,7 +144,15 @@ def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
     for res in meta.descriptor["resources"]:
         schema = meta[res["name"]]
         entry = {k: v for k, v in res.items() if k != "schema"}
-        entry.update({"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema.descriptor})
+        entry.update(
+            {
+                "type": "table",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": schema.descriptor,
+            }
+        )
         entry.update(file_entry(files[res["path"]]))
         desc["resources"].append(entry)
     return desc

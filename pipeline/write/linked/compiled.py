@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from pipeline.metadata import Metadata
 from pipeline.write.linked import graph as g
 from pipeline.write.linked.render import JSON_SEPARATOR, Renderer, quoted
-from pipeline.metadata import Metadata
 
 
 class _Source:
@@ -46,7 +46,9 @@ class PartitionRenderer:
         self.order = {p.term: i for i, p in enumerate(self.graph.ordered)}
         # Columns a validated row always has a value in: their pairs need no test, and runs of
         # such pairs become one call per format. Only validated rows are rendered.
-        self.required = {t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables}
+        self.required = {
+            t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables
+        }
         self.present: set[str] = set()
         self.value_of: dict[str, str] = {}
         self.key_of: dict[str, str] = {}
@@ -55,9 +57,15 @@ class PartitionRenderer:
         for table, nodes in tables.items():
             self._table(out, table, nodes)
         self.source = "\n".join(out.lines) + "\n"
-        namespace: dict[str, object] = {"_key": g.iri_key, "_part": g.iri_key_part, "_quoted": quoted, "quote": quote,
-                                         "_decimal": g.decimal_text, "_wkt": g.wkt_point}
-        exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)  # noqa: S102
+        namespace: dict[str, object] = {
+            "_key": g.iri_key,
+            "_part": g.iri_key_part,
+            "_quoted": quoted,
+            "quote": quote,
+            "_decimal": g.decimal_text,
+            "_wkt": g.wkt_point,
+        }
+        exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)
         self.functions = {table: namespace[f"render_{table}"] for table in tables}
 
     def render(self, rows: dict[str, list[dict]], language: dict[str, str]) -> tuple[str, str, str]:
@@ -136,8 +144,11 @@ class PartitionRenderer:
         return " and ".join(conds) or None
 
     def _node(self, out: _Source, table: str, node) -> None:
-        conds = [c for c in (self._condition(node.subject),
-                             " or ".join(f"{self.value_of[c]} is not None" for c in node.when)) if c]
+        conds = [
+            c
+            for c in (self._condition(node.subject), " or ".join(f"{self.value_of[c]} is not None" for c in node.when))
+            if c
+        ]
         depth = out.depth
         if conds:
             out("if " + " and ".join(f"({c})" for c in conds) + ":")
@@ -149,8 +160,10 @@ class PartitionRenderer:
 
         # Pairs in the order the writers use: rdf:type first, then by property IRI.
         pairs = [("@type", g.Fixed(t)) for t in node.types]
-        pairs += sorted((p for p in node.pairs if not isinstance(p[1], g.Concept) or self._segment(p[1])),
-                        key=lambda pair: self.order[pair[0]])
+        pairs += sorted(
+            (p for p in node.pairs if not isinstance(p[1], g.Concept) or self._segment(p[1])),
+            key=lambda pair: self.order[pair[0]],
+        )
         groups: list[tuple[str, list]] = []
         for term, expr in pairs:
             if groups and groups[-1][0] == term:
@@ -177,7 +190,11 @@ class PartitionRenderer:
             prop = self.graph.props[term]
             ttl_pred = "a" if prop.iri == g.RDF_TYPE else self.names.ttl_name(prop.iri)
             js_key = '"@type"' if term == "@type" else quoted(term)
-            ttl_head = [("\n    " if index == 0 else " ;\n    ") + ttl_pred + " "] if certain else [_Code("sep"), ttl_pred + " "]
+            ttl_head = (
+                [("\n    " if index == 0 else " ;\n    ") + ttl_pred + " "]
+                if certain
+                else [_Code("sep"), ttl_pred + " "]
+            )
             nt_pred = f"<{prop.iri}> "
             present = [e for e in exprs if self._condition(e) is None]
             if len(present) == len(exprs):
@@ -286,8 +303,15 @@ def _fstring(pieces: list) -> str:
 
 def _escaped(text: str) -> str:
     """Literal text for the inside of a double-quoted f-string."""
-    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
-                     ("{", "{{"), ("}", "}}")):
+    for old, new in (
+        ("\\", "\\\\"),
+        ('"', '\\"'),
+        ("\n", "\\n"),
+        ("\r", "\\r"),
+        ("\t", "\\t"),
+        ("{", "{{"),
+        ("}", "}}"),
+    ):
         text = text.replace(old, new)
     return text
 

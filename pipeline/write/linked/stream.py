@@ -65,8 +65,8 @@ def chunks(fmt: str, graph) -> Iterator[bytes]:
 
 def corpus_key(tables: Tables, meta: Metadata) -> str:
     """Hash of the code, the schemas and every input of `graph.corpus_graph`."""
-    from pipeline.write.linked.graph import corpus_inputs
     from pipeline.fingerprint import environment_key
+    from pipeline.write.linked.graph import corpus_inputs
 
     h = hashlib.sha256(environment_key(meta).encode())
     for item in corpus_inputs(tables):
