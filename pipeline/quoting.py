@@ -281,7 +281,7 @@ def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[P
 
     `origins` are the source rows' origins (same order), for the file and line of each entry.
     """
-    origin_of = {row["source_id"]: origin for row, origin in zip(sources, origins)}
+    origin_of = {row["source_id"]: origin for row, origin in zip(sources, origins, strict=False)}
     span_rows = {s["span_id"]: s for s in spans}
     problems = []
     for source_id, f in figures_by_source(sources, spans).items():

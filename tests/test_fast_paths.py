@@ -54,7 +54,7 @@ def _same(fast, slow):
         for key in fast:
             _same(fast[key], slow[key])
     elif isinstance(fast, list):
-        for a, b in zip(fast, slow):
+        for a, b in zip(fast, slow, strict=False):
             _same(a, b)
 
 

@@ -77,7 +77,7 @@ def our_problems(dist: Path) -> set[tuple]:
         types = [schema.fields[c]["type"] for c in header]
         tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])  # a table may have no rows
         for row in rows:
-            tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types)}, None)
+            tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types, strict=False)}, None)
     out = set()
     for p in validate_tables(tables, META):
         assert p.code in OURS, f"our validator found a problem frictionless does not check: {p}"
@@ -92,7 +92,7 @@ def frictionless_problems(dist: Path) -> set[tuple]:
         schema = META[task.name]
         header, rows = _read_csv(dist / schema.path)
         for err in task.errors:
-            row = dict(zip(header, rows[err.row_number - 2]))
+            row = dict(zip(header, rows[err.row_number - 2], strict=False))
             key = ",".join(row[k] for k in schema.primary_key)
             if err.type == "constraint-error":
                 kind = err.note.split('"')[1] if '"' in err.note else err.note.split()[1]

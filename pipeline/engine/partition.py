@@ -11,6 +11,7 @@ foreign keys and the derived tables need the whole corpus and stay in `build.py`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -340,10 +341,8 @@ class PartitionCache:
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
-        try:
+        with contextlib.suppress(OSError):
             os.utime(self.entry(key))  # in use: `prune` leaves it alone for a while
-        except OSError:
-            pass
         return part
 
     def prune(self, keep: set[str], min_age_s: float = PRUNE_AFTER_S) -> int:
@@ -464,7 +463,7 @@ def build_partitions(
             progress(1)
     engine = engine or LocalEngine(jobs)
     args = (raw_dir, meta, sources, broken, cache, origins, incomplete)
-    for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args)):
+    for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args), strict=False):
         results[i] = part
         if progress:
             progress(1)

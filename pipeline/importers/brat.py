@@ -104,8 +104,8 @@ def read(path: Path, display: str) -> list[Document]:
     # An event id stands for its trigger: links pointing at E1 point at its T.
     trigger_of = {link.from_id: link.to_id for link in doc.links if link.from_id in events}
     doc.links = [
-        Link(l.record, l.from_id, trigger_of.get(l.to_id, l.to_id), l.label)
-        for l in doc.links
-        if l.from_id not in events
+        Link(link.record, link.from_id, trigger_of.get(link.to_id, link.to_id), link.label)
+        for link in doc.links
+        if link.from_id not in events
     ]
     return [doc]

@@ -214,7 +214,7 @@ def read_tsv(content: str, display: str, name: str) -> Document:
             raise fail(display, f"line {n}", f"offsets '{offsets}' are not 'begin-end'") from None
         if "." not in position.split("-", 1)[-1]:
             doc.pieces.append((begin, end, token))
-        for (kind, layer, feature), cell in zip(columns, cells[3:]):
+        for (kind, layer, feature), cell in zip(columns, cells[3:], strict=False):
             if layer not in (SPAN_LAYER, LINK_LAYER) or cell in ("_", ""):
                 continue
             if layer == LINK_LAYER:

@@ -377,7 +377,8 @@ def _span_key_set(claim_keys: frozenset[str]) -> frozenset[str]:
     return frozenset((*SPAN_KEYS, *claim_keys))
 
 
-def _read_span(
+# Inlined on purpose (no helper per field): this runs once per span of every annotation file.
+def _read_span(  # noqa: C901, PLR0912
     span: YDict,
     default_source: str | None,
     display: str,

@@ -117,7 +117,7 @@ def _value(s: str, resolve, constructor):
     return value
 
 
-def _parse(text: str, ydict, resolve, constructor):
+def _parse(text: str, ydict, resolve, constructor):  # noqa: C901, PLR0912 (per-line work inlined, see below)
     # One pass over the lines. The per-line work is inlined (no helper calls for the usual
     # `key: value` line) because this loop runs for every line of every annotation file.
     root = None

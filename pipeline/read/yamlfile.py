@@ -202,8 +202,8 @@ def _build(loader, node, depth=0):
     return loader.construct_object(node, deep=True)
 
 
-def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
-    """Parse one YAML file; return its data (None on failure) and any problems."""
+def _read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """The file's text without a byte-order mark (None on failure), and any problems."""
     try:
         raw = read_bounded(path, MAX_YAML_BYTES)
     except NotAFile as exc:
@@ -236,7 +236,14 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
                 display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
             )
         ]
-    text = text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff"), []
+
+
+def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
+    """Parse one YAML file; return its data (None on failure) and any problems."""
+    text, problems = _read_text(path, display)
+    if text is None:
+        return None, problems
     bad_line = _too_many_brackets(text)
     if bad_line:
         return None, [

@@ -223,7 +223,7 @@ def _event_places(event: dict, values: dict, origin: Origin, columns: list[str],
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
-    row = dict(zip(columns, map(values.get, columns)))
+    row = dict(zip(columns, map(values.get, columns), strict=False))
     if "" in row.values():  # rare: an empty text counts as absent
         row = {c: (None if v == "" else v) for c, v in row.items()}
     return row
@@ -325,7 +325,7 @@ def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
         for span, _ in corpus.spans
         if span["source_id"] in corpus.sources
     }
-    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
+    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", []), strict=False):
         text = row.get("count_text")
         if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
             tables.problems.append(

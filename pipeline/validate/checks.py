@@ -448,7 +448,7 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
     return specs
 
 
-def _clean(schema: TableSchema, rows: list[dict]) -> bool:
+def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR0911 (one pass per column, inlined for speed)
     """True if `_Checker.check_cells` would find no problem in rows and change none of them.
 
     The same checks, a column at a time over all rows with C-level builtins (map, set, join)
@@ -519,14 +519,12 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
         and _ordered(schema, values, "count_min", "count_max", operator.gt)
     ):
         return False
-    if (
+    return not (
         schema.name == "spans"
         and "start" in values
         and "end" in values
         and _ordered(schema, values, "start", "end", operator.ge)
-    ):
-        return False
-    return True
+    )
 
 
 def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong) -> bool:
@@ -534,12 +532,14 @@ def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong
     if schema.fields[a]["type"] == schema.fields[b]["type"] == "integer":
         # `_clean` saw ints (no bools) or None only: compare the rows that have both at C speed.
         both = (
-            [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None]
+            [(x, y) for x, y in zip(values[a], values[b], strict=False) if x is not None and y is not None]
             if None in values[a] or None in values[b]
-            else zip(values[a], values[b])
+            else zip(values[a], values[b], strict=False)
         )
         return any(itertools.starmap(wrong, both))
-    return any(isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b]))
+    return any(
+        isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b], strict=False)
+    )
 
 
 def validate_tables(

@@ -8,6 +8,7 @@ rows are sorted as in the CSV files, nothing carries a timestamp, and the writer
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -480,7 +481,7 @@ class FreshDatabase:
         from pipeline.engine.background import Child
 
         self.meta = meta
-        self.rows = tempfile.TemporaryFile()
+        self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (owned by this writer, closed in close())
         self.ready_read, self.ready_write = os.pipe()
         self.finished = False
         self.task = {
@@ -544,10 +545,8 @@ class FreshDatabase:
     def close(self) -> None:
         self.rows.close()
         for fd in (self.ready_read, self.ready_write):
-            try:
+            with contextlib.suppress(OSError):  # closed already
                 os.close(fd)
-            except OSError:
-                pass  # closed already
         self.ready_read = self.ready_write = -1
 
 

@@ -122,8 +122,8 @@ def test_a_sqlite_cache_missing_its_csv_copies_starts_afresh(mini_raw, tmp_path)
     ann.write_text(
         ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: another"), encoding="utf-8"
     )
-    for copy in (cache / "sqlite").glob("*.csv"):
-        copy.unlink()
+    for cached in (cache / "sqlite").glob("*.csv"):
+        cached.unlink()
     build(mini_raw, tmp_path / "b", cache_dir=cache)
     build(mini_raw, tmp_path / "fresh")
     assert snapshot(tmp_path / "b") == snapshot(tmp_path / "fresh")

@@ -507,7 +507,7 @@ def test_real_brat_event_structures_are_read():
     [doc] = brat.read(path, path.name)
     assert len(doc.marks) == 22
     assert all(doc.text[m.start : m.end] == m.quote for m in doc.marks)
-    assert ("T1", "T3", "Org-Arg") in {(l.from_id, l.to_id, l.label) for l in doc.links}
+    assert ("T1", "T3", "Org-Arg") in {(link.from_id, link.to_id, link.label) for link in doc.links}
 
 
 def test_real_webanno_tsv_with_emoji_counts_utf16_units():

@@ -26,7 +26,7 @@ class _Links(html.parser.HTMLParser):
         if "id" in attrs:
             self.ids.add(attrs["id"])
         for key in ("href", "src"):
-            if attrs.get(key) and not (tag == "blockquote"):
+            if attrs.get(key) and tag != "blockquote":
                 self.links.append(attrs[key])
 
 

@@ -106,7 +106,7 @@ class LinkedData:
 
         if self.owed is None:
             if self.child is not None:
-                self.owed = dict(zip(_layout(), self.child.result()))
+                self.owed = dict(zip(_layout(), self.child.result(), strict=False))
             else:
                 self.owed = {}
                 for fmt, (_, skip) in _layout().items():
