@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.errors import PipelineError, Problem
 from pipeline.metadata import Metadata
@@ -44,7 +45,7 @@ class Defaults:
 
 def defaults(meta: Metadata) -> Defaults:
     """The default terms declared in datapackage.json; PipelineError if they are missing or malformed."""
-    terms = meta.descriptor.get(TERMS_KEY)
+    terms: Any = meta.descriptor.get(TERMS_KEY)  # as written: a missing or malformed object fails below
     try:
         share, passage, link = terms["budgetShare"], terms["maxPassage"], terms["linkRequired"]
     except (TypeError, KeyError) as exc:
@@ -186,7 +187,9 @@ class Figures:
         return self.longest.length if self.longest else 0
 
     @property
-    def within_terms(self) -> bool:
+    def within_terms(self) -> bool | str:
+        # Truthy when the source keeps its terms. Note: `self.url or ...` makes it the url itself
+        # (not True) for a source with a url; `pipeline stats --json` shows that value as it is.
         return self.quoted_chars <= self.budget and not self.over_passage and (self.url or not self.link_required)
 
 
@@ -252,7 +255,9 @@ def spans_to_withhold(source: dict, spans: list[dict]) -> list[str]:
     chosen: list[str] = []
 
     def own_length(span_id: str) -> tuple[int, str]:
-        start, end = published_range(published[span_id])
+        published_stretch = published_range(published[span_id])
+        assert published_stretch is not None  # `published` holds only spans with a quote
+        start, end = published_stretch
         return end - start, span_id
 
     while True:
@@ -292,6 +297,7 @@ def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[P
         over = []
         if f.over_passage:
             worst = f.longest
+            assert worst is not None  # some passage is over the limit, so there is a longest one
             over.append(
                 f"a passage of {worst.length} characters ({worst.start}-{worst.end}) can be rebuilt from spans "
                 f"{_listed(worst.span_ids)}, over its limit of {f.max_passage}"

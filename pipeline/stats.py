@@ -89,7 +89,8 @@ def compute_stats(tables: Tables) -> Stats:
     """Count spans, events, casualty claims, demands and actors per source; list conflicts."""
     rows = tables.rows
     source_of = {r["span_id"]: r["source_id"] for r in rows["spans"]}
-    sets: dict[str, dict[str, set]] = defaultdict(lambda: {c: set() for c in COLUMNS})
+    # Keyed by source id; None gathers rows whose span is unknown.
+    sets: dict[str | None, dict[str, set]] = defaultdict(lambda: {c: set() for c in COLUMNS})
     for r in rows["spans"]:
         sets[r["source_id"]]["spans"].add(r["span_id"])
     for table in ("event_mentions", "event_actors", "casualties", "demands"):

@@ -179,7 +179,7 @@ def build_batch(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as in the driver: many long-lived objects, no cycles
     try:
-        results = []
+        results: list[tuple] = []  # ("entry", ...) and ("part", ...) tuples, as the docstring says
         for path, key, entry in tasks:
             root = _root(entry, probes) if entry is not None else None
             if entry is not None and root is not None and seen[root]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from pipeline.engine import entryfile
 from pipeline.errors import Problem
@@ -162,8 +163,11 @@ def _build_partition(
 ) -> Partition:
     """`build_partition` up to rendering: with `render`, the fragments are in `rendered`, not yet stored."""
     seen: set = set()
+    # Read-only views in place of the dict and set: read_annotation_file only looks sources up.
     corpus = Corpus(
-        sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen), sources_incomplete=incomplete
+        sources=cast("dict[str, Source]", _Recorded(sources, seen)),
+        broken_sources=cast("set[str]", _RecordedSet(broken, seen)),
+        sources_incomplete=incomplete,
     )
     t0 = time.perf_counter()
     read_annotation_file(path, raw_dir, meta, corpus)
@@ -446,10 +450,10 @@ def build_partitions(
         if scratch is not None and not origins:
             entries[i] = scratch / f"{i:07d}"
         if cache is not None and not origins:
-            keys[i] = cache.key(path, display_path(path, raw_dir))
-            results[i] = cache.get(keys[i], sources, broken, incomplete, fragments=scratch is not None)
+            keys[i] = key = cache.key(path, display_path(path, raw_dir))
+            results[i] = cache.get(key, sources, broken, incomplete, fragments=scratch is not None)
             if scratch is not None and results[i] is None:
-                entry = cache.entry(keys[i])
+                entry = cache.entry(key)
                 try:
                     if entry.parent not in folders:
                         entry.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ def read(path: Path, display: str) -> list[Document]:
     text = decode(read_limited(txt, txt_display), txt_display)
     lines = decode(read_limited(path, display), display).split("\n")
     doc = Document(display, path.stem, text)
-    marks: dict[str, Mark] = {}
+    marks: dict[str, Mark | None] = {}  # None: an event, which stands for its trigger
     pending_attrs, pending_notes = [], []
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -100,7 +100,7 @@ def read(path: Path, display: str) -> list[Document]:
             raise fail(display, record, f"names '{target}', which is no text-bound annotation of this file")
         for key, value in parse_note(note).items():
             mark.fields[key] = value
-    doc.marks = [m for k, m in marks.items() if k not in events]
+    doc.marks = [m for m in marks.values() if m is not None]  # all but the events
     # An event id stands for its trigger: links pointing at E1 point at its T.
     trigger_of = {link.from_id: link.to_id for link in doc.links if link.from_id in events}
     doc.links = [

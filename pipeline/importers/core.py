@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -90,7 +91,8 @@ def vocabulary(meta: Metadata) -> Vocabulary:
     """The tool fields of every claim table in meta.claim_tables (see Vocabulary for the naming rule)."""
     from pipeline.read.annotations import FILLED_BY_SPAN, SHORTHAND_KEYS, SPAN_KEYS
 
-    claims, derived = {}, {}
+    claims: dict[str, tuple[str, tuple[str, ...]]] = {}
+    derived: dict[str, tuple[str, str]] = {}
     for key, table in meta.claim_tables.items():
         schema = meta[table]
         columns = [c for c in schema.field_names if c not in FILLED_BY_SPAN and c not in schema.derived_fields]
@@ -98,8 +100,8 @@ def vocabulary(meta: Metadata) -> Vocabulary:
             columns[columns.index("count_max") + 1 : columns.index("count_max") + 1] = list(SHORTHAND_KEYS)
         claims[key] = (table, tuple(columns))
     users: dict[str, list[str]] = {}
-    for key, (_, columns) in claims.items():
-        for column in columns:
+    for key, (_, claim_columns) in claims.items():
+        for column in claim_columns:
             users.setdefault(column, []).append(key)
     fields: dict[str, ToolField] = {}
     for column, keys in users.items():
@@ -282,7 +284,8 @@ def known_sources(raw_dir: Path) -> dict[str, KnownSource]:
     if problems:
         raise ImportError_(f"{problems[0]}; fix raw/ before importing")
     out = {}
-    for entry in (data or {}).get("sources") or []:
+    document: Any = data or {}  # sources.yaml as read: a mapping unless the file is malformed
+    for entry in document.get("sources") or []:
         sid = entry.get("source_id")
         rel = str(entry.get("file") or f"{TEXTS_DIRNAME}/{sid}.txt")
         try:
@@ -395,8 +398,10 @@ def _clean_value(key: str, value, doc: Document, mark: Mark, kind: str = "string
         value = int(value)
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         value = value.lower() == "true"
+    check = TYPES[kind].check
+    assert check is not None  # only "string" has none, returned above
     try:
-        value = TYPES[kind].check(value)
+        value = check(value)
     except BadValue as exc:
         raise fail(doc.file, mark.record, f"field '{key}' is {value!r}, which {exc}") from None
     return value
@@ -408,7 +413,8 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
     One mark makes one claim, of the one list its fields belong to; a span-wide field (event_id)
     goes to that claim, or, where its table has no such column, makes a mention of its own.
     """
-    values, keys = {}, {}
+    values: dict[str, object] = {}
+    keys: dict[str, str] = {}  # column -> the field that fills it
     for name, value in mark.fields.items():
         if name in META_FIELDS:
             continue
@@ -458,7 +464,7 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
                 f"field '{name}' does not belong to a {key} claim ({table}); put it on its own region",
             )
     out = [(key, {c: claim[c] for c in columns if c in claim})]
-    if extra:
+    if extra and vocab.mention_key is not None:  # extra is only filled when there is a mention key
         mention_columns = vocab.claims[vocab.mention_key][1]
         out.append((vocab.mention_key, {c: extra[c] for c in mention_columns if c in extra}))
     return out
@@ -584,8 +590,8 @@ def dump_block(items: list[dict], indent: int) -> str:
     return "".join(pad + line + "\n" for line in text.splitlines())
 
 
-def existing_spans(raw_dir: Path) -> dict[str, tuple[str, str, int | None, int | None, str | None]]:
-    """Every span id of raw/annotations with (file, source, start, end, quote)."""
+def existing_spans(raw_dir: Path) -> dict[str, tuple[str, object, object, object, object]]:
+    """Every span id of raw/annotations with (file, source, start, end, quote), the values as the YAML holds them."""
     out = {}
     ann = raw_dir / ANNOTATIONS_DIRNAME
     for path in sorted(ann.glob("*.yaml")) + sorted(ann.glob("*.yml")):

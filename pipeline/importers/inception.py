@@ -224,7 +224,9 @@ def read_tsv(content: str, display: str, name: str) -> Document:
                     f"holds a {LINK_LAYER} relation, which the TSV reader does not take; export as UIMA CAS JSON or XMI to keep relations",
                 )
             for k, part in enumerate(_split(cell)):
-                value, stack_id = _STACK.match(part).groups()
+                stacked = _STACK.match(part)
+                assert stacked is not None  # _STACK matches any text
+                value, stack_id = stacked.groups()
                 key = (layer, stack_id or f"{position}#{k}" if kind == "T_SP" else f"{position}#{k}")
                 entry = stacks.setdefault(key, {"begin": begin, "end": end, "fields": {}, "line": n, "kind": kind})
                 entry["begin"], entry["end"] = min(entry["begin"], begin), max(entry["end"], end)

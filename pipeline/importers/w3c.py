@@ -47,7 +47,8 @@ def parse_fields(text: str) -> dict:
 
 
 def _target(ann: dict) -> tuple[str | None, dict]:
-    selectors, source = {}, None
+    selectors: dict[str | None, dict] = {}  # by selector type
+    source = None
     for target in _as_list(ann.get("target")):
         if isinstance(target, str):
             source = source or target

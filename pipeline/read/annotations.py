@@ -30,7 +30,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 # A span's own keys; each claim table adds the key of its list (Metadata.claim_tables).
-SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note")
+SPAN_KEYS: tuple[str, ...] = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note")
 # The columns of a claim that its span fills in itself.
 FILLED_BY_SPAN = ("span_id",)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, in tables that have both
@@ -207,6 +207,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
     resolver = _Resolver(raw_dir)
     for entry in entries:
         if not isinstance(entry, YDict):
+            assert isinstance(data, YDict)  # a mapping from load_yaml (its "sources" is the list)
             corpus.sources_incomplete = True
             corpus.problems.append(
                 Problem(
@@ -448,8 +449,8 @@ def _read_span(  # noqa: C901, PLR0912
     try:
         start, end = anchoring.anchor(source.text, quote, prefix, suffix, start, end)
     except AnchorError as exc:
-        line = span.line_of("start") if exc.code.startswith("offsets") else span.line_of("quote")
-        problems.append(Problem(display, line, exc.code, f"span '{sid}': {exc}"))
+        at = span.line_of("start") if exc.code.startswith("offsets") else span.line_of("quote")
+        problems.append(Problem(display, at, exc.code, f"span '{sid}': {exc}"))
         return
     prefix, suffix = anchoring.context(source.text, start, end)
     prefix, suffix = safe_prefix(prefix), safe_suffix(suffix)
@@ -474,6 +475,7 @@ def _read_span(  # noqa: C901, PLR0912
         corpus.claims.append(
             Claim("event_mentions", {"event_id": default_event}, sid, Origin(display, span.line_of("event_id")))
         )
+    line: int | YDict  # a claim's line, or its mapping (which knows the line of each key)
     for key, keys in claim_keys.items():
         items = span.get(key)
         if items is None:
@@ -532,7 +534,7 @@ def _read_span(  # noqa: C901, PLR0912
                 problems.append(
                     Problem(
                         display,
-                        getattr(line, "line", line),
+                        line.line if isinstance(line, YDict) else line,
                         "duplicate-mention",
                         f"span '{sid}' mentions event '{default_event}' twice; drop one",
                     )

@@ -83,13 +83,17 @@ def capital(iso: str) -> Entry | None:
 
 def search(name: str, iso: str | None = None) -> list[Entry]:
     """Cities and countries called name (or with it among their alternate names), most populous first."""
-    found = []
+    found: list[Entry] = []
     for c in _cache().search_cities(name, case_sensitive=False):
         if iso is None or c["countrycode"] == iso:
-            found.append(city(str(c["geonameid"])))
+            entry = city(str(c["geonameid"]))
+            assert entry is not None  # the id comes from the cache itself
+            found.append(entry)
     for c in _cache().get_countries().values():
         if c["name"].lower() == name.lower() and (iso is None or c["iso"] == iso):
-            found.append(country(str(c["geonameid"])))
+            entry = country(str(c["geonameid"]))
+            assert entry is not None
+            found.append(entry)
     return sorted(found, key=lambda e: (-e.population, int(e.geonames_id)))
 
 

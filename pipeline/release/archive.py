@@ -144,7 +144,8 @@ def _read_members(path: Path, zf: zipfile.ZipFile, limits: Limits) -> dict[str, 
             path,
             [Problem(str(path), 0, "archive-limit", f"would unpack to {total} bytes (limit {limits.max_total_bytes})")],
         )
-    problems, seen = [], {}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
     for info in infos:
         why = _member_problem(info, limits)
         # `./a`, `a`, `A` and the NFC and NFD spellings of a name unpack to one file on some systems.

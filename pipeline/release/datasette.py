@@ -98,7 +98,7 @@ def database_name(descriptor: dict) -> str:
 
 def datasette_metadata(descriptor: dict) -> dict:
     """Datasette metadata of a built package, from its inline schemas."""
-    licence = next(iter(descriptor.get("licenses", [])), {})
+    licence: dict = next(iter(descriptor.get("licenses", [])), {})
     tables = {}
     for resource in descriptor.get("resources", []):
         schema = resource.get("schema")

@@ -55,6 +55,7 @@ def check_descriptor(desc: dict, where: str) -> None:
             raise PipelineError(
                 f"{where}: datapackage.json resource '{name}' path {path!r} {why}; refusing the package"
             )
+        assert isinstance(path, str)  # resource_path_problem refuses anything else
         key = unicodedata.normalize("NFC", str(PurePosixPath(path))).casefold()
         if name in names or key in paths:
             raise PipelineError(

@@ -39,6 +39,7 @@ class Snapshot:
             if name not in self.files:
                 raise PipelineError(f"{self.label}: {name} is listed in datapackage.json but missing")
             return self.files[name]
+        assert self.folder is not None, "a package to compare has its files or its folder"
         path = self.folder / name
         # Inside the folder even through links, a regular file, and read with a bound.
         real, root = os.path.realpath(path), os.path.realpath(self.folder)

@@ -46,6 +46,7 @@ class EventView:
     demands: list[dict] = field(default_factory=list)
     actors: list[dict] = field(default_factory=list)
     mentions: list[dict] = field(default_factory=list)
+    decade: str = ""  # the start's decade ("1950"), set by the site generator for the events page
 
     @property
     def event_id(self) -> str:

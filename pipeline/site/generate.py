@@ -56,7 +56,7 @@ _SOURCE_FIELDS = (
 )
 
 
-def filesize(size: int) -> str:
+def filesize(size: float) -> str:
     """A byte count for people.
 
     >>> filesize(512), filesize(2048), filesize(3 * 1024 * 1024)
@@ -113,7 +113,7 @@ def _map_svg(events: list[EventView], box: geo.Box, root: str, label: str, marke
     parts += [f'<path d="{d}"><title>{escape(name)}</title></path>' for name, d in geo.country_paths(box)]
     parts.append("</g>")
     for e in events:
-        if e.lat is None or not box.contains(e.lat, e.lon):
+        if e.lat is None or e.lon is None or not box.contains(e.lat, e.lon):
             continue
         x, y = geo.project(e.lat, e.lon)
         parts.append(
@@ -152,7 +152,9 @@ def _timeline_svg(events: list[EventView], first: int, last: int) -> Markup:
     for i, e in enumerate(dated):
         start = e.row.get("earliest_date") or e.row.get("start_date", "")
         end = e.row.get("latest_date") or start
-        y0, y1 = _year(start), _year(end) or _year(start)
+        y0 = _year(start)
+        assert y0 is not None  # `dated` holds only the events with a year
+        y1 = _year(end) or y0
         day0 = int(start[5:7]) / 12 if len(start) >= 7 and start[5:7].isdigit() else 0
         day1 = int(end[5:7]) / 12 if len(end) >= 7 and end[5:7].isdigit() else 1
         x0 = left + (y0 - first + day0) * scale
@@ -199,7 +201,7 @@ def render_site(data: SiteData, base_url: str = "", release: Path | None = None)
     """Every file of the site by its path, as bytes (pages, static assets, downloads)."""
     env = _environment()
     d = data.descriptor
-    licence = next(iter(d.get("licenses", [])), {})
+    licence: dict = next(iter(d.get("licenses", [])), {})
     dataset = {
         "title": d.get("title", ""),
         "title_short": d.get("title", "").split(":")[0],
@@ -231,7 +233,7 @@ def render_site(data: SiteData, base_url: str = "", release: Path | None = None)
         files[f"downloads/{release.name}"] = blob
         files[f"downloads/{release.name}.sha256"] = f"{release_info['sha256']}  {release.name}\n".encode()
     linked = [(f.name, f"data/{f.name}") for f in downloads]
-    if release_info:
+    if release is not None and release_info:
         linked.insert(0, (release.name, f"downloads/{release.name}"))
     jsonld = dataset_jsonld(data, url, linked)
     sqlite = next((f.name for f in downloads if f.name.endswith(".sqlite")), None)
@@ -287,7 +289,7 @@ def render_site(data: SiteData, base_url: str = "", release: Path | None = None)
         }
         minimap = (
             _map_svg([e], geo.around(e.lat, e.lon), "../", f"Where: {e.row['name']}", 3.0)
-            if e.lat is not None
+            if e.lat is not None and e.lon is not None
             else None
         )
         page(

@@ -71,10 +71,11 @@ def dataset_jsonld(data: SiteData, base_url: str, downloads: list[tuple[str, str
             measured.append(
                 {"@type": "PropertyValue", "name": f"{table}.{f['name']}", "description": f.get("description", "")}
             )
-    located = [e for e in data.events if e.lat is not None]
+    # An event has both coordinates or neither (site/data.py `_coordinates`).
+    located = [(e.lat, e.lon) for e in data.events if e.lat is not None and e.lon is not None]
     place: dict = {"@type": "Place", "name": "The Soviet Union and the states of the Soviet bloc in Europe"}
     if located:
-        lats, lons = [e.lat for e in located], [e.lon for e in located]
+        lats, lons = [lat for lat, _ in located], [lon for _, lon in located]
         place["geo"] = {"@type": "GeoShape", "box": f"{min(lats):.4f} {min(lons):.4f} {max(lats):.4f} {max(lons):.4f}"}
     out = {
         "@context": "https://schema.org/",

@@ -89,8 +89,10 @@ class _Checker:
                 )
                 return _INVALID
         else:
+            check = TYPES[ftype].check
+            assert check is not None  # only "string" has none
             try:
-                value = TYPES[ftype].check(value)
+                value = check(value)
             except BadValue as exc:
                 self.add(i, "type-error", name, f"{name} {value!r} {exc}")
                 return _INVALID
@@ -388,7 +390,13 @@ _URI = re.compile(r"^https?://\S+$")  # as _Checker.check_cells matches format "
 _NOT_NONE = functools.partial(operator.is_not, None)
 # The types a column's values may have for `_clean` to judge it; anything else (text in an
 # integer column, a number in a text column, ...) goes to `_Checker`, which converts or reports it.
-_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}, "number": {int, float}}
+_CLEAN_TYPES: dict[str, set[type]] = {
+    "string": {str},
+    "date": {str},
+    "integer": {int},
+    "boolean": {bool},
+    "number": {int, float},
+}
 # A text value starting like a formula, found in all text values of a table joined by "\n" (see
 # `_clean`): a value's first character follows a "\n" (or starts the join).
 _FORMULA_AFTER_NEWLINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
@@ -421,11 +429,12 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
     cached = _SPECS.get(id(schema))
     if cached is not None and cached[0] is schema:
         return cached[1]
-    specs: list[_ColumnSpec] | None = []
+    specs: list[_ColumnSpec] = []
+    known = True
     for name in schema.field_names:
         ftype, cons = schema.fields[name]["type"], schema.constraints(name)
         if ftype not in _CLEAN_TYPES:
-            specs = None
+            known = False
             break
         text = _CLEAN_TYPES[ftype] == {str}
         specs.append(
@@ -444,8 +453,9 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
                 cons.get("maximum") if ftype == "number" else None,
             )
         )
-    _SPECS[id(schema)] = (schema, specs)
-    return specs
+    result = specs if known else None
+    _SPECS[id(schema)] = (schema, result)
+    return result
 
 
 def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR0911 (one pass per column, inlined for speed)
@@ -463,7 +473,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR091
         values = {spec.name: list(map(operator.itemgetter(spec.name), rows)) for spec in specs}
     except KeyError:
         return False
-    texts = []
+    text_columns = []
     for spec in specs:
         column = values[spec.name]
         if None in column:
@@ -489,7 +499,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR091
             except ValueError:
                 return False
         if spec.text:
-            texts.append(column)
+            text_columns.append(column)
             if spec.max_length is not None and max(map(len, column)) > spec.max_length:
                 return False
             if spec.min_length is not None and min(map(len, column)) < spec.min_length:
@@ -498,7 +508,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR091
                 return False
             if spec.uri and not all(map(_URI.fullmatch, column)):
                 return False
-    texts = list(itertools.chain.from_iterable(texts))
+    texts = list(itertools.chain.from_iterable(text_columns))
     if "" in texts:
         return False  # becomes None, and may be missing
     # All text values at once: each value starts the join or a line of it, so no bad value is

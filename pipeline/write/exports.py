@@ -124,7 +124,7 @@ def write_parquet(
     for schema in meta.tables.values():
         path = out_dir / parquet_filename(schema)
         names.append(path.name)
-        if folder is None:
+        if folder is None or csv_sha256 is None:
             _write_parquet(out_dir / schema.path, schema, path)
             continue
         cached = folder / (_parquet_key(csv_sha256[schema.path], schema) + ".parquet")
@@ -597,9 +597,9 @@ def fill_database(task: dict) -> int:
         with os.fdopen(task["ready_fd"], "rb") as ready:
             if ready.read(1) != b"1":
                 raise PipelineError("the build stopped before handing over its rows")
-        with os.fdopen(task["rows_fd"], "rb") as rows:
-            rows.seek(0)
-            for name, chunk in iter(lambda: pickle.load(rows), None):
+        with os.fdopen(task["rows_fd"], "rb") as rows_file:
+            rows_file.seek(0)
+            for name, chunk in iter(lambda: pickle.load(rows_file), None):
                 # OR REPLACE: the build sends again the rows the merge restated (see finish).
                 con.executemany(tables[name][1].replace("INSERT INTO", "INSERT OR REPLACE INTO", 1), chunk)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()

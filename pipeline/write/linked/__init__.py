@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pipeline.metadata import Metadata
 from pipeline.rows.tables import Tables
 
 if TYPE_CHECKING:
-    from pipeline.write.linked.stream import Fragment
+    from pipeline.write.linked.stream import FileSlice, Fragment
 
 
 def export_names(meta: Metadata) -> dict[str, str]:
@@ -79,14 +79,17 @@ class LinkedData:
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
         from pipeline.write.linked.stream import FileSlice
 
+        # Typed as slices of cache entries, which the test below makes sure they all are (a child
+        # process then copies them).
+        slices = cast("list[dict[str, FileSlice]]", fragments)
         if all(isinstance(part.get(fmt), FileSlice) for part in fragments for fmt in _layout()) and _worth_a_child(
-            fragments
+            slices
         ):
             task = [
                 {
                     "path": str(self.paths[fmt]),
                     "head": self.heads[fmt],
-                    "parts": [list(part[fmt]) for part in fragments],
+                    "parts": [list(part[fmt]) for part in slices],
                     "skip": skip,
                 }
                 for fmt, (_, skip) in _layout().items()
@@ -153,7 +156,7 @@ class LinkedData:
         return sorted(exports)
 
 
-def _worth_a_child(fragments: list[dict[str, Fragment]]) -> bool:
+def _worth_a_child(fragments: list[dict[str, FileSlice]]) -> bool:
     """Whether the fragments are big enough for copying them in a child process to pay."""
     from pipeline.engine import background
 

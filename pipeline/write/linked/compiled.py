@@ -14,6 +14,7 @@ same graph as one would.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from pipeline.metadata import Metadata
@@ -57,7 +58,7 @@ class PartitionRenderer:
         for table, nodes in tables.items():
             self._table(out, table, nodes)
         self.source = "\n".join(out.lines) + "\n"
-        namespace: dict[str, object] = {
+        namespace: dict[str, Any] = {
             "_key": g.iri_key,
             "_part": g.iri_key_part,
             "_quoted": quoted,
@@ -123,7 +124,10 @@ class PartitionRenderer:
             out(f"{var} = {parts}")
             segment, key = g.SEGMENTS[expr.table] + "/", _Code(var)
         elif isinstance(expr, (g.Ref, g.Concept)):
-            segment, key = self._segment(expr), _Code(self.key_of[expr.column])
+            ref_segment, key = self._segment(expr), _Code(self.key_of[expr.column])
+            if ref_segment is None:  # a concept without a scheme makes no IRI (callers leave it out)
+                raise TypeError(expr)
+            segment = ref_segment
         elif isinstance(expr, g.Wikidata):
             out(f"{var} = quote(str({self.value_of[expr.column]}))")
             key = _Code(var)
@@ -201,8 +205,8 @@ class PartitionRenderer:
                 # Each value gets its own variable: the pending text refers to it until flushed.
                 values = [self._value(out, prop, term, e, f"o{index}_{n}") for n, e in enumerate(exprs)]
                 pending["T"] += ttl_head + _joined([t for t, _, _ in values], ", ")
-                for _, n, _ in values:
-                    pending["N"] += [_Code("sn"), nt_pred, *n, " .\n"]
+                for _, nt_pieces, _ in values:
+                    pending["N"] += [_Code("sn"), nt_pred, *nt_pieces, " .\n"]
                 js = _joined([j for _, _, j in values], ", ")
                 pending["J"] += [", " + js_key + ": "] + (js if len(values) == 1 else ["[", *js, "]"])
                 if not certain:
@@ -213,9 +217,9 @@ class PartitionRenderer:
             if len(exprs) == 1:
                 out(f"if {self._condition(exprs[0])}:")
                 out.depth += 1
-                t, n, j = self._value(out, prop, term, exprs[0], "o0")
+                t, nt, j = self._value(out, prop, term, exprs[0], "o0")
                 out(f"T({_fstring(ttl_head + t)})")
-                out(f"N({_fstring([_Code('sn'), nt_pred, *n, ' .' + chr(10)])})")
+                out(f"N({_fstring([_Code('sn'), nt_pred, *nt, ' .' + chr(10)])})")
                 out(f"J({_fstring([', ' + js_key + ': ', *j])})")
                 if not certain:
                     out('sep = " ;\\n    "')
@@ -259,8 +263,8 @@ class PartitionRenderer:
         v = _Code(var)
         if isinstance(expr, g.Point):
             out(f"{var} = _quoted(_wkt({self.value_of[expr.lon]}, {self.value_of[expr.lat]}))")
-            datatype = g.DATATYPES[kind]
-            return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
+            wkt = g.DATATYPES[kind]
+            return [v, "^^" + self.names.ttl_name(wkt)], [v, "^^<" + wkt + ">"], [v]
         if isinstance(expr, g.Quote):
             out(f"{var} = _quoted(str({self.value_of[expr.column]}))")
             out(f'{var}t = {var} + "@" + lang if lang else {var}')
@@ -269,10 +273,12 @@ class PartitionRenderer:
         if not isinstance(expr, g.Col):
             raise TypeError(expr)
         column = self.value_of[expr.column]
-        datatype = g.DATATYPES.get(kind)
         if kind == "string":
             out(f"{var} = _quoted(str({column}))")
             return [v], [v], [v]
+        datatype = g.DATATYPES.get(kind)
+        if datatype is None:
+            raise TypeError(kind)
         if kind in ("integer", "nonneg"):
             out(f"{var} = int({column})")
             nt = ['"', v, '"^^<' + datatype + ">"]

@@ -452,7 +452,7 @@ def _camel(column: str) -> str:
 
 def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
     """voc:<column> properties for columns the mapping does not know (yet)."""
-    kinds = {"integer": "integer", "boolean": "boolean", "date": "date"}
+    kinds: dict[str | None, str] = {"integer": "integer", "boolean": "boolean", "date": "date"}
     extra = {}
     for name, schema in meta.tables.items():
         if name in NOT_IN_RDF:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pipeline.write.linked.graph import DATATYPES, RDF_TYPE, Graph
 
@@ -94,8 +95,12 @@ class Renderer:
             name = self.types[iri] = prefixed(iri, self.namespaces) or iri
         return name
 
-    def subjects(self, nodes: Iterator[tuple[str, list[tuple[int, object]]]]) -> Iterator[tuple[str, str, str]]:
-        """(Turtle block, N-Triples lines, JSON-LD node object) of each (subject, sorted pairs)."""
+    def subjects(self, nodes: Iterator[tuple[str, list[tuple[int, Any]]]]) -> Iterator[tuple[str, str, str]]:
+        """(Turtle block, N-Triples lines, JSON-LD node object) of each (subject, sorted pairs).
+
+        A pair is (property number, value); the value's type follows the property's kind: an IRI
+        string, a string, a (text, language) pair, an int, a bool or a date/EDTF string.
+        """
         kind_of, nt_pred, ttl_pred, json_key, is_type = (
             self.kind,
             self.nt_pred,
