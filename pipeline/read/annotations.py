@@ -379,7 +379,7 @@ def _span_key_set(claim_keys: frozenset[str]) -> frozenset[str]:
 
 
 # Inlined on purpose (no helper per field): this runs once per span of every annotation file.
-def _read_span(  # noqa: C901, PLR0912
+def _read_span(  # noqa: C901, PLR0912 (hot path, see above)
     span: YDict,
     default_source: str | None,
     display: str,

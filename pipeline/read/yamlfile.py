@@ -55,6 +55,7 @@ _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 200_000
 
 
+# The base class is picked at run time (libyaml's CSafeLoader when present), which mypy cannot follow.
 class _LineLoader(_Base):  # type: ignore[misc, valid-type]
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode and implicit[0] and len(value) < 64:

@@ -25,7 +25,7 @@ from pipeline.write.linked.render import JSON_SEPARATOR, Renderer, quoted
 class _Source:
     """The generated source, line by line, with its indentation."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lines: list[str] = []
         self.depth = 0
 
@@ -66,6 +66,7 @@ class PartitionRenderer:
             "_decimal": g.decimal_text,
             "_wkt": g.wkt_point,
         }
+        # Code generated above from the graph and the schemas, never from the data.
         exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)
         self.functions = {table: namespace[f"render_{table}"] for table in tables}
 
