@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from pipeline.load import load  # noqa: E402  (the public loading API: pipeline.load(PATH))
+from pipeline.load import load  # the public loading API: pipeline.load(PATH)
 
 __all__ = ["load"]

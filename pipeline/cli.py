@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.errors import PipelineError
 from pipeline.cli_project import current_project
 from pipeline.cli_project import or_project as _or_project
+from pipeline.errors import PipelineError
 
 
 def _handle_errors(func):
@@ -28,7 +28,9 @@ def _handle_errors(func):
         except Exception as exc:
             if debug:
                 raise
-            raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)") from exc
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
+            ) from exc
 
     return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
 
@@ -41,7 +43,13 @@ def _check_cache_dir(cache_dir: Path | None, raw_dir: Path, dist_dir: Path, data
         return
     places = [p for p in protected_places(datapackage, raw_dir) if p[0] != "the cache"]
     places.append(("the build folder dist/", Path(os.path.realpath(dist_dir))))
-    check_output_dir("--cache-dir", cache_dir, places, replaced=False, example=str(Path(os.path.realpath(datapackage)).parent / ".cache"))
+    check_output_dir(
+        "--cache-dir",
+        cache_dir,
+        places,
+        replaced=False,
+        example=str(Path(os.path.realpath(datapackage)).parent / ".cache"),
+    )
 
 
 def _check_citation_output(output: Path, datapackage: Path) -> None:
@@ -51,29 +59,46 @@ def _check_citation_output(output: Path, datapackage: Path) -> None:
     real = Path(os.path.realpath(output))
     example = Path(os.path.realpath(datapackage)).parent / "CITATION.cff"
     for name, place in protected_places(datapackage):
-        if real == place or (name not in ("the project folder", "the descriptor datapackage.json") and place in real.parents):
+        if real == place or (
+            name not in ("the project folder", "the descriptor datapackage.json") and place in real.parents
+        ):
             relation = "is" if real == place else "lies inside"
-            raise PipelineError(f"--output {output}: {relation} {name}, which the command would overwrite; give a file of its own, such as {example}")
+            raise PipelineError(
+                f"--output {output}: {relation} {name}, which the command would overwrite; give a file of its own, such as {example}"
+            )
 
 
 raw_option = click.option(
-    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/",
+    "--raw-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/raw/",
     help="Folder with sources.yaml, texts/ and annotations/.",
 )
 dist_option = click.option(
-    "--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/dist/",
+    "--dist-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/dist/",
     help="Output folder, replaced as a whole on success.",
 )
 datapackage_option = click.option(
-    "--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=None,
-    show_default="<project>/datapackage.json", help="The dataset's root descriptor.",
+    "--datapackage",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/datapackage.json",
+    help="The dataset's root descriptor.",
 )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pipeline")
-@click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="The project folder (default: the folder holding datapackage.json, searched upward from here).")
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The project folder (default: the folder holding datapackage.json, searched upward from here).",
+)
 def cli(project: Path | None):
     """Build, check and publish an annotated event dataset from a project folder.
 
@@ -88,19 +113,43 @@ def cli(project: Path | None):
 @dist_option
 @datapackage_option
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/.cache/",
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/.cache/",
     help="Where rows of unchanged annotation files are kept between builds.",
 )
 @click.option("--no-cache", is_flag=True, help="Build every annotation file afresh and store nothing.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per CPU); with --engine dask, those of the local cluster.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Where the per-file stage runs: a local process pool, or Dask tasks (pip install -e '.[dask]').")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="With --engine dask: the scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a local cluster on 127.0.0.1).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per CPU); with --engine dask, those of the local cluster.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the per-file stage runs: a local process pool, or Dask tasks (pip install -e '.[dask]').",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a local cluster on 127.0.0.1).",
+)
 @_handle_errors
-def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | None, no_cache: bool, jobs: int | None,
-          engine: str, scheduler: str | None):
+def build(
+    raw_dir: Path,
+    dist_dir: Path,
+    datapackage: Path,
+    cache_dir: Path | None,
+    no_cache: bool,
+    jobs: int | None,
+    engine: str,
+    scheduler: str | None,
+):
     """Read raw/, validate everything and write the data package to dist/.
 
     All problems of the input are reported together (file:line: what is wrong) and the
@@ -124,12 +173,18 @@ def build(raw_dir: Path, dist_dir: Path, datapackage: Path, cache_dir: Path | No
     from pipeline.engine.outputs import check_output_dir, protected_places
 
     # build() checks --dist-dir too (for library callers); here it comes first, before the cache it protects.
-    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
-                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
+    check_output_dir(
+        "--dist-dir",
+        dist_dir,
+        protected_places(datapackage, raw_dir, cache_dir),
+        replaced=True,
+        example=str(Path(os.path.realpath(datapackage)).parent / "dist"),
+    )
     _check_cache_dir(cache_dir, raw_dir, dist_dir, datapackage)
     with contextlib.closing(engine_for(engine, jobs, scheduler)) as runner:
-        result = run_build(raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress(),
-                           engine=runner)
+        result = run_build(
+            raw_dir, dist_dir, datapackage, cache_dir=cache_dir, jobs=jobs, progress=Progress(), engine=runner
+        )
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
 
@@ -166,17 +221,41 @@ def stats(raw_dir: Path, datapackage: Path, as_json: bool):
 
 
 @cli.command()
-@click.option("--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              show_default="<project>/dist/", help="The build to release.")
-@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              show_default="<project>/releases/", help="Where release archives are kept (gitignored).")
+@click.option(
+    "--dist-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/dist/",
+    help="The build to release.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/releases/",
+    help="Where release archives are kept (gitignored).",
+)
 @datapackage_option
-@click.option("--changelog", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              show_default="<project>/CHANGELOG.md", help="The changelog that gets the new entry.")
-@click.option("--citation", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              show_default="<project>/CITATION.cff", help="The committed citation file, which must match datapackage.json.")
-@click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Archive of the previous release (default: found in --out-dir by the changelog's last version).")
+@click.option(
+    "--changelog",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/CHANGELOG.md",
+    help="The changelog that gets the new entry.",
+)
+@click.option(
+    "--citation",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/CITATION.cff",
+    help="The committed citation file, which must match datapackage.json.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Archive of the previous release (default: found in --out-dir by the changelog's last version).",
+)
 @_handle_errors
 def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, citation: Path, previous: Path | None):
     """Pack the current build into releases/<name>-<version>.zip and add its changelog entry.
@@ -199,9 +278,16 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog: Path, c
         places = [*protected_places(datapackage), ("the build folder dist/", Path(os.path.realpath(dist_dir)))]
         check_output_dir("--out-dir", out_dir, places, replaced=False, example=str(current_project().releases_dir))
     result = run_release(
-        dist_dir, _or_project(out_dir, "releases_dir"), datapackage,
-        _or_project(changelog, "changelog"), _or_project(citation, "citation"), previous)
-    click.echo(f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}")
+        dist_dir,
+        _or_project(out_dir, "releases_dir"),
+        datapackage,
+        _or_project(changelog, "changelog"),
+        _or_project(citation, "citation"),
+        previous,
+    )
+    click.echo(
+        f"released {result.archive}: version {result.version}, {len(result.files)} files, sha256 {result.sha256}"
+    )
     click.echo(result.entry.rstrip("\n"))
 
 
@@ -260,10 +346,20 @@ def verify(archives: tuple[Path, ...]):
 
 @cli.command()
 @datapackage_option
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              show_default="<project>/CITATION.cff", help="Where to write the citation file.")
-@click.option("--zenodo", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              show_default="<project>/.zenodo.json", help="Where to write Zenodo's metadata file.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/CITATION.cff",
+    help="Where to write the citation file.",
+)
+@click.option(
+    "--zenodo",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/.zenodo.json",
+    help="Where to write Zenodo's metadata file.",
+)
 @click.option("--check", is_flag=True, help="Only check that both files are up to date; exit 1 if not.")
 @_handle_errors
 def citation(datapackage: Path, output: Path, zenodo: Path, check: bool):
@@ -318,8 +414,8 @@ def validate(dist_dir: Path, datapackage: Path):
         pipeline build && pipeline validate
     """
     from pipeline.errors import ShapesViolated
-    from pipeline.validate.shacl import validate_export
     from pipeline.metadata import load_metadata
+    from pipeline.validate.shacl import validate_export
 
     dist_dir = _or_project(dist_dir, "dist_dir")
     triples, problems = validate_export(dist_dir, load_metadata(_or_project(datapackage, "datapackage")))

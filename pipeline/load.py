@@ -36,10 +36,14 @@ def load(path: str | os.PathLike, verify: bool = True) -> dict:
     for resource in descriptor.get("resources", []):
         name, member = resource.get("name"), resource.get("path")
         if not isinstance(member, str) or not _plain_name(member):
-            raise PipelineError(f"{path}: resource '{name}' has path {member!r}; only a file name inside the package is read")
+            raise PipelineError(
+                f"{path}: resource '{name}' has path {member!r}; only a file name inside the package is read"
+            )
         schema = resource.get("schema")
         if not isinstance(schema, dict):
-            raise PipelineError(f"{path}: resource '{name}' has no inline schema; load a build or release, not the root datapackage.json")
+            raise PipelineError(
+                f"{path}: resource '{name}' has no inline schema; load a build or release, not the root datapackage.json"
+            )
         tables[name] = typed_frame(files(member), schema, f"{path}: {member}")
     return tables
 
@@ -93,7 +97,9 @@ def typed_frame(data: bytes, schema: dict, where: str = "table"):
         try:
             frame[name] = _typed(frame[name], spec)
         except (ValueError, TypeError) as exc:
-            raise PipelineError(f"{where}: column {name} does not hold {spec.get('type', 'string')} values: {exc}") from exc
+            raise PipelineError(
+                f"{where}: column {name} does not hold {spec.get('type', 'string')} values: {exc}"
+            ) from exc
     key = schema.get("primaryKey") or []
     key = [key] if isinstance(key, str) else list(key)
     if len(key) == 1:

@@ -52,11 +52,7 @@ class TableSchema:
         out = []
         for fk in self.descriptor.get("foreignKeys", []):
             ref = fk["reference"]
-            out.append(
-                ForeignKey(
-                    tuple(fk["fields"]), ref.get("resource") or self.name, tuple(ref["fields"])
-                )
-            )
+            out.append(ForeignKey(tuple(fk["fields"]), ref.get("resource") or self.name, tuple(ref["fields"])))
         return out
 
     def constraints(self, name: str) -> dict:
@@ -176,9 +172,13 @@ def load_metadata(path: Path) -> Metadata:
             if f.get("type", "string") not in TYPES:
                 raise PipelineError(
                     f"{res.get('schema')}: field {f.get('name')!r} has the type {f.get('type')!r}, which the pipeline "
-                    f"cannot check or export; use one of: {', '.join(sorted(TYPES))}")
+                    f"cannot check or export; use one of: {', '.join(sorted(TYPES))}"
+                )
         meta.tables[res["name"]] = TableSchema(
-            name=res["name"], path=res["path"], descriptor=schema, title=res.get("title", ""),
+            name=res["name"],
+            path=res["path"],
+            descriptor=schema,
+            title=res.get("title", ""),
             derived_from=tuple(res.get("derivedFrom", ())),
         )
     return meta

@@ -88,7 +88,9 @@ def open_project(root: Path) -> Project:
     """The project whose root is `root` (given with --project): it must hold datapackage.json."""
     root = root.resolve()
     if not (root / DESCRIPTOR_FILENAME).is_file():
-        raise PipelineError(f"{root}: not a project folder (no {DESCRIPTOR_FILENAME}); create one with 'pipeline init {root}'")
+        raise PipelineError(
+            f"{root}: not a project folder (no {DESCRIPTOR_FILENAME}); create one with 'pipeline init {root}'"
+        )
     return Project(root)
 
 

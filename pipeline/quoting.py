@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.errors import PipelineError, Problem
 from pipeline.metadata import Metadata
@@ -44,15 +45,19 @@ class Defaults:
 
 def defaults(meta: Metadata) -> Defaults:
     """The default terms declared in datapackage.json; PipelineError if they are missing or malformed."""
-    terms = meta.descriptor.get(TERMS_KEY)
+    terms: Any = meta.descriptor.get(TERMS_KEY)  # as written: a missing or malformed object fails below
     try:
         share, passage, link = terms["budgetShare"], terms["maxPassage"], terms["linkRequired"]
     except (TypeError, KeyError) as exc:
-        raise PipelineError(f"datapackage.json: '{TERMS_KEY}' must give budgetShare, maxPassage and linkRequired (missing {exc})") from exc
+        raise PipelineError(
+            f"datapackage.json: '{TERMS_KEY}' must give budgetShare, maxPassage and linkRequired (missing {exc})"
+        ) from exc
     if not (isinstance(share, (int, float)) and 0 <= share <= 1) or isinstance(share, bool):
         raise PipelineError(f"datapackage.json: {TERMS_KEY}.budgetShare {share!r} must be a number from 0 to 1")
     if not isinstance(passage, int) or isinstance(passage, bool) or passage < 0:
-        raise PipelineError(f"datapackage.json: {TERMS_KEY}.maxPassage {passage!r} must be a whole number of characters")
+        raise PipelineError(
+            f"datapackage.json: {TERMS_KEY}.maxPassage {passage!r} must be a whole number of characters"
+        )
     if not isinstance(link, bool):
         raise PipelineError(f"datapackage.json: {TERMS_KEY}.linkRequired {link!r} must be true or false")
     return Defaults(float(share), passage, link)
@@ -90,8 +95,14 @@ def format_checked(value) -> str | None:
             return None
         fields, where = item["fields"], item["where"]
         # "; " separates the items of the published cell, so no item may hold one.
-        if not isinstance(where, str) or not where.strip() or ";" in where or not isinstance(fields, list) \
-                or not fields or not all(isinstance(f, str) and f and ";" not in f for f in fields):
+        if (
+            not isinstance(where, str)
+            or not where.strip()
+            or ";" in where
+            or not isinstance(fields, list)
+            or not fields
+            or not all(isinstance(f, str) and f and ";" not in f for f in fields)
+        ):
             return None
         parts.append(f"{', '.join(fields)}: {where.strip()}")
     return "; ".join(parts)
@@ -176,7 +187,9 @@ class Figures:
         return self.longest.length if self.longest else 0
 
     @property
-    def within_terms(self) -> bool:
+    def within_terms(self) -> bool | str:
+        # Truthy when the source keeps its terms. Note: `self.url or ...` makes it the url itself
+        # (not True) for a source with a url; `pipeline stats --json` shows that value as it is.
         return self.quoted_chars <= self.budget and not self.over_passage and (self.url or not self.link_required)
 
 
@@ -185,19 +198,30 @@ def figures(source: dict, spans: list[dict]) -> Figures:
     joined = passages(spans)
     limit = source["quote_max_passage"]
     return Figures(
-        source_id=source["source_id"], chars=source["chars"], quoted_chars=sum(p.length for p in joined),
+        source_id=source["source_id"],
+        chars=source["chars"],
+        quoted_chars=sum(p.length for p in joined),
         longest=max(joined, key=lambda p: (p.length, -p.start), default=None),
-        budget=source["quote_budget"], max_passage=limit, link_required=bool(source["link_required"]),
-        url=source.get("url"), over_passage=[p for p in joined if p.length > limit],
+        budget=source["quote_budget"],
+        max_passage=limit,
+        link_required=bool(source["link_required"]),
+        url=source.get("url"),
+        over_passage=[p for p in joined if p.length > limit],
     )
 
 
 def _has_terms(source: dict) -> bool:
     """Whether a source row's terms are values the figures can be compared with (validation reports others)."""
+
     def whole(value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
-    return whole(source.get("quote_budget")) and whole(source.get("quote_max_passage")) \
-        and isinstance(source.get("link_required"), bool) and whole(source.get("chars"))
+
+    return (
+        whole(source.get("quote_budget"))
+        and whole(source.get("quote_max_passage"))
+        and isinstance(source.get("link_required"), bool)
+        and whole(source.get("chars"))
+    )
 
 
 def figures_by_source(sources: list[dict], spans: list[dict]) -> dict[str, Figures]:
@@ -205,8 +229,11 @@ def figures_by_source(sources: list[dict], spans: list[dict]) -> dict[str, Figur
     by_source: dict[str, list[dict]] = {}
     for span in spans:
         by_source.setdefault(span["source_id"], []).append(span)
-    return {s["source_id"]: figures(s, by_source.get(s["source_id"], []))
-            for s in sorted(sources, key=lambda s: s["source_id"]) if _has_terms(s)}
+    return {
+        s["source_id"]: figures(s, by_source.get(s["source_id"], []))
+        for s in sorted(sources, key=lambda s: s["source_id"])
+        if _has_terms(s)
+    }
 
 
 def measure(sources: list[dict], spans: list[dict]) -> None:
@@ -228,7 +255,9 @@ def spans_to_withhold(source: dict, spans: list[dict]) -> list[str]:
     chosen: list[str] = []
 
     def own_length(span_id: str) -> tuple[int, str]:
-        start, end = published_range(published[span_id])
+        published_stretch = published_range(published[span_id])
+        assert published_stretch is not None  # `published` holds only spans with a quote
+        start, end = published_stretch
         return end - start, span_id
 
     while True:
@@ -257,7 +286,7 @@ def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[P
 
     `origins` are the source rows' origins (same order), for the file and line of each entry.
     """
-    origin_of = {row["source_id"]: origin for row, origin in zip(sources, origins)}
+    origin_of = {row["source_id"]: origin for row, origin in zip(sources, origins, strict=False)}
     span_rows = {s["span_id"]: s for s in spans}
     problems = []
     for source_id, f in figures_by_source(sources, spans).items():
@@ -268,23 +297,40 @@ def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[P
         over = []
         if f.over_passage:
             worst = f.longest
-            over.append(f"a passage of {worst.length} characters ({worst.start}-{worst.end}) can be rebuilt from spans "
-                        f"{_listed(worst.span_ids)}, over its limit of {f.max_passage}"
-                        + ("" if len(f.over_passage) < 2 else " (1 more passage is too)" if len(f.over_passage) == 2
-                           else f" ({len(f.over_passage) - 1} more passages are too)"))
+            assert worst is not None  # some passage is over the limit, so there is a longest one
+            over.append(
+                f"a passage of {worst.length} characters ({worst.start}-{worst.end}) can be rebuilt from spans "
+                f"{_listed(worst.span_ids)}, over its limit of {f.max_passage}"
+                + (
+                    ""
+                    if len(f.over_passage) < 2
+                    else " (1 more passage is too)"
+                    if len(f.over_passage) == 2
+                    else f" ({len(f.over_passage) - 1} more passages are too)"
+                )
+            )
         if f.quoted_chars > f.budget:
-            over.append(f"its spans publish {f.quoted_chars} characters ({f.share:.1%} of {f.chars}), over its budget of {f.budget}")
+            over.append(
+                f"its spans publish {f.quoted_chars} characters ({f.share:.1%} of {f.chars}), over its budget of {f.budget}"
+            )
         fix = ""
         if over:
-            fix = (f"; shorten these quotes to the clause that states the fact, or mark them '{WITHHOLD_KEY}: true': "
-                   + _named(spans_to_withhold(source, own), span_rows))
+            fix = (
+                f"; shorten these quotes to the clause that states the fact, or mark them '{WITHHOLD_KEY}: true': "
+                + _named(spans_to_withhold(source, own), span_rows)
+            )
         if f.link_required and not f.url:
             over.append("its terms require a link to the original but it has no url")
             fix += "; add the checked url of the article"
         origin = origin_of.get(source_id)
-        problems.append(Problem(
-            origin.file if origin else "", origin.line if origin else 0, "over-quoting-terms",
-            f"source '{source_id}' goes over its quoting terms: " + "; ".join(over) + fix,
-            "sources", source_id,
-        ))
+        problems.append(
+            Problem(
+                origin.file if origin else "",
+                origin.line if origin else 0,
+                "over-quoting-terms",
+                f"source '{source_id}' goes over its quoting terms: " + "; ".join(over) + fix,
+                "sources",
+                source_id,
+            )
+        )
     return problems

@@ -46,9 +46,15 @@ def quoting_figures(tables: Tables) -> dict[str, dict]:
     out = {}
     for source_id, f in quoting.figures_by_source(tables.rows["sources"], tables.rows["spans"]).items():
         out[source_id] = {
-            "chars": f.chars, "quoted_chars": f.quoted_chars, "share": round(f.share, 4), "budget": f.budget,
-            "longest_passage": f.longest_passage, "max_passage": f.max_passage,
-            "link_required": f.link_required, "url": bool(f.url), "within_terms": f.within_terms,
+            "chars": f.chars,
+            "quoted_chars": f.quoted_chars,
+            "share": round(f.share, 4),
+            "budget": f.budget,
+            "longest_passage": f.longest_passage,
+            "max_passage": f.max_passage,
+            "link_required": f.link_required,
+            "url": bool(f.url),
+            "within_terms": f.within_terms,
         }
     return out
 
@@ -83,7 +89,8 @@ def compute_stats(tables: Tables) -> Stats:
     """Count spans, events, casualty claims, demands and actors per source; list conflicts."""
     rows = tables.rows
     source_of = {r["span_id"]: r["source_id"] for r in rows["spans"]}
-    sets: dict[str, dict[str, set]] = defaultdict(lambda: {c: set() for c in COLUMNS})
+    # Keyed by source id; None gathers rows whose span is unknown.
+    sets: dict[str | None, dict[str, set]] = defaultdict(lambda: {c: set() for c in COLUMNS})
     for r in rows["spans"]:
         sets[r["source_id"]]["spans"].add(r["span_id"])
     for table in ("event_mentions", "event_actors", "casualties", "demands"):
@@ -103,8 +110,11 @@ def compute_stats(tables: Tables) -> Stats:
         for s in sorted(rows["sources"], key=lambda s: s["source_id"])
     }
     total = {
-        "spans": len(rows["spans"]), "events": len(rows["events"]), "casualties": len(rows["casualties"]),
-        "demands": len(rows["demands"]), "actors": len(rows["actors"]),
+        "spans": len(rows["spans"]),
+        "events": len(rows["events"]),
+        "casualties": len(rows["casualties"]),
+        "demands": len(rows["demands"]),
+        "actors": len(rows["actors"]),
     }
 
     conflicts = []
@@ -113,8 +123,11 @@ def compute_stats(tables: Tables) -> Stats:
         by_figure[(r["event_id"], r["category"])].append(r)
     for (event_id, category), claims in sorted(by_figure.items()):
         # A claim without a figure ("the toll may never be known") contradicts no figure.
-        figures = {(c.get("count_min"), c.get("count_max"), c.get("qualifier")) for c in claims
-                   if c.get("count_min") is not None or c.get("count_max") is not None}
+        figures = {
+            (c.get("count_min"), c.get("count_max"), c.get("qualifier"))
+            for c in claims
+            if c.get("count_min") is not None or c.get("count_max") is not None
+        }
         if len(figures) > 1:
             conflicts.append(Conflict(event_id, category, sorted(_figure(c) for c in claims)))
     by_date: dict[str, list[dict]] = defaultdict(list)
@@ -153,12 +166,19 @@ def format_stats(stats: Stats) -> str:
 def format_quoting(figures: dict[str, dict]) -> list[str]:
     """The quoting figures as lines of a plain-text table (published / budget, longest passage / limit)."""
     width = max([len("source")] + [len(s) for s in figures])
-    head = (f"{'source':<{width}}  {'published':>9}  {'share':>6}  {'budget':>6}  {'passage':>7}  {'limit':>5}"
-            f"  {'link':>8}  terms")
-    lines = ["quoting terms (published: characters of the source the spans reproduce; passage: longest run rebuilt from them)",
-             head, "-" * len(head)]
+    head = (
+        f"{'source':<{width}}  {'published':>9}  {'share':>6}  {'budget':>6}  {'passage':>7}  {'limit':>5}"
+        f"  {'link':>8}  terms"
+    )
+    lines = [
+        "quoting terms (published: characters of the source the spans reproduce; passage: longest run rebuilt from them)",
+        head,
+        "-" * len(head),
+    ]
     for source, f in figures.items():
         link = ("required" if f["link_required"] else "optional") if f["url"] or not f["link_required"] else "MISSING"
-        lines.append(f"{source:<{width}}  {f['quoted_chars']:>9}  {f['share']:>6.1%}  {f['budget']:>6}  "
-                     f"{f['longest_passage']:>7}  {f['max_passage']:>5}  {link:>8}  {'kept' if f['within_terms'] else 'OVER'}")
+        lines.append(
+            f"{source:<{width}}  {f['quoted_chars']:>9}  {f['share']:>6.1%}  {f['budget']:>6}  "
+            f"{f['longest_passage']:>7}  {f['max_passage']:>5}  {link:>8}  {'kept' if f['within_terms'] else 'OVER'}"
+        )
     return lines

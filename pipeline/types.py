@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _DIGITS = re.compile(r"[0-9]+\Z")
@@ -69,14 +70,17 @@ class ColumnType:
     xsd: str | None  # the literal's datatype in RDF, None for plain text
 
 
-TYPES: dict[str, ColumnType] = {t.name: t for t in (
-    ColumnType("string", None, "string", "TEXT", None),
-    ColumnType("integer", _integer, "int64", "INTEGER", XSD + "integer"),
-    ColumnType("number", _number, "float64", "REAL", XSD + "decimal"),
-    ColumnType("boolean", _boolean, "bool_", "INTEGER", XSD + "boolean"),
-    ColumnType("date", _date, "date32", "TEXT", XSD + "date"),
-    ColumnType("year", _year, "int64", "INTEGER", XSD + "gYear"),
-)}
+TYPES: dict[str, ColumnType] = {
+    t.name: t
+    for t in (
+        ColumnType("string", None, "string", "TEXT", None),
+        ColumnType("integer", _integer, "int64", "INTEGER", XSD + "integer"),
+        ColumnType("number", _number, "float64", "REAL", XSD + "decimal"),
+        ColumnType("boolean", _boolean, "bool_", "INTEGER", XSD + "boolean"),
+        ColumnType("date", _date, "date32", "TEXT", XSD + "date"),
+        ColumnType("year", _year, "int64", "INTEGER", XSD + "gYear"),
+    )
+}
 
 
 def column_type(name: str) -> ColumnType:

@@ -44,8 +44,14 @@ def mini_project(tmp_path: Path, mini_raw: Path) -> dict[str, Path]:
     meta.mkdir()
     shutil.copy(ROOT / "datapackage.json", meta / "datapackage.json")
     shutil.copytree(ROOT / "schemas", meta / "schemas")
-    paths = {"raw": mini_raw, "datapackage": meta / "datapackage.json", "dist": tmp_path / "dist",
-             "releases": tmp_path / "releases", "changelog": meta / "CHANGELOG.md", "citation": meta / "CITATION.cff"}
+    paths = {
+        "raw": mini_raw,
+        "datapackage": meta / "datapackage.json",
+        "dist": tmp_path / "dist",
+        "releases": tmp_path / "releases",
+        "changelog": meta / "CHANGELOG.md",
+        "citation": meta / "CITATION.cff",
+    }
     write_citation(paths)
     build(mini_raw, paths["dist"], paths["datapackage"])
     return paths
@@ -56,4 +62,6 @@ def write_citation(paths: dict[str, Path]) -> None:
 
     from pipeline.release.citation import citation_cff
 
-    paths["citation"].write_text(citation_cff(json.loads(paths["datapackage"].read_text(encoding="utf-8"))), encoding="utf-8")
+    paths["citation"].write_text(
+        citation_cff(json.loads(paths["datapackage"].read_text(encoding="utf-8"))), encoding="utf-8"
+    )

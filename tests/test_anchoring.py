@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.read.anchoring import anchor, context, find_all, nearest_match
 from pipeline.errors import AnchorError
+from pipeline.read.anchoring import anchor, context, find_all, nearest_match
 
 TEXT = "The strike began. Café “Ünïon” 😀 joined the strike.\r\nThe strike ended."
 
@@ -44,7 +44,12 @@ def test_given_offsets_must_hold_the_quote():
 
 @pytest.mark.parametrize(
     "start,end,code",
-    [(-1, 3, "offsets-out-of-range"), (0, 10_000, "offsets-out-of-range"), (9, 4, "offsets-reversed"), (4, None, "offsets-incomplete")],
+    [
+        (-1, 3, "offsets-out-of-range"),
+        (0, 10_000, "offsets-out-of-range"),
+        (9, 4, "offsets-reversed"),
+        (4, None, "offsets-incomplete"),
+    ],
 )
 def test_bad_offsets(start, end, code):
     with pytest.raises(AnchorError) as err:
@@ -54,7 +59,7 @@ def test_bad_offsets(start, end, code):
 
 def test_missing_quote_names_the_nearest_match():
     with pytest.raises(AnchorError) as err:
-        anchor(TEXT, "Cafe \"Union\" joined")
+        anchor(TEXT, 'Cafe "Union" joined')
     assert err.value.code == "quote-not-found"
     assert "nearest match" in str(err.value)
 

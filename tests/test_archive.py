@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.release.archive import ArchiveInvalid, Limits, read_archive, sha256sums, zip_bytes
 from pipeline.cli import cli
+from pipeline.release.archive import ArchiveInvalid, Limits, read_archive, sha256sums, zip_bytes
 
 DATE = (2026, 1, 1, 0, 0, 0)
 

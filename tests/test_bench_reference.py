@@ -25,7 +25,7 @@ def _swallowing_loop(seconds: float) -> None:
         try:
             while time.monotonic() < end:
                 pass
-        except Exception:  # noqa: BLE001, S110
+        except Exception:
             pass
 
 

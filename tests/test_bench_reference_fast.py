@@ -76,12 +76,21 @@ def test_a_renamed_column_is_reported_as_a_header_problem(reference_fast, mini_p
     assert reference_fast.run(dist, tmp_path / "out")["duckdb verdict"] == "invalid: events.header field names (1 rows)"
 
 
-@pytest.mark.parametrize(("field", "checks"), [
-    ({"name": "n", "type": "integer", "constraints": {"required": True, "minimum": 0}}, ["type", "required", "minimum"]),
-    ({"name": "s", "type": "string", "constraints": {"enum": ["a"], "unique": True}}, ["enum", "unique"]),
-    ({"name": "u", "type": "string", "format": "uri", "constraints": {"maxLength": 9}}, ["format uri", "maxLength"]),
-    ({"name": "d", "type": "date"}, ["type"]),
-])
+@pytest.mark.parametrize(
+    ("field", "checks"),
+    [
+        (
+            {"name": "n", "type": "integer", "constraints": {"required": True, "minimum": 0}},
+            ["type", "required", "minimum"],
+        ),
+        ({"name": "s", "type": "string", "constraints": {"enum": ["a"], "unique": True}}, ["enum", "unique"]),
+        (
+            {"name": "u", "type": "string", "format": "uri", "constraints": {"maxLength": 9}},
+            ["format uri", "maxLength"],
+        ),
+        ({"name": "d", "type": "date"}, ["type"]),
+    ],
+)
 def test_checks_follow_the_field_type_and_constraints(reference_fast, field, checks):
     assert [name for name, _ in reference_fast.column_checks(field)] == checks
 
@@ -91,7 +100,9 @@ def test_a_type_without_a_check_is_refused_rather_than_skipped(reference_fast):
         reference_fast.column_checks({"name": "at", "type": "datetime"})
 
 
-@pytest.mark.parametrize(("value", "valid"), [("12", True), ("-3", True), ("1.5", False), ("1e3", False), ("+1", True), (" 1", False)])
+@pytest.mark.parametrize(
+    ("value", "valid"), [("12", True), ("-3", True), ("1.5", False), ("1e3", False), ("+1", True), (" 1", False)]
+)
 def test_integers_are_checked_by_their_lexical_form_not_by_duckdb_casts(reference_fast, value, valid):
     import duckdb
 

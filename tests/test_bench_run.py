@@ -28,8 +28,21 @@ def tiny_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     work = tmp_path_factory.mktemp("bench")
     drop = work / "drop_caches"
     done = subprocess.run(
-        [sys.executable, str(RUN), "--spans", "300", "--runs", "1", "--workdir", str(work / "corpora"), "--drop-caches", str(drop)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(RUN),
+            "--spans",
+            "300",
+            "--runs",
+            "1",
+            "--workdir",
+            str(work / "corpora"),
+            "--drop-caches",
+            str(drop),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return done, drop
 
@@ -39,21 +52,40 @@ def test_the_last_lines_compare_stages_then_give_both_ratios_and_the_rebuild_sha
     assert done.returncode == 0, done.stderr
     last = done.stdout.splitlines()[-6:]
     assert last[0] == "per-stage comparison (medians; ours / counterpart: under 1 means ours is faster):"
-    assert re.fullmatch(r"  table checks: ours \d+\.\d\d s \(.+\) vs DuckDB \d+\.\d\d s \(load \d+\.\d\d s, checks \d+\.\d\d s; valid\): \d+\.\d\d", last[1])
-    assert re.fullmatch(r"  linked data: ours \d+\.\d\d s \(.+\) vs Oxigraph dumps \d+\.\d\d s \(turtle \d+\.\d\d s, n-triples \d+\.\d\d s, "
-                        r"json-ld \d+\.\d\d s; loading the store \d+\.\d\d s more\): \d+\.\d\d", last[2])
-    assert re.fullmatch(r"speedup vs frictionless\+rdflib: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build\)", last[3])
-    assert re.fullmatch(r"speedup vs duckdb\+oxigraph: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build; "
-                        r"\d+\.\dx counting Oxigraph's load\)", last[4])
-    assert re.fullmatch(r"rebuild share: \d+% \(one-file rebuild \d+\.\d\d s over full build \d+\.\d\d s, medians of 1; "
-                        r"\d+% in CPU time\)", last[5])
+    assert re.fullmatch(
+        r"  table checks: ours \d+\.\d\d s \(.+\) vs DuckDB \d+\.\d\d s \(load \d+\.\d\d s, checks \d+\.\d\d s; valid\): \d+\.\d\d",
+        last[1],
+    )
+    assert re.fullmatch(
+        r"  linked data: ours \d+\.\d\d s \(.+\) vs Oxigraph dumps \d+\.\d\d s \(turtle \d+\.\d\d s, n-triples \d+\.\d\d s, "
+        r"json-ld \d+\.\d\d s; loading the store \d+\.\d\d s more\): \d+\.\d\d",
+        last[2],
+    )
+    assert re.fullmatch(
+        r"speedup vs frictionless\+rdflib: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build\)",
+        last[3],
+    )
+    assert re.fullmatch(
+        r"speedup vs duckdb\+oxigraph: \d+\.\dx \(median \d+\.\d\d s over median \d+\.\d\d s; runs: 1 reference, 1 build; "
+        r"\d+\.\dx counting Oxigraph's load\)",
+        last[4],
+    )
+    assert re.fullmatch(
+        r"rebuild share: \d+% \(one-file rebuild \d+\.\d\d s over full build \d+\.\d\d s, medians of 1; "
+        r"\d+% in CPU time\)",
+        last[5],
+    )
 
 
 def test_every_path_runs_once_per_round_and_both_references_find_the_package_valid(tiny_run):
     done, _ = tiny_run
     out = done.stdout
-    assert re.search(r"^round 1/1: full build \d+\.\d\d s, frictionless\+rdflib \d+\.\d\d s, duckdb\+oxigraph \d+\.\d\d s, "
-                     r"rebuild \d+\.\d\d s; load average [\d. ]+$", out, re.M)
+    assert re.search(
+        r"^round 1/1: full build \d+\.\d\d s, frictionless\+rdflib \d+\.\d\d s, duckdb\+oxigraph \d+\.\d\d s, "
+        r"rebuild \d+\.\d\d s; load average [\d. ]+$",
+        out,
+        re.M,
+    )
     assert re.search(r"^  frictionless verdict +valid$", out, re.M)
     assert re.search(r"^  duckdb verdict +valid$", out, re.M)
     assert re.search(r"^machine: \d+ CPUs, [\d.]+ GiB RAM", out, re.M)
@@ -64,7 +96,11 @@ def test_every_path_runs_once_per_round_and_both_references_find_the_package_val
 def test_the_cold_build_drops_the_page_cache_first(tiny_run):
     done, drop = tiny_run
     assert drop.read_text() == "3\n"
-    assert re.search(r"^cold read \(page cache dropped, empty build cache, 1 run\): wall \d+\.\d\d s against \d+\.\d\d s warm", done.stdout, re.M)
+    assert re.search(
+        r"^cold read \(page cache dropped, empty build cache, 1 run\): wall \d+\.\d\d s against \d+\.\d\d s warm",
+        done.stdout,
+        re.M,
+    )
 
 
 def test_a_refused_drop_is_reported_not_raised(run_module, tmp_path):
@@ -82,8 +118,12 @@ def test_warming_reads_every_byte_of_every_file(run_module, tmp_path):
 
 
 def test_fewer_than_one_run_is_refused_before_any_work(tmp_path):
-    done = subprocess.run([sys.executable, str(RUN), "--spans", "300", "--runs", "0", "--workdir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--spans", "300", "--runs", "0", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == "run.py: error: --runs must be at least 1"
     assert not any(tmp_path.iterdir())

@@ -7,12 +7,11 @@ import sqlite3
 import pytest
 
 from pipeline.engine import background
-
-from pipeline.write import exports
-from pipeline.write import linked as linked_data
 from pipeline.engine.build import build
 from pipeline.errors import PipelineError
 from pipeline.metadata import load_metadata
+from pipeline.write import exports
+from pipeline.write import linked as linked_data
 from tests.conftest import ROOT, snapshot
 
 
@@ -51,7 +50,9 @@ def test_database_filled_in_the_child_holds_the_rows_bound_in_process(mini_raw, 
     reference = sqlite3.connect(":memory:")
     for name, schema in meta.tables.items():
         reference.execute(exports.create_table_sql(schema))
-        reference.executemany(exports._insert_sql(schema), exports._values(result.tables.rows[name], schema.field_names))
+        reference.executemany(
+            exports._insert_sql(schema), exports._values(result.tables.rows[name], schema.field_names)
+        )
     for statement in exports.sqlite_extras_sql(meta):  # the views and the search index
         reference.execute(statement)
     reference.commit()

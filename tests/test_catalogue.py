@@ -46,8 +46,9 @@ def test_croissant_file_objects_carry_the_descriptor_hashes():
 
 
 def test_zenodo_json_is_up_to_date():
-    assert (ROOT / ".zenodo.json").read_text(encoding="utf-8") == zenodo_text(DESCRIPTOR), \
+    assert (ROOT / ".zenodo.json").read_text(encoding="utf-8") == zenodo_text(DESCRIPTOR), (
         "run `pipeline citation` and commit .zenodo.json"
+    )
 
 
 def test_zenodo_json_and_citation_cff_agree_with_datapackage():

@@ -34,7 +34,11 @@ def test_build_writes_every_table(runner, mini_raw, tmp_path):
 
 def test_all_problems_are_reported_together(runner, mini_raw, tmp_path):
     ann = mini_raw / ANN
-    text = ann.read_text(encoding="utf-8").replace("category: killed", "category: kiled").replace("event_type: strike", "event_type: strik")
+    text = (
+        ann.read_text(encoding="utf-8")
+        .replace("category: killed", "category: kiled")
+        .replace("event_type: strike", "event_type: strik")
+    )
     ann.write_text(text, encoding="utf-8")
     result = build(runner, mini_raw, tmp_path / "dist")
     assert result.exit_code == 1
@@ -46,7 +50,9 @@ def test_changed_source_text_is_refused(runner, mini_raw, tmp_path):
     text_file.write_text(text_file.read_text(encoding="utf-8") + "More.\n", encoding="utf-8")
     result = build(runner, mini_raw, tmp_path / "dist")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: raw/sources.yaml:9: source text 'texts/mini-news.txt' changed since it was annotated")
+    assert result.output.startswith(
+        "Error: raw/sources.yaml:9: source text 'texts/mini-news.txt' changed since it was annotated"
+    )
 
 
 def test_debug_shows_the_traceback(runner, mini_raw, tmp_path):

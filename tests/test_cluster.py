@@ -64,9 +64,16 @@ class _WorkersWithoutSharedStorage:
 
 
 def test_without_shared_storage_the_driver_stores_what_the_workers_send(small_corpus, local_dist, tmp_path):
-    cached = build(small_corpus, tmp_path / "cached", DATAPACKAGE, cache_dir=tmp_path / "cache",
-                   engine=_WorkersWithoutSharedStorage())
-    again = build(small_corpus, tmp_path / "again", DATAPACKAGE, cache_dir=tmp_path / "cache", engine=engine_for("local"))
+    cached = build(
+        small_corpus,
+        tmp_path / "cached",
+        DATAPACKAGE,
+        cache_dir=tmp_path / "cache",
+        engine=_WorkersWithoutSharedStorage(),
+    )
+    again = build(
+        small_corpus, tmp_path / "again", DATAPACKAGE, cache_dir=tmp_path / "cache", engine=engine_for("local")
+    )
     fresh = build(small_corpus, tmp_path / "fresh", DATAPACKAGE, engine=_WorkersWithoutSharedStorage())
     assert (cached.partitions, again.partitions) == ({"cached": 0, "built": 16}, {"cached": 16, "built": 0})
     assert fresh.partitions == {"cached": 0, "built": 16}
@@ -75,17 +82,42 @@ def test_without_shared_storage_the_driver_stores_what_the_workers_send(small_co
 
 def test_cli_builds_with_the_dask_engine(runner, mini_raw, tmp_path):
     pytest.importorskip("distributed")
-    local = runner.invoke(cli, ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(tmp_path / "local"), "--no-cache"])
-    dask = runner.invoke(cli, ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(tmp_path / "dask"), "--no-cache",
-                               "--engine", "dask", "--jobs", "1"])
+    local = runner.invoke(
+        cli, ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(tmp_path / "local"), "--no-cache"]
+    )
+    dask = runner.invoke(
+        cli,
+        [
+            "build",
+            "--raw-dir",
+            str(mini_raw),
+            "--dist-dir",
+            str(tmp_path / "dask"),
+            "--no-cache",
+            "--engine",
+            "dask",
+            "--jobs",
+            "1",
+        ],
+    )
     assert (local.exit_code, dask.exit_code) == (0, 0), dask.output
     assert dask.output.splitlines()[-1] == local.output.splitlines()[-1].replace("/local", "/dask")
     assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
 
 
 def test_cli_refuses_a_scheduler_without_the_dask_engine(runner, mini_raw, tmp_path):
-    result = runner.invoke(cli, ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(tmp_path / "dist"),
-                                 "--scheduler", "tcp://127.0.0.1:8786"])
+    result = runner.invoke(
+        cli,
+        [
+            "build",
+            "--raw-dir",
+            str(mini_raw),
+            "--dist-dir",
+            str(tmp_path / "dist"),
+            "--scheduler",
+            "tcp://127.0.0.1:8786",
+        ],
+    )
     assert result.exit_code == 1
     assert result.output == "Error: --scheduler is for --engine dask; add --engine dask or leave out --scheduler\n"
     assert not (tmp_path / "dist").exists()

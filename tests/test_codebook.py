@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.write.codebook import codebook_markdown
 from pipeline.metadata import load_metadata
+from pipeline.write.codebook import codebook_markdown
 from tests.conftest import ROOT
 
 META = load_metadata(ROOT / "datapackage.json")

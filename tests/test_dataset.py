@@ -14,12 +14,26 @@ TABLES = assemble(ROOT / "raw", load_metadata(ROOT / "datapackage.json"))
 TEXT_OF = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "raw" / "texts").glob("*.txt")}
 TEXTS = list(TEXT_OF.values())
 # Every span's words, read from the source text where its quote is withheld from the published rows.
-QUOTES = {r["span_id"]: r["quote"] or TEXT_OF[r["source_id"]][r["start"]:r["end"]] for r in TABLES.rows["spans"]}
+QUOTES = {r["span_id"]: r["quote"] or TEXT_OF[r["source_id"]][r["start"] : r["end"]] for r in TABLES.rows["spans"]}
 
 WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "twenty": 20, "hundred": 100, "a hundred": 100, "thousand": 1000, "a thousand": 1000,
-    "half a million": 500_000, "a million": 1_000_000,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twenty": 20,
+    "hundred": 100,
+    "a hundred": 100,
+    "thousand": 1000,
+    "a thousand": 1000,
+    "half a million": 500_000,
+    "a million": 1_000_000,
 }
 
 
@@ -32,7 +46,11 @@ def numbers_in(quote: str) -> set[int]:
 
 
 COUNTED = [
-    pytest.param(table, row, id=f"{table}:{row.get('casualty_id') or row['event_id'] + '/' + row['actor_id'] + '/' + row['span_id']}")
+    pytest.param(
+        table,
+        row,
+        id=f"{table}:{row.get('casualty_id') or row['event_id'] + '/' + row['actor_id'] + '/' + row['span_id']}",
+    )
     for table in ("casualties", "event_actors")
     for row in TABLES.rows[table]
     if row.get("count_min") is not None or row.get("count_max") is not None
@@ -41,7 +59,13 @@ COUNTED = [
 
 # The one rule for magnitudes in words (codebook, qualifier unspecified_many): count_min is two
 # of the unit the plural names, count_max stays empty. Longest phrases first.
-MAGNITUDES = {"hundreds of thousands": 200_000, "tens of thousands": 20_000, "some thousands": 2000, "thousands": 2000, "hundreds": 200}
+MAGNITUDES = {
+    "hundreds of thousands": 200_000,
+    "tens of thousands": 20_000,
+    "some thousands": 2000,
+    "thousands": 2000,
+    "hundreds": 200,
+}
 
 
 def magnitude_in(quote: str) -> int | None:
@@ -55,7 +79,9 @@ def test_every_count_is_a_number_of_its_quote(table, row):
     if row.get("qualifier") == "unspecified_many":
         quote = QUOTES[row["span_id"]]
         assert magnitude_in(quote) is not None, f"unspecified_many but no magnitude in words in {quote!r}"
-        assert (row["count_min"], row["count_max"]) == (magnitude_in(quote), None), f"the rule gives count_min {magnitude_in(quote)} and no count_max for {quote!r}"
+        assert (row["count_min"], row["count_max"]) == (magnitude_in(quote), None), (
+            f"the rule gives count_min {magnitude_in(quote)} and no count_max for {quote!r}"
+        )
         return
     stated = numbers_in(QUOTES[row["span_id"]])
     for col in ("count_min", "count_max"):
@@ -80,8 +106,11 @@ def test_no_wikidata_ids_from_memory():
 
 
 def test_novocherkassk_death_claims_stay_side_by_side():
-    killed = {(r["count_min"], r["count_max"], r["qualifier"], r["claimant"]) for r in TABLES.rows["casualties"]
-              if r["event_id"] == "novocherkassk-1962" and r["category"] == "killed"}
+    killed = {
+        (r["count_min"], r["count_max"], r["qualifier"], r["claimant"])
+        for r in TABLES.rows["casualties"]
+        if r["event_id"] == "novocherkassk-1962" and r["category"] == "killed"
+    }
     assert (26, 26, "exact", "official figures") in killed
     assert (80, None, "more_than", "some estimates") in killed
 

@@ -36,7 +36,9 @@ def test_metadata_describes_every_table_and_column_from_the_schemas(built):
     tables = datasette_metadata(descriptor)["databases"][DB]["tables"]
     for resource in descriptor["resources"]:
         assert tables[resource["name"]]["description"] == resource["schema"]["description"]
-        assert tables[resource["name"]]["columns"] == {f["name"]: f["description"] for f in resource["schema"]["fields"]}
+        assert tables[resource["name"]]["columns"] == {
+            f["name"]: f["description"] for f in resource["schema"]["fields"]
+        }
     assert tables["spans"]["label_column"] == "quote"
     assert json.loads((built.parent / "datasette.json").read_text(encoding="utf-8")) == datasette_metadata(descriptor)
 
@@ -58,9 +60,24 @@ def datasette(built):
     if executable is None:
         pytest.skip("datasette is not installed (pip install -e '.[test]')")
     port = _free_port()
-    server = subprocess.Popen([executable, "serve", str(built / f"{DB}.sqlite"), "-m", str(built.parent / "datasette.json"),
-                               "-h", "127.0.0.1", "-p", str(port), "--setting", "sql_time_limit_ms", "5000"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            executable,
+            "serve",
+            str(built / f"{DB}.sqlite"),
+            "-m",
+            str(built.parent / "datasette.json"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            "5000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):  # at most ~20 s for Datasette to start
@@ -112,5 +129,3 @@ def test_label_column_shows_a_span_by_its_quote(datasette):
 def test_table_descriptions_reach_datasette(datasette):
     metadata = _get(f"{datasette}/-/metadata.json")
     assert metadata["databases"][DB]["tables"]["casualties"]["columns"]["claimant"]
-
-

@@ -43,17 +43,25 @@ def test_an_outcome_claim_from_another_file_sets_the_demands_outcome(mini_raw):
     _outcome_spans(mini_raw, ("met", "the article"))
     tables = assemble(mini_raw, META)
     (claim,) = tables.rows["demand_outcomes"]
-    assert claim == {"outcome_id": "mini-ended-0-mini-demand-prices", "demand_id": "mini-demand-prices",
-                     "outcome": "met", "claimant": "the article", "span_id": "mini-ended-0"}
+    assert claim == {
+        "outcome_id": "mini-ended-0-mini-demand-prices",
+        "demand_id": "mini-demand-prices",
+        "outcome": "met",
+        "claimant": "the article",
+        "span_id": "mini-ended-0",
+    }
     assert tables.rows["demands"][0]["outcome"] == "met"
 
 
-@pytest.mark.parametrize("claims,expected", [
-    ((("met", "a"), ("rejected", "b")), "disputed"),
-    ((("partly_met", "a"), ("met", "b")), "disputed"),
-    ((("rejected", "a"), ("unknown", "b")), "rejected"),
-    ((("unknown", "a"),), "unknown"),
-])
+@pytest.mark.parametrize(
+    "claims,expected",
+    [
+        ((("met", "a"), ("rejected", "b")), "disputed"),
+        ((("partly_met", "a"), ("met", "b")), "disputed"),
+        ((("rejected", "a"), ("unknown", "b")), "rejected"),
+        ((("unknown", "a"),), "unknown"),
+    ],
+)
 def test_disagreeing_claims_make_the_outcome_disputed(mini_raw, claims, expected):
     _outcome_spans(mini_raw, *claims)
     assert _demand_outcome(mini_raw) == expected
@@ -61,7 +69,12 @@ def test_disagreeing_claims_make_the_outcome_disputed(mini_raw, claims, expected
 
 def test_an_outcome_written_on_the_demand_is_refused(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    ann.write_text(ann.read_text(encoding="utf-8").replace("        category: prices\n", "        category: prices\n        outcome: met\n"), encoding="utf-8")
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace(
+            "        category: prices\n", "        category: prices\n        outcome: met\n"
+        ),
+        encoding="utf-8",
+    )
     line = ann.read_text(encoding="utf-8").splitlines().index("        outcome: met") + 1
     with pytest.raises(BuildFailed) as failed:
         assemble(mini_raw, META)
@@ -74,7 +87,9 @@ def test_an_outcome_written_on_the_demand_is_refused(mini_raw):
 def test_an_outcome_of_an_unknown_demand_is_refused(mini_raw):
     _outcome_spans(mini_raw, ("met", "the article"))
     path = mini_raw / "annotations" / "mini-outcome-0.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("mini-demand-prices", "mini-demand-wages"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("mini-demand-prices", "mini-demand-wages"), encoding="utf-8"
+    )
     with pytest.raises(BuildFailed) as failed:
         assemble(mini_raw, META)
     assert "mini-demand-wages" in str(failed.value) and "demand_outcomes" in str(failed.value)
@@ -82,21 +97,32 @@ def test_an_outcome_of_an_unknown_demand_is_refused(mini_raw):
 
 def test_estimates_of_a_parent_event_include_its_sub_events_claims(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    text = ann.read_text(encoding="utf-8").replace("""actors:
-""", """  - event_id: krasny-shooting-1962
+    text = (
+        ann.read_text(encoding="utf-8")
+        .replace(
+            """actors:
+""",
+            """  - event_id: krasny-shooting-1962
     name: Shooting at the Krasny works
     event_type: massacre
     parent_event_id: krasny-strike-1962
     country: SU
     description: A made-up shooting inside the made-up strike.
 actors:
-""", 1).replace("""  - span_id: mini-killed-3
+""",
+            1,
+        )
+        .replace(
+            """  - span_id: mini-killed-3
     label: casualty
     quote: "officials said 3 were killed"
-    event_id: krasny-strike-1962""", """  - span_id: mini-killed-3
+    event_id: krasny-strike-1962""",
+            """  - span_id: mini-killed-3
     label: casualty
     quote: "officials said 3 were killed"
-    event_id: krasny-shooting-1962""")
+    event_id: krasny-shooting-1962""",
+        )
+    )
     ann.write_text(text, encoding="utf-8")
     estimates = {r["event_id"]: r for r in assemble(mini_raw, META).rows["casualty_estimates"]}
     parent, child = estimates["krasny-strike-1962"], estimates["krasny-shooting-1962"]

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from pipeline.engine.build import build
 from pipeline.cli import cli
+from pipeline.engine.build import build
 from pipeline.release.diff import diff_paths
 
 
@@ -41,7 +41,8 @@ def test_rows_added_removed_and_changed_by_key(two_builds):
     (actors,) = [t for t in d.tables if not t.empty]
     assert actors.added == [{"actor_id": "troops"}] and actors.removed == [{"actor_id": "soldiers"}]
     assert [(c.key, c.changes) for c in actors.changed] == [
-        ({"actor_id": "krasny-workers"}, [("name", "Workers of the Krasny works", "Krasny workers")])]
+        ({"actor_id": "krasny-workers"}, [("name", "Workers of the Krasny works", "Krasny workers")])
+    ]
     assert d.required_bump() == "minor"
 
 
@@ -63,9 +64,16 @@ def test_changed_cells_only_need_a_patch_release(two_builds, runner):
     out = json.loads(result.output)
     assert out["required_bump"] == "patch"
     assert out["tables"]["demands"]["changed"] == [
-        {"key": {"demand_id": "mini-demand-prices"}, "fields": {"text": {"old": "lower prices", "new": "lower food prices"}}}]
+        {
+            "key": {"demand_id": "mini-demand-prices"},
+            "fields": {"text": {"old": "lower prices", "new": "lower food prices"}},
+        }
+    ]
 
 
 def test_diff_of_something_that_is_not_a_build(tmp_path, runner):
     result = runner.invoke(cli, ["diff", str(tmp_path), str(tmp_path)])
-    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path}: no datapackage.json; is this a build folder (run `pipeline build`)?\n")
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {tmp_path}: no datapackage.json; is this a build folder (run `pipeline build`)?\n",
+    )

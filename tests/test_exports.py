@@ -26,13 +26,23 @@ def test_parquet_types_and_rows_follow_the_schemas_and_the_csv(dist):
         table = pq.read_table(dist / f"{name}.parquet")
         assert table.column_names == schema.field_names
         for field in table.schema:
-            assert str(field.type) == {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}[
-                schema.fields[field.name]["type"]], (name, field.name)
+            assert (
+                str(field.type)
+                == {
+                    "string": "string",
+                    "integer": "int64",
+                    "number": "double",
+                    "boolean": "bool",
+                    "date": "date32[day]",
+                }[schema.fields[field.name]["type"]]
+            ), (name, field.name)
             assert field.nullable == (not schema.required(field.name))
         with open(dist / schema.path, encoding="utf-8", newline="") as fh:
             csv_rows = list(csv.DictReader(fh))
-        as_text = [{k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in row.items()}
-                   for row in table.to_pylist()]
+        as_text = [
+            {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in row.items()}
+            for row in table.to_pylist()
+        ]
         assert as_text == csv_rows, name
 
 
@@ -58,7 +68,9 @@ def test_sqlite_holds_the_same_rows_as_the_csv(dist):
             n = sum(1 for _ in csv.DictReader(fh))
         assert con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] == n, name
     assert con.execute("SELECT casualty_id, count_min FROM casualties ORDER BY casualty_id").fetchall() == [
-        ("mini-killed-12-killed", 12), ("mini-killed-3-killed", 3)]
+        ("mini-killed-12-killed", 12),
+        ("mini-killed-3-killed", 3),
+    ]
 
 
 def test_exports_updated_from_the_cache_are_the_bytes_of_a_fresh_build(mini_raw, tmp_path):
@@ -66,7 +78,7 @@ def test_exports_updated_from_the_cache_are_the_bytes_of_a_fresh_build(mini_raw,
     ann = mini_raw / "annotations" / "mini-news.yaml"
     original = ann.read_text(encoding="utf-8")
     start = original.index("  - span_id: mini-killed-3")
-    without = original[:start] + original[original.index("  - span_id: mini-demand"):]
+    without = original[:start] + original[original.index("  - span_id: mini-demand") :]
     cache = tmp_path / "cache"
     for step, text in enumerate([original, without, original]):
         ann.write_text(text, encoding="utf-8")
@@ -82,11 +94,14 @@ def test_exports_updated_from_the_cache_are_the_bytes_of_a_fresh_build(mini_raw,
 
 def test_sqlite_views_give_claims_with_their_quotes_and_sources(dist):
     con = sqlite3.connect(dist / "soviet-bloc-revolts.sqlite")
-    rows = con.execute("SELECT casualty_id, event_name, count_min, claimant_type, quote, source_title FROM casualty_claims "
-                       "ORDER BY casualty_id").fetchall()
+    rows = con.execute(
+        "SELECT casualty_id, event_name, count_min, claimant_type, quote, source_title FROM casualty_claims "
+        "ORDER BY casualty_id"
+    ).fetchall()
     assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
         ("mini-killed-12-killed", 12, None, "at least 12 were killed"),
-        ("mini-killed-3-killed", 3, None, "officials said 3 were killed")]
+        ("mini-killed-3-killed", 3, None, "officials said 3 were killed"),
+    ]
     assert {r[1] for r in rows} == {"Krasny works strike"} and all(r[5] for r in rows)
     (demand,) = con.execute("SELECT demand_id, quote FROM demand_claims").fetchall()
     assert demand[1] == "The workers demanded lower prices."
@@ -99,4 +114,5 @@ def test_sqlite_full_text_search_finds_quotes_and_descriptions(dist):
     hits = con.execute("SELECT kind, id FROM search WHERE search MATCH 'killed' ORDER BY id").fetchall()
     assert hits == [("quote", "mini-killed-12"), ("quote", "mini-killed-3")]
     assert con.execute("SELECT kind, id FROM search WHERE search MATCH ?", ('"made up"',)).fetchall() == [
-        ("event", "krasny-strike-1962")]
+        ("event", "krasny-strike-1962")
+    ]

@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.read import yamlfast
-
-from pipeline.read import yamlfile
+from pipeline.read import yamlfast, yamlfile
 from pipeline.rows.tables import _library_bounds, edtf_bounds
 from tests.conftest import FIXTURES, ROOT
 
@@ -56,7 +54,7 @@ def _same(fast, slow):
         for key in fast:
             _same(fast[key], slow[key])
     elif isinstance(fast, list):
-        for a, b in zip(fast, slow):
+        for a, b in zip(fast, slow, strict=False):
             _same(a, b)
 
 
@@ -71,7 +69,9 @@ def test_fast_yaml_readers_equal_pyyaml(tmp_path):
     import generate
 
     generated = generate.generate(tmp_path / "gen", 400, seed=3)
-    paths = [p for folder in (ROOT / "raw", FIXTURES / "mini" / "raw", generated) for p in sorted(folder.rglob("*.yaml"))]
+    paths = [
+        p for folder in (ROOT / "raw", FIXTURES / "mini" / "raw", generated) for p in sorted(folder.rglob("*.yaml"))
+    ]
     for path in paths:
         fast = _fast(path.read_text(encoding="utf-8"))
         # Hand-written files may use block scalars (note: >-) and go to PyYAML; generated ones not.
@@ -90,14 +90,17 @@ AGREE = [
     "a: 1\nb: no\nc: yes\nd: true\ne: ~\nf: null\ng: 1.5\nh: 0x1F\ni: 1_000\nj: 1:30\nk: .inf\n",
     "a: 1962-06-02\nb: '1962'\nc: \"1962\"\nd: it''s\ne: 'it''s'\n",
     "a:\n  b:\n    c: x\n  d:\ne: y\n",
-    "a:\n  - 1\n  -  2\n  - x: 1\n    y: 2\n  - \"q\"\n",
+    'a:\n  - 1\n  -  2\n  - x: 1\n    y: 2\n  - "q"\n',
     "a: b # comment\nc: \"d\" # comment\ne: 'f'  # c\ng: h#i\n",
-    "a: \"back\\\\slash\"\n", "a: \"q\\\"uote\\n\\t\\u00e9\\u263A\"\n", "  a: 1\n  b: 2\n",
-    "a: café “Ünïon” 😀\nb: 'Łódź: x'\n", "a: x:y\nb: http://example.org/a#b\n",
+    'a: "back\\\\slash"\n',
+    'a: "q\\"uote\\n\\t\\u00e9\\u263A"\n',
+    "  a: 1\n  b: 2\n",
+    "a: café “Ünïon” 😀\nb: 'Łódź: x'\n",
+    "a: x:y\nb: http://example.org/a#b\n",
 ]
 DECLINE = {
     "a:\n- 1\n- 2\n": "a sequence at its key's column",
-    "a: \"x\"#no\n": "text after a closing quote",
+    'a: "x"#no\n': "text after a closing quote",
     "a: b: c\n": "': ' inside a plain value",
     "a: x\n  continued\n": "a plain value over two lines",
     "a: |\n  block\n": "a block scalar",
@@ -108,14 +111,14 @@ DECLINE = {
     "a: 1\na: 2\n": "a duplicate key (PyYAML reports it with both lines)",
     "- 1\n- 2\n": "a sequence at the top",
     "---\na: 1\n": "a document marker",
-    "a: \"multi\n  line\"\n": "a quoted value over two lines",
+    'a: "multi\n  line"\n': "a quoted value over two lines",
     "a:\tb\n": "a tab",
     "a: 'x'\r\n": "a carriage return",
     "? a\n: b\n": "an explicit key",
     "a:\n  - - 1\n": "a sequence in a sequence",
     "true: 1\nnull: 2\n1: 3\n": "keys that are not text",
     "a: -5\nb: -x\nc: - x\n": "a plain value starting with '-'",
-    "a: \"\\x41\\/\\ud83d\\ude00\"\n": "escapes JSON does not share, surrogates",
+    'a: "\\x41\\/\\ud83d\\ude00"\n': "escapes JSON does not share, surrogates",
     "a: x\n b: y\n": "a key indented under a scalar",
     "a:\n  b: 1\n c: 2\n": "indentation that matches no open mapping",
     "# only a comment\n": "no mapping at all",
@@ -156,9 +159,42 @@ def test_merge_keys_still_work(tmp_path):
 # scalars of every kind the quick reader resolves itself. It must read every one of them.
 _SUBSET_KEYS = ["a", "b", "span_id", "quote", "count", "x_1", "Event_type"]
 _SUBSET_SCALARS = [
-    "x", "ev-00040", "1962", "0", "1.5", "1e3", ".inf", "~", "null", "true", "True", "false", "no", "yes", "on", "off",
-    "0x1F", "1_000", "1:30", "x#c", "x # c", "x:y", "http://example.org/a#b", "café “Ünïon” 😀", "Łódź", "a b  c",
-    '"q"', '"q" # c', '"a\\"b"', '"\\u00e9\\t"', '"back\\\\slash"', "''", "'s'", "'it''s'", "'Łódź: x'", '""',
+    "x",
+    "ev-00040",
+    "1962",
+    "0",
+    "1.5",
+    "1e3",
+    ".inf",
+    "~",
+    "null",
+    "true",
+    "True",
+    "false",
+    "no",
+    "yes",
+    "on",
+    "off",
+    "0x1F",
+    "1_000",
+    "1:30",
+    "x#c",
+    "x # c",
+    "x:y",
+    "http://example.org/a#b",
+    "café “Ünïon” 😀",
+    "Łódź",
+    "a b  c",
+    '"q"',
+    '"q" # c',
+    '"a\\"b"',
+    '"\\u00e9\\t"',
+    '"back\\\\slash"',
+    "''",
+    "'s'",
+    "'it''s'",
+    "'Łódź: x'",
+    '""',
 ]
 
 # A `- value` item with ': ' inside, even quoted, is left to PyYAML (it could start a mapping).
@@ -211,9 +247,50 @@ def test_quick_reader_reads_every_document_of_its_subset(text):
 # Pieces of lines, most inside the quick reader's subset and some just outside it.
 _KEY_PIECES = ["a", "b", "span_id", "count", "true", "null", "yes", "1", "x_1", "no"]
 _VALUE_PIECES = [
-    "", "x", "ev-00040", "1962", "-5", "0x1F", "1.5", "1e3", ".inf", "~", "null", "true", "True", "no", "yes", "on",
-    "1962-06-02", "1:30", "<<", "=", "x # c", "x#c", '"q"', '"q" # c', '"a\\"b"', '"\\u00e9"', "'s'", "'it''s'", "'",
-    '"', "[1]", "{a: 1}", "&a x", "*a", "!!str 1", "a: b", "x:", "- x", "café 😀", "|", ">-", "@x", "%x", "`x",
+    "",
+    "x",
+    "ev-00040",
+    "1962",
+    "-5",
+    "0x1F",
+    "1.5",
+    "1e3",
+    ".inf",
+    "~",
+    "null",
+    "true",
+    "True",
+    "no",
+    "yes",
+    "on",
+    "1962-06-02",
+    "1:30",
+    "<<",
+    "=",
+    "x # c",
+    "x#c",
+    '"q"',
+    '"q" # c',
+    '"a\\"b"',
+    '"\\u00e9"',
+    "'s'",
+    "'it''s'",
+    "'",
+    '"',
+    "[1]",
+    "{a: 1}",
+    "&a x",
+    "*a",
+    "!!str 1",
+    "a: b",
+    "x:",
+    "- x",
+    "café 😀",
+    "|",
+    ">-",
+    "@x",
+    "%x",
+    "`x",
 ]
 
 
@@ -225,8 +302,15 @@ def _document(draw):
         kind = draw(st.sampled_from(["key", "key", "dash-key", "dash", "blank", "comment"]))
         key, value = draw(st.sampled_from(_KEY_PIECES)), draw(st.sampled_from(_VALUE_PIECES))
         sep = ": " + value if value else ":"
-        lines.append({"key": f"{indent}{key}{sep}", "dash-key": f"{indent}- {key}{sep}", "dash": f"{indent}- {value}",
-                      "blank": "", "comment": f"{indent}# note"}[kind])
+        lines.append(
+            {
+                "key": f"{indent}{key}{sep}",
+                "dash-key": f"{indent}- {key}{sep}",
+                "dash": f"{indent}- {value}",
+                "blank": "",
+                "comment": f"{indent}# note",
+            }[kind]
+        )
     return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
 
 
@@ -241,10 +325,42 @@ def test_quick_reader_never_reads_a_line_mix_differently_from_pyyaml(text):
         _same(_fast(text), slow)
 
 
-@pytest.mark.parametrize("value", [
-    "", "x", "ev-1", "bench-000001-s0000", "1962", "0o17", "-1", "+1", ".5", "~", "null", "Null", "NULL", "true",
-    "FALSE", "yes", "no", "on", "off", "y", "n", "Y", "=", "<<", "_x", "Ünïon", "😀", "1:30", "!x", "&x", "*x",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x",
+        "ev-1",
+        "bench-000001-s0000",
+        "1962",
+        "0o17",
+        "-1",
+        "+1",
+        ".5",
+        "~",
+        "null",
+        "Null",
+        "NULL",
+        "true",
+        "FALSE",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "Y",
+        "=",
+        "<<",
+        "_x",
+        "Ünïon",
+        "😀",
+        "1:30",
+        "!x",
+        "&x",
+        "*x",
+    ],
+)
 def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
     import yaml
 
@@ -254,9 +370,10 @@ def test_plain_scalars_resolve_as_pyyaml_resolves_them(value):
 
 # ---- cell checks: `check_cells` judges clean tables a column at a time, else as `_Checker` does ----
 
+
 def _partition_tables(raw):
-    from pipeline.read.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
     from pipeline.metadata import load_metadata
+    from pipeline.read.annotations import Corpus, annotation_paths, read_annotation_file, read_sources
     from pipeline.rows.tables import partition_tables
 
     meta = load_metadata(ROOT / "datapackage.json")
@@ -308,9 +425,49 @@ def test_built_tables_take_the_column_check(generated_tables):
 
 # Values an annotator's mistakes (or YAML's typing) can put into a cell.
 _ODD_VALUES = [
-    None, "", " ", "x", "=1+1", "+x", "-x", "@x", "\tx", "\rx", "a\n-b", "a\r\nb", "killed", "Killed", "exact", "strike",
-    "Bad Id", "ok-id", "q1", "Q42", "1962-06-02", "1962-13-45", "1962", "2020-02-30", "x" * 501, "x" * 33, "\x00", "a\ud800",
-    "http://example.org/a", "ftp://x", "https://", 0, 1, -1, 5, 17765, True, False, 1.5, [1], {"a": 1}, "12", "-3",
+    None,
+    "",
+    " ",
+    "x",
+    "=1+1",
+    "+x",
+    "-x",
+    "@x",
+    "\tx",
+    "\rx",
+    "a\n-b",
+    "a\r\nb",
+    "killed",
+    "Killed",
+    "exact",
+    "strike",
+    "Bad Id",
+    "ok-id",
+    "q1",
+    "Q42",
+    "1962-06-02",
+    "1962-13-45",
+    "1962",
+    "2020-02-30",
+    "x" * 501,
+    "x" * 33,
+    "\x00",
+    "a\ud800",
+    "http://example.org/a",
+    "ftp://x",
+    "https://",
+    0,
+    1,
+    -1,
+    5,
+    17765,
+    True,
+    False,
+    1.5,
+    [1],
+    {"a": 1},
+    "12",
+    "-3",
 ]
 
 
@@ -362,24 +519,48 @@ def test_the_column_check_never_passes_what_the_cell_check_refuses(generated_tab
 
 # ---- CSV lines: a column at a time through csv.writer, as `_csv_lines_per_cell` writes them ----
 
-_CSV_VALUES = [None, "", "x", "a,b", 'say "no"', "two\nlines", "cr\rhere", "crlf\r\n", " lead", "café 😀", 0, -7, 12345678901234567890,
-               True, False, 1.5, 1e100, float("nan")]
+_CSV_VALUES = [
+    None,
+    "",
+    "x",
+    "a,b",
+    'say "no"',
+    "two\nlines",
+    "cr\rhere",
+    "crlf\r\n",
+    " lead",
+    "café 😀",
+    0,
+    -7,
+    12345678901234567890,
+    True,
+    False,
+    1.5,
+    1e100,
+    float("nan"),
+]
 
 
 @settings(deadline=None, max_examples=300)
-@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.sampled_from(_CSV_VALUES)), max_size=6),
-       st.sampled_from([["a"], ["a", "b"], ["c", "a", "b"], []]))
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.sampled_from(_CSV_VALUES)), max_size=6),
+    st.sampled_from([["a"], ["a", "b"], ["c", "a", "b"], []]),
+)
 def test_csv_lines_equal_the_cell_by_cell_writer(rows, columns):
     from pipeline.write.package import _csv_lines_per_cell, csv_lines
 
     assert csv_lines(rows, columns) == _csv_lines_per_cell(rows, columns, [])
 
 
-@pytest.mark.parametrize("values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]])
+@pytest.mark.parametrize(
+    "values", [["=x"], ["ok", "@x"], ["ok", "\tx"], ["\x00"], ["ok", "a\ud800"], [""], ["ok", 1], ["ok", None]]
+)
 def test_the_column_check_refuses_any_bad_text_value(values):
     from pipeline.metadata import TableSchema
     from pipeline.validate.checks import _clean
 
-    schema = TableSchema("notes", "notes.csv", {"fields": [{"name": "note", "type": "string", "constraints": {"required": True}}]})
+    schema = TableSchema(
+        "notes", "notes.csv", {"fields": [{"name": "note", "type": "string", "constraints": {"required": True}}]}
+    )
     assert _clean(schema, [{"note": "fine"}])
     assert not _clean(schema, [{"note": v} for v in values])

@@ -17,20 +17,46 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.read.anchoring import anchor, context, find_all
 from pipeline.engine.build import build
 from pipeline.errors import AnchorError, BuildFailed
+from pipeline.read.anchoring import anchor, context, find_all
 from pipeline.spreadsheet import formula_risk, safe_prefix, safe_suffix
 from tests.conftest import ROOT
 
-PIECES = ["\r\n", "\r", "\n", "e\u0301", "\u0301", "😀", "👩‍👩‍👧", "\x00", "“", "”", "\u2028", "\x85", "\ufeff",
-          "=", "-", "+", "@", "\t", " ", "a", "strike", "the strike", "ß", "İ"]
+PIECES = [
+    "\r\n",
+    "\r",
+    "\n",
+    "e\u0301",
+    "\u0301",
+    "😀",
+    "👩‍👩‍👧",
+    "\x00",
+    "“",
+    "”",
+    "\u2028",
+    "\x85",
+    "\ufeff",
+    "=",
+    "-",
+    "+",
+    "@",
+    "\t",
+    " ",
+    "a",
+    "strike",
+    "the strike",
+    "ß",
+    "İ",
+]
 
 texts = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=()), max_size=80),  # surrogates allowed
     st.lists(st.sampled_from(PIECES), max_size=40).map("".join),
 )
-file_texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), min_size=1, max_size=40).map("".join).filter(bool)
+file_texts = (
+    st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), min_size=1, max_size=40).map("".join).filter(bool)
+)
 FAST = settings(max_examples=150, deadline=None)
 
 
@@ -102,10 +128,18 @@ def write_corpus(raw: Path, text: str, spans: list[dict]) -> None:
     (raw / "annotations").mkdir()
     data = text.encode("utf-8")
     (raw / "texts" / "fuzz.txt").write_bytes(data)
-    source = {"source_id": "fuzz", "title": "Fuzz", "published": "2024", "license": "CC0-1.0", "language": "en",
-              "sha256": hashlib.sha256(data).hexdigest()}
+    source = {
+        "source_id": "fuzz",
+        "title": "Fuzz",
+        "published": "2024",
+        "license": "CC0-1.0",
+        "language": "en",
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     (raw / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
-    (raw / "annotations" / "fuzz.yaml").write_text(yaml.safe_dump({"source": "fuzz", "spans": spans}, sort_keys=False), encoding="utf-8")
+    (raw / "annotations" / "fuzz.yaml").write_text(
+        yaml.safe_dump({"source": "fuzz", "spans": spans}, sort_keys=False), encoding="utf-8"
+    )
 
 
 @st.composite

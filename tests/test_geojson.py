@@ -7,8 +7,8 @@ import json
 import pytest
 
 from pipeline.engine.build import build
-from pipeline.write.geojson import GEOJSON_FILENAME, geojson_bytes
 from pipeline.rows.tables import Tables
+from pipeline.write.geojson import GEOJSON_FILENAME, geojson_bytes
 from tests.conftest import ROOT
 
 
@@ -22,8 +22,11 @@ def real_dist(tmp_path_factory):
 def _located(tables: Tables) -> dict[str, tuple[float, float]]:
     """event_id -> (lon, lat) of its main place, from the tables themselves."""
     places = {p["place_id"]: p for p in tables.rows["places"]}
-    return {e["event_id"]: (places[e["place_id"]]["lon"], places[e["place_id"]]["lat"])
-            for e in tables.rows["events"] if e["place_id"]}
+    return {
+        e["event_id"]: (places[e["place_id"]]["lon"], places[e["place_id"]]["lat"])
+        for e in tables.rows["events"]
+        if e["place_id"]
+    }
 
 
 def test_every_located_event_is_one_point_at_its_place(real_dist):

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import pipeline
-from pipeline.release.archive import sha256sums, zip_bytes
 from pipeline.engine.build import build
 from pipeline.errors import PipelineError
+from pipeline.release.archive import sha256sums, zip_bytes
 
 DATE = (2026, 1, 1, 0, 0, 0)
 
@@ -123,7 +123,9 @@ def test_the_one_line_answers_of_the_readme_run_in_pandas_and_sql(tmp_path):
     t = pipeline.load(tmp_path / "dist")
     s = t["event_summary"]
     con = sqlite3.connect(tmp_path / "dist" / "soviet-bloc-revolts.sqlite")
-    per_year, tolls, claims = ((eval(python, {}, {"s": s, "t": t}), con.execute(sql).fetchall()) for python, sql in answers)  # noqa: S307
+    per_year, tolls, claims = (
+        (eval(python, {}, {"s": s, "t": t}), con.execute(sql).fetchall()) for python, sql in answers
+    )
     assert per_year[0].to_dict() == dict((int(year), n) for year, n in per_year[1])
     assert sorted(tolls[0].index) == sorted(row[0] for row in tolls[1]) and tolls[0]["killed_high"].notna().all()
     assert len(claims[0]) == len(claims[1]) == (t["casualties"]["category"] == "killed").sum()

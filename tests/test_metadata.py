@@ -24,7 +24,7 @@ CONTRACT = {
     "demands": "demand_id event_id actor_id text category outcome span_id",
     "casualty_estimates": "event_id category low high n_claims n_sources",
     "event_summary": "event_id name event_type scope start_date end_date date_precision place_id lat lon country "
-                     "top_event_id killed_low killed_high wounded_low wounded_high arrested_low arrested_high n_claims n_sources",
+    "top_event_id killed_low killed_high wounded_low wounded_high arrested_low arrested_high n_claims n_sources",
 }
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.write import package
 from pipeline.engine.build import build
+from pipeline.write import package
 from tests.conftest import ROOT, snapshot
 
 ANN = "annotations/mini-news.yaml"
@@ -25,7 +25,10 @@ def start_build(raw: Path, dist: Path, pause_dir: Path | None = None) -> subproc
         env[package.PAUSE_ENV] = str(pause_dir)
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "--raw-dir", str(raw), "--dist-dir", str(dist)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -39,7 +42,9 @@ def wait_paused(proc: subprocess.Popen, pause_dir: Path, timeout: float = 60) ->
 
 def change_a_claim(raw: Path) -> None:
     ann = raw / ANN
-    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the newspaper"), encoding="utf-8")
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the newspaper"), encoding="utf-8"
+    )
 
 
 def staging_folders(parent: Path) -> list[Path]:

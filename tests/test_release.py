@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from frictionless import Package
 
-from pipeline.engine.build import build
 from pipeline.cli import cli
+from pipeline.engine.build import build
 from pipeline.errors import PipelineError
 from pipeline.release.publish import release
 from tests.conftest import write_citation
@@ -52,13 +52,20 @@ def test_archive_holds_every_dist_file_plus_citation_changelog_and_sums(mini_pro
     assert result.archive == p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
     names = set(zipfile.ZipFile(result.archive).namelist())
     dist_files = {f.name for f in p["dist"].iterdir()}
-    assert names == dist_files | {"CITATION.cff", "CHANGELOG.md", "croissant.json", "datasette.json",
-                                  "soviet-bloc-revolts.xlsx", "SHA256SUMS"}
+    assert names == dist_files | {
+        "CITATION.cff",
+        "CHANGELOG.md",
+        "croissant.json",
+        "datasette.json",
+        "soviet-bloc-revolts.xlsx",
+        "SHA256SUMS",
+    }
     assert {"codebook.md", "soviet-bloc-revolts.sqlite", "events.parquet", "events.ttl"} <= names
     sums = zipfile.ZipFile(result.archive).read("SHA256SUMS").decode()
     assert sorted(line.split("  ")[1] for line in sums.splitlines()) == sorted(names - {"SHA256SUMS"})
-    assert (p["releases"] / "soviet-bloc-revolts-0.1.0.zip.sha256").read_text() == \
-        f"{hashlib.sha256(result.archive.read_bytes()).hexdigest()}  soviet-bloc-revolts-0.1.0.zip\n"
+    assert (
+        p["releases"] / "soviet-bloc-revolts-0.1.0.zip.sha256"
+    ).read_text() == f"{hashlib.sha256(result.archive.read_bytes()).hexdigest()}  soviet-bloc-revolts-0.1.0.zip\n"
 
 
 def test_archive_members_have_fixed_timestamps_and_modes(mini_project):
@@ -83,7 +90,9 @@ def test_a_released_version_is_never_overwritten(mini_project):
     before = cut(p).archive.read_bytes()
     with pytest.raises(PipelineError) as err:
         cut(p)
-    assert "soviet-bloc-revolts-0.1.0.zip already exists: version 0.1.0 is released and is never overwritten" in str(err.value)
+    assert "soviet-bloc-revolts-0.1.0.zip already exists: version 0.1.0 is released and is never overwritten" in str(
+        err.value
+    )
     assert "choose 1.0.0 (major), 0.2.0 (minor), 0.1.1 (patch)" in str(err.value)
     assert (p["releases"] / "soviet-bloc-revolts-0.1.0.zip").read_bytes() == before
 
@@ -97,10 +106,24 @@ def test_second_release_diff_names_exactly_the_changed_annotation(mini_project):
     second = cut(p)
     assert second.archive.name == "soviet-bloc-revolts-0.1.1.zip"
     changes = second.diff.to_json()
-    assert changes["tables"] == {"demands": {
-        "primary_key": ["demand_id"], "added": [], "removed": [],
-        "changed": [{"key": {"demand_id": "mini-demand-prices"}, "fields": {"text": {"old": "lower prices", "new": "lower food prices"}}}],
-        "fields_added": [], "fields_removed": [], "fields_retyped": [], "primary_key_changed": None, "schema_changed": False}}
+    assert changes["tables"] == {
+        "demands": {
+            "primary_key": ["demand_id"],
+            "added": [],
+            "removed": [],
+            "changed": [
+                {
+                    "key": {"demand_id": "mini-demand-prices"},
+                    "fields": {"text": {"old": "lower prices", "new": "lower food prices"}},
+                }
+            ],
+            "fields_added": [],
+            "fields_removed": [],
+            "fields_retyped": [],
+            "primary_key_changed": None,
+            "schema_changed": False,
+        }
+    }
     assert {m["property"] for m in changes["metadata"]} == {"version", "created"}
     # the changelog entry is that diff, and the archive carries the updated changelog
     changelog = p["changelog"].read_text(encoding="utf-8")
@@ -122,13 +145,19 @@ def test_second_release_diff_names_exactly_the_changed_annotation(mini_project):
 def test_added_rows_need_a_minor_release(mini_project):
     p = mini_project
     cut(p)
-    edit_annotation(p, "  - span_id: mini-demand\n", "  - span_id: mini-more\n    label: event\n    quote: \"The strike\"\n"
-                    "    prefix: \"struck. \"\n    event_id: krasny-strike-1962\n  - span_id: mini-demand\n")
+    edit_annotation(
+        p,
+        "  - span_id: mini-demand\n",
+        '  - span_id: mini-more\n    label: event\n    quote: "The strike"\n'
+        '    prefix: "struck. "\n    event_id: krasny-strike-1962\n  - span_id: mini-demand\n',
+    )
     set_version(p, "0.1.1")
     rebuild(p)
     with pytest.raises(PipelineError) as err:
         cut(p)
-    assert str(err.value).startswith("0.1.1 is a patch release, but the changes since 0.1.0 need at least a minor release")
+    assert str(err.value).startswith(
+        "0.1.1 is a patch release, but the changes since 0.1.0 need at least a minor release"
+    )
     assert "use 0.2.0" in str(err.value)
     set_version(p, "0.2.0")
     rebuild(p)
@@ -152,7 +181,10 @@ def test_the_previous_release_must_be_at_hand(mini_project, tmp_path):
 def test_stale_dist_or_citation_is_refused(mini_project):
     p = mini_project
     set_version(p, "0.2.0")
-    with pytest.raises(PipelineError, match=r"was built from other metadata than datapackage.json \(version differ\): run `pipeline build` first"):
+    with pytest.raises(
+        PipelineError,
+        match=r"was built from other metadata than datapackage.json \(version differ\): run `pipeline build` first",
+    ):
         cut(p)
     rebuild(p)
     p["citation"].write_text(p["citation"].read_text().replace("0.2.0", "0.1.0"), encoding="utf-8")
@@ -188,8 +220,19 @@ def test_pandas_reads_the_archive_without_unpacking(mini_project):
 
 def test_cli_release_and_verify(mini_project, runner):
     p = mini_project
-    args = ["release", "--dist-dir", str(p["dist"]), "--out-dir", str(p["releases"]), "--datapackage", str(p["datapackage"]),
-            "--changelog", str(p["changelog"]), "--citation", str(p["citation"])]
+    args = [
+        "release",
+        "--dist-dir",
+        str(p["dist"]),
+        "--out-dir",
+        str(p["releases"]),
+        "--datapackage",
+        str(p["datapackage"]),
+        "--changelog",
+        str(p["changelog"]),
+        "--citation",
+        str(p["citation"]),
+    ]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     archive = p["releases"] / "soviet-bloc-revolts-0.1.0.zip"
@@ -206,14 +249,20 @@ def test_cli_release_and_verify(mini_project, runner):
 def test_unreleased_notes_move_into_the_next_entry(mini_project):
     p = mini_project
     cut(p)
-    p["changelog"].write_text(p["changelog"].read_text(encoding="utf-8").replace(
-        "## [0.1.0]", "## Unreleased\n\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n\n## [0.1.0]", 1), encoding="utf-8")
+    p["changelog"].write_text(
+        p["changelog"]
+        .read_text(encoding="utf-8")
+        .replace(
+            "## [0.1.0]", "## Unreleased\n\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n\n## [0.1.0]", 1
+        ),
+        encoding="utf-8",
+    )
     edit_annotation(p, "text: lower prices", "text: lower food prices")
     set_version(p, "0.1.1", "2026-12-01T00:00:00Z")
     rebuild(p)
     second = cut(p)
     changelog = p["changelog"].read_text(encoding="utf-8")
     assert "Unreleased" not in changelog
-    entry = changelog[changelog.index("## [0.1.1]"): changelog.index("## [0.1.0]")]
+    entry = changelog[changelog.index("## [0.1.1]") : changelog.index("## [0.1.0]")]
     assert "\n- IRIs moved to https://w3id.org/soviet-bloc-revolts/.\n" in entry
     assert second.entry == entry

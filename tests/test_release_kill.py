@@ -21,8 +21,13 @@ def _pipeline(project: Path, *args: str, kill_after: str | None = None) -> subpr
     env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
     if kill_after:
         env[KILL_ENV] = kill_after
-    return subprocess.run([sys.executable, "-m", "pipeline", "--project", str(project), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,10 @@ def built(tmp_path_factory) -> Path:
 def _released(project: Path) -> dict[str, bytes]:
     names = [ARCHIVE, ARCHIVE + ".sha256", "CHANGELOG.md"]
     return {n: (project / n).read_bytes() for n in names if (project / n).exists()} | {
-        "leftovers": "\n".join(sorted(p.name for p in (project / "releases").iterdir() if p.name.startswith("."))).encode()}
+        "leftovers": "\n".join(
+            sorted(p.name for p in (project / "releases").iterdir() if p.name.startswith("."))
+        ).encode()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +99,8 @@ def test_an_archive_with_other_bytes_is_never_completed(built, tmp_path):
     (project / ARCHIVE).write_bytes(b"someone else's archive")
     result = _pipeline(project, "release")
     assert result.returncode == 1
-    assert result.stderr.splitlines()[0].startswith(f"Error: {project / ARCHIVE} already exists with other contents than this build gives")
+    assert result.stderr.splitlines()[0].startswith(
+        f"Error: {project / ARCHIVE} already exists with other contents than this build gives"
+    )
     assert (project / ARCHIVE).read_bytes() == b"someone else's archive"
     assert not (project / "CHANGELOG.md").exists()

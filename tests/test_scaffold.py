@@ -43,7 +43,8 @@ def test_the_template_declares_the_same_tables_as_the_repository():
     for schema in sorted((ROOT / "schemas").iterdir()):
         copy = TEMPLATE / "schemas" / schema.name
         assert copy.is_file() and copy.read_bytes() == schema.read_bytes(), (
-            f"pipeline/scaffold/template/schemas/{schema.name} differs from schemas/{schema.name}: copy it over")
+            f"pipeline/scaffold/template/schemas/{schema.name} differs from schemas/{schema.name}: copy it over"
+        )
     assert {p.name for p in (TEMPLATE / "schemas").iterdir()} == {p.name for p in (ROOT / "schemas").iterdir()}
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline.engine.build import assemble
 from pipeline.cli import cli
+from pipeline.engine.build import assemble
 from pipeline.metadata import load_metadata
 from pipeline.stats import compute_stats
 from tests.conftest import ROOT
@@ -22,9 +22,15 @@ def test_counts_and_conflicts_of_the_mini_corpus(mini_raw):
 
 def test_a_second_date_for_an_event_is_a_conflict(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    text = ann.read_text(encoding="utf-8").replace(
-        '  - span_id: mini-cafe\n    label: event\n', '  - span_id: mini-cafe\n    label: event\n    events:\n      - event_id: krasny-strike-1962\n        date: "1962-06-03"\n', 1
-    ).replace("    event_id: krasny-strike-1962\n  - span_id: mini-killed-12", "  - span_id: mini-killed-12", 1)
+    text = (
+        ann.read_text(encoding="utf-8")
+        .replace(
+            "  - span_id: mini-cafe\n    label: event\n",
+            '  - span_id: mini-cafe\n    label: event\n    events:\n      - event_id: krasny-strike-1962\n        date: "1962-06-03"\n',
+            1,
+        )
+        .replace("    event_id: krasny-strike-1962\n  - span_id: mini-killed-12", "  - span_id: mini-killed-12", 1)
+    )
     ann.write_text(text, encoding="utf-8")
     stats = compute_stats(assemble(mini_raw, load_metadata(ROOT / "datapackage.json")))
     dates = [c for c in stats.conflicts if c.aspect == "date"]

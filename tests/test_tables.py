@@ -15,17 +15,22 @@ META = load_metadata(ROOT / "datapackage.json")
 
 def test_derived_claim_ids_are_slugs(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    ann.write_text(ann.read_text(encoding="utf-8").replace("category: prices", "category: food_supply"), encoding="utf-8")
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace("category: prices", "category: food_supply"), encoding="utf-8"
+    )
     tables = assemble(mini_raw, META)
     assert [r["demand_id"] for r in tables.rows["demands"]] == ["mini-demand-food-supply"]
 
 
 @pytest.mark.parametrize(
-    "qualifier,expected", [("at_least", (5, None)), ("more_than", (5, None)), ("up_to", (None, 5)), ("about", (5, 5)), ("exact", (5, 5))]
+    "qualifier,expected",
+    [("at_least", (5, None)), ("more_than", (5, None)), ("up_to", (None, 5)), ("about", (5, 5)), ("exact", (5, 5))],
 )
 def test_count_shorthand_follows_the_qualifier(mini_raw, qualifier, expected):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    text = ann.read_text(encoding="utf-8").replace("count: 12\n        qualifier: at_least", f"count: 5\n        qualifier: {qualifier}")
+    text = ann.read_text(encoding="utf-8").replace(
+        "count: 12\n        qualifier: at_least", f"count: 5\n        qualifier: {qualifier}"
+    )
     ann.write_text(text, encoding="utf-8")
     rows = assemble(mini_raw, META).rows["casualties"]
     row = next(r for r in rows if r["span_id"] == "mini-killed-12")
@@ -37,7 +42,14 @@ def test_event_date_bounds_are_derived(mini_raw):
     assert (event["earliest_date"], event["latest_date"]) == ("1962-06-02", "1962-06-02")
 
 
-@pytest.mark.parametrize("value,bounds", [("1989-07~", ("1989-07-01", "1989-07-31")), ("195X", ("1950-01-01", "1959-12-31")), ("1953-07/..", ("1953-07-01", None))])
+@pytest.mark.parametrize(
+    "value,bounds",
+    [
+        ("1989-07~", ("1989-07-01", "1989-07-31")),
+        ("195X", ("1950-01-01", "1959-12-31")),
+        ("1953-07/..", ("1953-07-01", None)),
+    ],
+)
 def test_edtf_bounds(value, bounds):
     assert edtf_bounds(value) == bounds
 
@@ -53,6 +65,14 @@ def test_mentions_and_events_carry_the_precision_of_their_dates(mini_raw):
 
 def test_an_annotator_cannot_write_a_derived_precision(mini_raw):
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    ann.write_text(ann.read_text(encoding="utf-8").replace('        date: "1962-06-02"\n', '        date: "1962-06-02"\n        date_precision: year\n'), encoding="utf-8")
-    with pytest.raises(BuildFailed, match="'date_precision' is not written in events of span 'mini-date': the build derives it; remove it"):
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace(
+            '        date: "1962-06-02"\n', '        date: "1962-06-02"\n        date_precision: year\n'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        BuildFailed,
+        match="'date_precision' is not written in events of span 'mini-date': the build derives it; remove it",
+    ):
         build(mini_raw, mini_raw.parent / "dist")

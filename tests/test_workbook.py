@@ -22,7 +22,9 @@ def test_one_sheet_per_table_and_a_codebook_holding_the_csv_data():
     assert book.sheetnames == ["codebook", *[r["name"] for r in DESCRIPTOR["resources"]]]
     for resource in DESCRIPTOR["resources"]:
         rows = list(csv.reader((DIST / resource["path"]).open(encoding="utf-8", newline="")))
-        sheet = [["" if v is None else str(v) for v in row] for row in book[resource["name"]].iter_rows(values_only=True)]
+        sheet = [
+            ["" if v is None else str(v) for v in row] for row in book[resource["name"]].iter_rows(values_only=True)
+        ]
         sheet = [row + [""] * (len(rows[0]) - len(row)) for row in sheet]
         assert sheet == rows, resource["name"]
     codebook = list(book["codebook"].iter_rows(values_only=True))

@@ -44,7 +44,12 @@ class Child:
             try:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-m", "pipeline.engine.background", target, str(os.getpid())],
-                    stdin=task_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds)
+                    stdin=task_file,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                    pass_fds=pass_fds,
+                )
             except OSError as exc:
                 raise PipelineError(f"cannot start a child process for {target}: {exc.strerror}") from exc
         self.done = False
@@ -55,7 +60,9 @@ class Child:
         self.done = True
         if self.proc.returncode != 0:
             lines = err.decode("utf-8", "replace").strip().splitlines()
-            raise PipelineError(f"{self.target} failed in its child process: {lines[-1] if lines else f'exit code {self.proc.returncode}'}")
+            raise PipelineError(
+                f"{self.target} failed in its child process: {lines[-1] if lines else f'exit code {self.proc.returncode}'}"
+            )
         return json.loads(out)
 
     def kill(self) -> None:

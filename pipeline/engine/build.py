@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import hashlib
+import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline import quoting
 from pipeline.engine.partition import PartitionCache, build_partitions
 from pipeline.engine.progress import Progress
 from pipeline.errors import BuildFailed
@@ -27,7 +28,6 @@ from pipeline.metadata import Metadata, load_metadata
 from pipeline.read.annotations import Corpus, annotation_paths, read_sources
 from pipeline.rows.summary import temporal_coverage
 from pipeline.rows.tables import Tables, merge_tables
-from pipeline import quoting
 from pipeline.validate.checks import validate_tables
 from pipeline.write import Output, file_writers
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
@@ -50,6 +50,7 @@ class BuildContext:
     scratch: Path | None = None  # where partitions render linked-data fragments when there is no cache
     origins: bool = False  # keep every row's file:line (for messages), at some cost
     enforce_terms: bool = True  # refuse sources over their quoting terms (`pipeline stats` shows them instead)
+
 
 @dataclass
 class BuildResult:
@@ -79,8 +80,14 @@ class _Clock:
 
 
 def assemble(
-    raw_dir: Path, meta: Metadata, cache_dir: Path | None = None, jobs: int | None = None,
-    progress: Progress | None = None, engine=None, fragments: list | None = None, enforce_terms: bool = True,
+    raw_dir: Path,
+    meta: Metadata,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    engine=None,
+    fragments: list | None = None,
+    enforce_terms: bool = True,
 ) -> Tables:
     """Read, anchor, build and validate; raise BuildFailed listing every problem.
 
@@ -89,8 +96,9 @@ def assemble(
     `fragments`, when given, receives each partition's linked-data fragment files, in order.
     Without `enforce_terms`, sources over their quoting terms are not refused.
     """
-    ctx = BuildContext(raw_dir, meta, cache_dir, jobs, engine, progress or Progress(enabled=False),
-                       enforce_terms=enforce_terms)
+    ctx = BuildContext(
+        raw_dir, meta, cache_dir, jobs, engine, progress or Progress(enabled=False), enforce_terms=enforce_terms
+    )
     return check(ctx, *read(ctx, fragments))
 
 
@@ -105,8 +113,19 @@ def read(ctx: BuildContext, fragments: list | None = None) -> tuple[Corpus, list
     ctx.progress.stage("reading annotations", len(paths))
     cache = PartitionCache(ctx.cache_dir, environment_key(ctx.meta)) if ctx.cache_dir is not None else None
     parts, part_stats = build_partitions(
-        paths, ctx.raw_dir, ctx.meta, corpus.sources, corpus.broken_sources, cache, ctx.jobs, ctx.progress.advance,
-        ctx.origins, corpus.sources_incomplete, ctx.scratch, ctx.engine)
+        paths,
+        ctx.raw_dir,
+        ctx.meta,
+        corpus.sources,
+        corpus.broken_sources,
+        cache,
+        ctx.jobs,
+        ctx.progress.advance,
+        ctx.origins,
+        corpus.sources_incomplete,
+        ctx.scratch,
+        ctx.engine,
+    )
     ctx.stats.update(part_stats)
     clock.lap("read+anchor+build rows (per file)")
     for part in parts:
@@ -152,8 +171,13 @@ def check(ctx: BuildContext, corpus: Corpus, parts: list) -> Tables:
 
 
 def build(
-    raw_dir: Path, dist_dir: Path, datapackage: Path | None = None, cache_dir: Path | None = None,
-    jobs: int | None = None, progress: Progress | None = None, engine=None,
+    raw_dir: Path,
+    dist_dir: Path,
+    datapackage: Path | None = None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    engine=None,
 ) -> BuildResult:
     """Build the whole package from raw_dir into dist_dir (atomically).
 
@@ -167,15 +191,22 @@ def build(
         datapackage = descriptor_for(raw_dir)
     from pipeline.engine.outputs import check_output_dir, protected_places
 
-    check_output_dir("--dist-dir", dist_dir, protected_places(datapackage, raw_dir, cache_dir), replaced=True,
-                     example=str(Path(os.path.realpath(datapackage)).parent / "dist"))
+    check_output_dir(
+        "--dist-dir",
+        dist_dir,
+        protected_places(datapackage, raw_dir, cache_dir),
+        replaced=True,
+        example=str(Path(os.path.realpath(datapackage)).parent / "dist"),
+    )
     # The build makes millions of long-lived dicts and strings and no reference cycles: the
     # cyclic collector would only rescan them again and again (a quarter of a cached rebuild).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter()
-        ctx = BuildContext(raw_dir, load_metadata(datapackage), cache_dir, jobs, engine, progress or Progress(enabled=False))
+        ctx = BuildContext(
+            raw_dir, load_metadata(datapackage), cache_dir, jobs, engine, progress or Progress(enabled=False)
+        )
         with tempfile.TemporaryDirectory(prefix="pipeline-fragments-") as scratch:
             ctx.scratch = Path(scratch)
             return _build(ctx, dist_dir, start)
@@ -225,7 +256,9 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     # the rows' lines would only raise the peak memory of what follows.
     del files
     tables.lines.clear()
-    clock.lap("write CSV, descriptor, codebook")  # and the other whole-file writers; the name stays for bench/RESULTS.md
+    clock.lap(
+        "write CSV, descriptor, codebook"
+    )  # and the other whole-file writers; the name stays for bench/RESULTS.md
     ctx.progress.stage("writing Parquet, SQLite and linked data")
     # Parquet (Arrow's C++ code) and SQLite (waiting for its child) hold the GIL only now and
     # then: they run in threads while this one renders the corpus-wide linked data.

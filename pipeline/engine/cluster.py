@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.engine import partition
+from pipeline.engine.partition import Partition, build_partition, read_entry, write_entry
 from pipeline.errors import PipelineError
 from pipeline.fingerprint import environment_key
-from pipeline.engine.partition import Partition, build_partition, read_entry, write_entry
 
 # Tasks per worker: enough that a slow batch does not leave the other workers idle at the end,
 # few enough that scheduling (a few ms per task) stays small against a batch's work.
@@ -61,8 +61,10 @@ class DaskEngine:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise EngineUnavailable("the dask engine needs Dask: pip install 'soviet-bloc-revolts-pipeline[dask]' "
-                                    "(or pip install -e '.[dask]' in the repository)") from exc
+            raise EngineUnavailable(
+                "the dask engine needs Dask: pip install 'soviet-bloc-revolts-pipeline[dask]' "
+                "(or pip install -e '.[dask]' in the repository)"
+            ) from exc
         if self.client is not None:
             return self.client
         began = time.perf_counter()
@@ -70,15 +72,22 @@ class DaskEngine:
             # Processes, not threads: the partition function is Python and holds the GIL. Loopback
             # only, and a free port for the status page so that two builds on one machine never collide.
             self.cluster = LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=40)
+                n_workers=self.workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                silence_logs=40,
+            )
             self.client = Client(self.cluster)
         else:
             try:
                 self.client = Client(self.scheduler, timeout="30s")
             except (OSError, TimeoutError, ValueError) as exc:
-                raise EngineUnavailable(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; "
-                                        "start it (dask scheduler) or check --scheduler") from exc
+                raise EngineUnavailable(
+                    f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; "
+                    "start it (dask scheduler) or check --scheduler"
+                ) from exc
         self.connect_seconds = time.perf_counter() - began
         return self.client
 
@@ -92,9 +101,10 @@ class DaskEngine:
             shared = client.scatter(args, broadcast=True, hash=False)
             workers = max(1, len(client.nthreads()))
             size = min(MAX_FILES_PER_BATCH, max(1, math.ceil(len(tasks) / (workers * BATCHES_PER_WORKER))))
-            batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-            futures = client.map(build_batch, batches, shared=shared, probes=probes, code=environment_key(args[1]),
-                                 pure=False)
+            batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+            futures = client.map(
+                build_batch, batches, shared=shared, probes=probes, code=environment_key(args[1]), pure=False
+            )
             for future in futures:
                 for result in future.result():
                     yield _received(result, args[4])
@@ -114,8 +124,11 @@ class DaskEngine:
 
 def _probes(tasks: list[tuple[Path, str | None, Path | None]], cache) -> dict[str, Path]:
     """A probe file of a random name in every folder that entry files go to (their parents' parents: the cache's or the scratch folder)."""
-    roots = {str(entry.parent if cache is None or not _below(entry, cache.dir) else cache.dir)
-             for _, _, entry in tasks if entry is not None}
+    roots = {
+        str(entry.parent if cache is None or not _below(entry, cache.dir) else cache.dir)
+        for _, _, entry in tasks
+        if entry is not None
+    }
     if cache is not None:
         roots.add(str(cache.dir))  # partitions without fragments are cached there too
     probes = {}
@@ -142,7 +155,10 @@ def _root(entry: Path, probes: dict[str, Path]) -> str | None:
 
 
 def build_batch(
-    tasks: list[tuple[Path, str | None, Path | None]], shared: tuple, probes: dict[str, Path], code: str | None = None,
+    tasks: list[tuple[Path, str | None, Path | None]],
+    shared: tuple,
+    probes: dict[str, Path],
+    code: str | None = None,
 ) -> list[tuple]:
     """On a worker: build every task of the batch with the local engine's partition function.
 
@@ -154,14 +170,16 @@ def build_batch(
     """
     raw_dir, meta, sources, broken, cache, origins, incomplete = shared
     if code is not None and environment_key(meta) != code:
-        raise EngineUnavailable(f"a Dask worker ({os.uname().nodename}) runs other pipeline code than this driver: "
-                                "install the same version on the workers (pip install -e . in the same checkout)")
+        raise EngineUnavailable(
+            f"a Dask worker ({os.uname().nodename}) runs other pipeline code than this driver: "
+            "install the same version on the workers (pip install -e . in the same checkout)"
+        )
     seen = {root: probe.exists() for root, probe in probes.items()}
     cache_seen = cache is not None and seen.get(str(cache.dir), False)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as in the driver: many long-lived objects, no cycles
     try:
-        results = []
+        results: list[tuple] = []  # ("entry", ...) and ("part", ...) tuples, as the docstring says
         for path, key, entry in tasks:
             root = _root(entry, probes) if entry is not None else None
             if entry is not None and root is not None and seen[root]:
@@ -170,8 +188,9 @@ def build_batch(
                     results.append(("entry", str(entry), key, part.seconds))
                     continue
             else:
-                part = partition._build_partition(path, raw_dir, meta, sources, broken, origins, incomplete,
-                                                  entry is not None)
+                part = partition._build_partition(
+                    path, raw_dir, meta, sources, broken, origins, incomplete, entry is not None
+                )
             if cache_seen and key is not None and part.rendered is None:
                 cache.put(key, part)
                 key = None  # stored already
@@ -188,8 +207,10 @@ def _received(result: tuple, cache) -> Partition:
         _, entry, key, seconds = result
         part = read_entry(Path(entry), key)
         if part is None:
-            raise OSError(f"{entry}: a Dask worker wrote this partition but the driver cannot read it; "
-                          "put the cache on storage both see, or use --no-cache")
+            raise OSError(
+                f"{entry}: a Dask worker wrote this partition but the driver cannot read it; "
+                "put the cache on storage both see, or use --no-cache"
+            )
         part.seconds = seconds
         return part
     _, part, rendered, entry, key = result

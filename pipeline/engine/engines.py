@@ -27,7 +27,8 @@ def engine_for(name: str = "local", jobs: int | None = None, scheduler: str | No
         try:
             import distributed  # noqa: F401  (checked before the build reads anything)
         except ImportError as exc:
-            raise EngineUnavailable("--engine dask needs Dask: pip install -e '.[dask]' "
-                                    "(dask[distributed]), or build with --engine local") from exc
+            raise EngineUnavailable(
+                "--engine dask needs Dask: pip install -e '.[dask]' (dask[distributed]), or build with --engine local"
+            ) from exc
         return DaskEngine(scheduler, jobs)
     raise EngineUnavailable(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")

@@ -35,7 +35,9 @@ def _reject(value):
 
 def encode(fields: dict) -> bytes:
     """The JSON of a partition's fields (plain values only; raises TypeError otherwise)."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=_reject, allow_nan=False).encode("utf-8")
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=_reject, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def header(key: str | None, data: bytes, fragments: list[bytes]) -> bytes:
@@ -54,7 +56,7 @@ def read_header(fh) -> tuple[str, str, int]:
     head = fh.read(HEADER_SIZE)
     if len(head) != HEADER_SIZE or not head.startswith(MAGIC) or not head.endswith(b"\n"):
         raise EntryError("not an entry file")
-    rest = head[len(MAGIC):-1].split(b" ")
+    rest = head[len(MAGIC) : -1].split(b" ")
     if len(rest) != 3 or not rest[2].isdigit():
         raise EntryError("bad header")
     try:

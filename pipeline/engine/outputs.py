@@ -23,12 +23,18 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(os.path.abspath(path if str(path) else ".")))
 
 
-def protected_places(datapackage: Path, raw_dir: Path | None = None, cache_dir: Path | None = None) -> list[tuple[str, Path]]:
+def protected_places(
+    datapackage: Path, raw_dir: Path | None = None, cache_dir: Path | None = None
+) -> list[tuple[str, Path]]:
     """The places no output may be, contain or lie in, named as messages name them; the project first."""
     root = _real(datapackage).parent
-    places = [("the project folder", root), ("the descriptor datapackage.json", _real(datapackage)),
-              ("raw/", _real(raw_dir) if raw_dir is not None else root / "raw"), ("schemas/", root / "schemas"),
-              ("the cache", _real(cache_dir) if cache_dir is not None else root / ".cache")]
+    places = [
+        ("the project folder", root),
+        ("the descriptor datapackage.json", _real(datapackage)),
+        ("raw/", _real(raw_dir) if raw_dir is not None else root / "raw"),
+        ("schemas/", root / "schemas"),
+        ("the cache", _real(cache_dir) if cache_dir is not None else root / ".cache"),
+    ]
     return places
 
 
@@ -46,12 +52,22 @@ def is_build_output(folder: Path) -> bool:
     except (OSError, ValueError, RecursionError):
         return False
     resources = data.get("resources") if isinstance(data, dict) else None
-    return isinstance(resources, list) and bool(resources) and all(
-        isinstance(r, dict) and isinstance(r.get("hash"), str) and isinstance(r.get("bytes"), int) for r in resources)
+    return (
+        isinstance(resources, list)
+        and bool(resources)
+        and all(
+            isinstance(r, dict) and isinstance(r.get("hash"), str) and isinstance(r.get("bytes"), int)
+            for r in resources
+        )
+    )
 
 
 def check_output_dir(
-    option: str, out: Path, places: list[tuple[str, Path]], replaced: bool, example: str,
+    option: str,
+    out: Path,
+    places: list[tuple[str, Path]],
+    replaced: bool,
+    example: str,
 ) -> None:
     """Raise PipelineError naming option and why, if writing out could damage a protected place.
 
@@ -69,10 +85,13 @@ def check_output_dir(
             why = f"lies inside {name} ({place})"
         else:
             continue
-        raise PipelineError(f"{option} {shown}: {why}, which the command would overwrite; give a folder of its own, such as {example}")
+        raise PipelineError(
+            f"{option} {shown}: {why}, which the command would overwrite; give a folder of its own, such as {example}"
+        )
     if real.exists() and not real.is_dir():
         raise PipelineError(f"{option} {shown}: is not a folder; give a folder, such as {example}")
     if replaced and real.is_dir() and any(os.scandir(real)) and not is_build_output(real):
         raise PipelineError(
             f"{option} {shown}: is a non-empty folder that no build wrote (it has no build's datapackage.json), "
-            f"and the build replaces its folder as a whole; give a new or empty folder, such as {example}")
+            f"and the build replaces its folder as a whole; give a new or empty folder, such as {example}"
+        )

@@ -11,6 +11,7 @@ foreign keys and the derived tables need the whole corpus and stay in `build.py`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -19,15 +20,16 @@ from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from pipeline.engine import entryfile
-from pipeline.read.annotations import Corpus, Source, display_path, read_annotation_file
 from pipeline.errors import Problem
-from pipeline.write.linked.stream import FileSlice
 from pipeline.metadata import Metadata
-from pipeline.write.package import csv_lines
+from pipeline.read.annotations import Corpus, Source, display_path, read_annotation_file
 from pipeline.rows.tables import Tables, partition_tables
 from pipeline.validate.checks import check_cells
+from pipeline.write.linked.stream import FileSlice
+from pipeline.write.package import csv_lines
 
 # Below this many files to build, starting worker processes costs more than it saves.
 MIN_FILES_PER_WORKER = 64
@@ -117,13 +119,20 @@ def source_state(sid: str, sources: dict[str, Source], broken: set[str], incompl
         return str(incomplete)
     if sid in sources:
         # The language too: the linked-data fragments tag the quotes with it.
-        return f'{sources[sid].row["sha256"]} {sources[sid].row.get("language") or ""}'
+        return f"{sources[sid].row['sha256']} {sources[sid].row.get('language') or ''}"
     return "broken" if sid in broken else ""
 
 
 def build_partition(
-    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool = False,
-    incomplete: bool = False, fragments: Path | None = None, key: str | None = None,
+    path: Path,
+    raw_dir: Path,
+    meta: Metadata,
+    sources: dict[str, Source],
+    broken: set[str],
+    origins: bool = False,
+    incomplete: bool = False,
+    fragments: Path | None = None,
+    key: str | None = None,
 ) -> Partition:
     """Read, anchor, build, cell-check and render one annotation file.
 
@@ -143,12 +152,23 @@ def build_partition(
 
 
 def _build_partition(
-    path: Path, raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str], origins: bool,
-    incomplete: bool, render: bool,
+    path: Path,
+    raw_dir: Path,
+    meta: Metadata,
+    sources: dict[str, Source],
+    broken: set[str],
+    origins: bool,
+    incomplete: bool,
+    render: bool,
 ) -> Partition:
     """`build_partition` up to rendering: with `render`, the fragments are in `rendered`, not yet stored."""
     seen: set = set()
-    corpus = Corpus(sources=_Recorded(sources, seen), broken_sources=_RecordedSet(broken, seen), sources_incomplete=incomplete)
+    # Read-only views in place of the dict and set: read_annotation_file only looks sources up.
+    corpus = Corpus(
+        sources=cast("dict[str, Source]", _Recorded(sources, seen)),
+        broken_sources=cast("set[str]", _RecordedSet(broken, seen)),
+        sources_incomplete=incomplete,
+    )
     t0 = time.perf_counter()
     read_annotation_file(path, raw_dir, meta, corpus)
     t1 = time.perf_counter()
@@ -169,10 +189,19 @@ def _build_partition(
         rendered = stream.render(tables.rows, meta, stream.languages(tables.rows, corpus.sources))
     t5 = time.perf_counter()
     return Partition(
-        display=display_path(path, raw_dir), tables=tables, cell_problems=cell_problems,
-        depends={sid: source_state(sid, sources, broken, incomplete) for sid in [*seen, INCOMPLETE] if isinstance(sid, str)},
-        seconds={"read+anchor": t1 - t0, "build tables": t2 - t1, "check cells": t3 - t2, "render CSV": t4 - t3,
-                 "render RDF": t5 - t4},
+        display=display_path(path, raw_dir),
+        tables=tables,
+        cell_problems=cell_problems,
+        depends={
+            sid: source_state(sid, sources, broken, incomplete) for sid in [*seen, INCOMPLETE] if isinstance(sid, str)
+        },
+        seconds={
+            "read+anchor": t1 - t0,
+            "build tables": t2 - t1,
+            "check cells": t3 - t2,
+            "render CSV": t4 - t3,
+            "render RDF": t5 - t4,
+        },
         rendered=rendered,
     )
 
@@ -180,29 +209,44 @@ def _build_partition(
 def _fields(part: Partition) -> dict:
     """What an entry file stores of part: plain values only (entryfile.py); its fragments follow the JSON."""
     tables = part.tables
-    if tables.problems or part.cell_problems or any(o is not None for origins in tables.origins.values() for o in origins):
+    if (
+        tables.problems
+        or part.cell_problems
+        or any(o is not None for origins in tables.origins.values() for o in origins)
+    ):
         raise TypeError("only partitions without problems or origins are stored")
-    return {"display": part.display, "depends": part.depends, "fragment_sizes": part.fragment_sizes,
-            "rows": tables.rows, "lines": tables.lines, "filled": tables.filled}
+    return {
+        "display": part.display,
+        "depends": part.depends,
+        "fragment_sizes": part.fragment_sizes,
+        "rows": tables.rows,
+        "lines": tables.lines,
+        "filled": tables.filled,
+    }
 
 
 def _partition(fields: dict) -> Partition:
     """The partition `_fields` stored; raises EntryError if the fields are not of that shape."""
     try:
         rows, lines = fields["rows"], fields["lines"]
-        ok = (isinstance(fields["display"], str) and isinstance(rows, dict) and isinstance(lines, dict)
-              and all(isinstance(r, list) and all(isinstance(row, dict) for row in r) for r in rows.values())
-              and all(isinstance(v, str) for v in fields["depends"].values())
-              and all(isinstance(v, int) and v >= 0 for v in fields["fragment_sizes"].values())
-              and all(isinstance(v, int) for v in fields["filled"].values()))
+        ok = (
+            isinstance(fields["display"], str)
+            and isinstance(rows, dict)
+            and isinstance(lines, dict)
+            and all(isinstance(r, list) and all(isinstance(row, dict) for row in r) for r in rows.values())
+            and all(isinstance(v, str) for v in fields["depends"].values())
+            and all(isinstance(v, int) and v >= 0 for v in fields["fragment_sizes"].values())
+            and all(isinstance(v, int) for v in fields["filled"].values())
+        )
     except (KeyError, AttributeError, TypeError) as exc:
         raise entryfile.EntryError("not a partition") from exc
     if not ok:
         raise entryfile.EntryError("not a partition")
     tables = Tables(rows=rows, lines=lines, filled=fields["filled"])
     tables.drop_origins()
-    return Partition(display=fields["display"], tables=tables, depends=fields["depends"],
-                     fragment_sizes=fields["fragment_sizes"])
+    return Partition(
+        display=fields["display"], tables=tables, depends=fields["depends"], fragment_sizes=fields["fragment_sizes"]
+    )
 
 
 def write_entry(path: Path, part: Partition, data: bytes | None = None, key: str | None = None) -> bytes:
@@ -287,7 +331,12 @@ class PartitionCache:
         return Path(f"{self.dir}{os.sep}{key[:2]}{os.sep}{key}")
 
     def get(
-        self, key: str, sources: dict[str, Source], broken: set[str], incomplete: bool = False, fragments: bool = False,
+        self,
+        key: str,
+        sources: dict[str, Source],
+        broken: set[str],
+        incomplete: bool = False,
+        fragments: bool = False,
     ) -> Partition | None:
         """The cached partition of key if it still holds (and, with `fragments`, has its fragments)."""
         part = read_entry(self.entry(key), key)
@@ -296,10 +345,8 @@ class PartitionCache:
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
-        try:
+        with contextlib.suppress(OSError):
             os.utime(self.entry(key))  # in use: `prune` leaves it alone for a while
-        except OSError:
-            pass
         return part
 
     def prune(self, keep: set[str], min_age_s: float = PRUNE_AFTER_S) -> int:
@@ -366,14 +413,27 @@ def _work_pickled(task: tuple[Path, str | None, Path | None]) -> tuple[bytes, Pa
         offset = entryfile.HEADER_SIZE + len(write_entry(entry, part, key=key))
     elif cache is not None and key is not None:
         cache.put(key, part)
-    return pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL), entry if offset else None, offset, time.perf_counter() - began
+    return (
+        pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL),
+        entry if offset else None,
+        offset,
+        time.perf_counter() - began,
+    )
 
 
 def build_partitions(
-    paths: list[Path], raw_dir: Path, meta: Metadata, sources: dict[str, Source], broken: set[str],
-    cache: PartitionCache | None = None, jobs: int | None = None,
-    progress: Callable[[int], None] | None = None, origins: bool = False, incomplete: bool = False,
-    scratch: Path | None = None, engine=None,
+    paths: list[Path],
+    raw_dir: Path,
+    meta: Metadata,
+    sources: dict[str, Source],
+    broken: set[str],
+    cache: PartitionCache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    origins: bool = False,
+    incomplete: bool = False,
+    scratch: Path | None = None,
+    engine=None,
 ) -> tuple[list[Partition], dict[str, int]]:
     """Every file's partition, in the order of `paths`, from the cache where it still holds.
 
@@ -390,10 +450,10 @@ def build_partitions(
         if scratch is not None and not origins:
             entries[i] = scratch / f"{i:07d}"
         if cache is not None and not origins:
-            keys[i] = cache.key(path, display_path(path, raw_dir))
-            results[i] = cache.get(keys[i], sources, broken, incomplete, fragments=scratch is not None)
+            keys[i] = key = cache.key(path, display_path(path, raw_dir))
+            results[i] = cache.get(key, sources, broken, incomplete, fragments=scratch is not None)
             if scratch is not None and results[i] is None:
-                entry = cache.entry(keys[i])
+                entry = cache.entry(key)
                 try:
                     if entry.parent not in folders:
                         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -407,13 +467,14 @@ def build_partitions(
             progress(1)
     engine = engine or LocalEngine(jobs)
     args = (raw_dir, meta, sources, broken, cache, origins, incomplete)
-    for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args)):
+    for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args), strict=False):
         results[i] = part
         if progress:
             progress(1)
     if cache is not None and not origins:
         cache.prune({key for key in keys if key is not None})
-    return results, {"cached": len(paths) - len(todo), "built": len(todo)}  # type: ignore[return-value]
+    # Every slot is filled by now: from the cache above or by the engine.
+    return cast("list[Partition]", results), {"cached": len(paths) - len(todo), "built": len(todo)}
 
 
 def _run(tasks: list[tuple[Path, str | None, Path | None]], jobs: int) -> Iterator[Partition]:

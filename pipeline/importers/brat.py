@@ -34,7 +34,7 @@ def read(path: Path, display: str) -> list[Document]:
     text = decode(read_limited(txt, txt_display), txt_display)
     lines = decode(read_limited(path, display), display).split("\n")
     doc = Document(display, path.stem, text)
-    marks: dict[str, Mark] = {}
+    marks: dict[str, Mark | None] = {}  # None: an event, which stands for its trigger
     pending_attrs, pending_notes = [], []
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -49,7 +49,11 @@ def read(path: Path, display: str) -> list[Document]:
                 raise fail(display, record, f"text-bound annotation '{ident}' is not 'T1<TAB>Label start end<TAB>text'")
             label, offsets = m.group(1), m.group(2)
             if ";" in offsets:
-                raise fail(display, f"{record} ({ident})", f"is a discontinuous span ({offsets}); our spans are one stretch of text: split it into one annotation per fragment in brat")
+                raise fail(
+                    display,
+                    f"{record} ({ident})",
+                    f"is a discontinuous span ({offsets}); our spans are one stretch of text: split it into one annotation per fragment in brat",
+                )
             start, end = (int(x) for x in offsets.split(" ")) if " " in offsets else (None, None)
             marks[ident] = Mark(f"{record} ({ident})", start, end, quote=parts[2], label=label, tool_id=ident)
         elif kind == "R":
@@ -96,8 +100,12 @@ def read(path: Path, display: str) -> list[Document]:
             raise fail(display, record, f"names '{target}', which is no text-bound annotation of this file")
         for key, value in parse_note(note).items():
             mark.fields[key] = value
-    doc.marks = [m for k, m in marks.items() if k not in events]
+    doc.marks = [m for m in marks.values() if m is not None]  # all but the events
     # An event id stands for its trigger: links pointing at E1 point at its T.
     trigger_of = {link.from_id: link.to_id for link in doc.links if link.from_id in events}
-    doc.links = [Link(l.record, l.from_id, trigger_of.get(l.to_id, l.to_id), l.label) for l in doc.links if l.from_id not in events]
+    doc.links = [
+        Link(link.record, link.from_id, trigger_of.get(link.to_id, link.to_id), link.label)
+        for link in doc.links
+        if link.from_id not in events
+    ]
     return [doc]

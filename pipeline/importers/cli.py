@@ -19,6 +19,7 @@ def _fail_as_click(func):
             return func(*args, **kwargs)
         except PipelineError as exc:
             raise click.ClickException(str(exc)) from exc
+
     run.__doc__, run.__name__ = func.__doc__, func.__name__
     return run
 
@@ -39,7 +40,10 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
         from pipeline.importers.core import SLUG
 
         if not SLUG.match(project):
-            raise click.BadParameter(f"project id '{project}' is not a slug (lower-case letters, digits, single hyphens)", param_hint="--annotator")
+            raise click.BadParameter(
+                f"project id '{project}' is not a slug (lower-case letters, digits, single hyphens)",
+                param_hint="--annotator",
+            )
         out[raw] = project
     return out
 
@@ -47,8 +51,15 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/")
-@click.option("--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=None, show_default="<project>/datapackage.json")
+@click.option(
+    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/"
+)
+@click.option(
+    "--datapackage",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/datapackage.json",
+)
 @click.option("--source", "source_id", help="The source every document annotates (when the export cannot tell).")
 @click.option("--source-id", "new_id", help="Id of a new source (a document whose text is not in raw/texts/).")
 @click.option("--title", help="New source: title.")
@@ -58,13 +69,36 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--url", help="New source: URL.")
 @click.option("--license", "license_", help="New source: licence / quoting terms.")
 @click.option("--language", help="New source: language (BCP 47).")
-@click.option("--annotator", "annotators", multiple=True, metavar="TOOL_ID=PROJECT_ID", help="Publish this tool annotator as this project id (repeat).")
+@click.option(
+    "--annotator",
+    "annotators",
+    multiple=True,
+    metavar="TOOL_ID=PROJECT_ID",
+    help="Publish this tool annotator as this project id (repeat).",
+)
 @click.option("--drop-annotators", is_flag=True, help="Record no annotator.")
 @click.option("--skip-unanchored", is_flag=True, help="Leave out spans whose quote is not found (they are reported).")
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
 @_fail_as_click
-def import_command(fmt, paths, raw_dir, datapackage, source_id, new_id, title, publisher, author, published, url,
-                   license_, language, annotators, drop_annotators, skip_unanchored, dry_run):
+def import_command(
+    fmt,
+    paths,
+    raw_dir,
+    datapackage,
+    source_id,
+    new_id,
+    title,
+    publisher,
+    author,
+    published,
+    url,
+    license_,
+    language,
+    annotators,
+    drop_annotators,
+    skip_unanchored,
+    dry_run,
+):
     """Import annotation exports of FORMAT into raw/annotations/ (and raw/sources.yaml for new texts).
 
     Nothing is written unless every span anchors and the build still passes. Importing the same
@@ -84,10 +118,23 @@ def import_command(fmt, paths, raw_dir, datapackage, source_id, new_id, title, p
     docs = []
     for path in paths:
         docs += reader.read(path, str(path))
-    new_source = {"source_id": new_id, "title": title, "publisher": publisher, "author": author, "published": published,
-                  "url": url, "license": license_, "language": language}
-    options = Options(source_id=source_id, new_source={k: v for k, v in new_source.items() if v},
-                      annotators=_pairs(annotators), drop_annotators=drop_annotators, skip_unanchored=skip_unanchored)
+    new_source = {
+        "source_id": new_id,
+        "title": title,
+        "publisher": publisher,
+        "author": author,
+        "published": published,
+        "url": url,
+        "license": license_,
+        "language": language,
+    }
+    options = Options(
+        source_id=source_id,
+        new_source={k: v for k, v in new_source.items() if v},
+        annotators=_pairs(annotators),
+        drop_annotators=drop_annotators,
+        skip_unanchored=skip_unanchored,
+    )
     raw_dir, datapackage = _paths(raw_dir=raw_dir, datapackage=datapackage)
     report = run_import(raw_dir, docs, TOOL_SLUG[fmt], load_metadata(datapackage), options, dry_run=dry_run)
     for line in report.lines:
@@ -98,9 +145,22 @@ def import_command(fmt, paths, raw_dir, datapackage, source_id, new_id, title, p
 
 @click.command("export-annotations")
 @click.option("--format", "fmt", required=True, type=click.Choice(["w3c", "label-studio", "inception"]))
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder for the export files.")
-@click.option("--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/")
-@click.option("--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=None, show_default="<project>/datapackage.json")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the export files.",
+)
+@click.option(
+    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/"
+)
+@click.option(
+    "--datapackage",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/datapackage.json",
+)
 @_fail_as_click
 def export_annotations(fmt, out_dir, raw_dir, datapackage):
     """Write our spans and claims as files the annotation tool opens, for review or extension.
@@ -115,14 +175,27 @@ def export_annotations(fmt, out_dir, raw_dir, datapackage):
 
     raw_dir, datapackage = _paths(raw_dir=raw_dir, datapackage=datapackage)
     if inside(out_dir, raw_dir):
-        raise click.ClickException(f"{out_dir}: is inside {raw_dir}; export to a folder outside raw/ (the build would read it)")
+        raise click.ClickException(
+            f"{out_dir}: is inside {raw_dir}; export to a folder outside raw/ (the build would read it)"
+        )
     for path in export(raw_dir, out_dir, fmt, load_metadata(datapackage)):
         click.echo(f"wrote {path}")
 
 
 @click.command("annotation-configs")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/annotation-tools/")
-@click.option("--datapackage", type=click.Path(path_type=Path, dir_okay=False), default=None, show_default="<project>/datapackage.json")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/annotation-tools/",
+)
+@click.option(
+    "--datapackage",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/datapackage.json",
+)
 @_fail_as_click
 def annotation_configs(out_dir, datapackage):
     """Regenerate the Label Studio, INCEpTION and brat configurations from schemas/."""

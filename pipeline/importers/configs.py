@@ -32,8 +32,7 @@ def _fields(meta: Metadata) -> list[ToolField | str]:
 
 def label_studio_xml(meta: Metadata) -> str:
     """A Label Studio labeling config: span labels, per-region claim fields, relations labelled by role."""
-    out = [f"<!-- Soviet-bloc revolts: {HEADER}. -->", "<View>",
-           '  <Relations>']
+    out = [f"<!-- Soviet-bloc revolts: {HEADER}. -->", "<View>", "  <Relations>"]
     out += [f"    <Relation value={quoteattr(v)}/>" for v, _ in _roles(meta)]
     out += ["  </Relations>", '  <Labels name="label" toName="text">']
     out += [f"    <Label value={quoteattr(v)} hint={quoteattr(d)}/>" for v, d in _labels(meta)]
@@ -50,7 +49,9 @@ def label_studio_xml(meta: Metadata) -> str:
             out.append(f'    <Number name="{name}" toName="text" perRegion="true" min="0"/>')
         else:
             out.append(f'    <Header value="{name}"/>')
-            out.append(f'    <TextArea name="{name}" toName="text" perRegion="true" maxSubmissions="1" editable="true"/>')
+            out.append(
+                f'    <TextArea name="{name}" toName="text" perRegion="true" maxSubmissions="1" editable="true"/>'
+            )
     out += ["  </View>", "</View>"]
     return "\n".join(out) + "\n"
 
@@ -58,30 +59,70 @@ def label_studio_xml(meta: Metadata) -> str:
 def _feature(name: str, meta: Metadata) -> dict:
     field = vocabulary(meta).fields.get(name)
     values = _labels(meta) if name == "label" else (field.enum if field else ())
-    feature = {"name": name, "uiName": name, "type": "uima.cas.String", "enabled": True, "visible": True,
-               "include_in_hover": name == "label" or bool(field and field.span_wide), "required": name == "label", "remember": False,
-               "description": f"Our field '{name}' (see README, Annotation tools)."}
+    feature = {
+        "name": name,
+        "uiName": name,
+        "type": "uima.cas.String",
+        "enabled": True,
+        "visible": True,
+        "include_in_hover": name == "label" or bool(field and field.span_wide),
+        "required": name == "label",
+        "remember": False,
+        "description": f"Our field '{name}' (see README, Annotation tools).",
+    }
     if values:
-        feature["tag_set"] = {"name": f"revolts-{name}", "description": f"Values of '{name}' ({HEADER})", "language": "en",
-                              "create_tag": False,
-                              "tags": [{"tag_name": v, "tag_description": d} for v, d in values]}
+        feature["tag_set"] = {
+            "name": f"revolts-{name}",
+            "description": f"Values of '{name}' ({HEADER})",
+            "language": "en",
+            "create_tag": False,
+            "tags": [{"tag_name": v, "tag_description": d} for v, d in values],
+        }
     return feature
 
 
 def inception_layers_json(meta: Metadata) -> str:
     """INCEpTION layers (Project settings > Layers > Import): our span layer and the relation layer over it."""
     layers = [
-        {"name": SPAN_LAYER, "uiName": "Revolt span", "type": "span", "description": f"Spans and claims ({HEADER}).",
-         "enabled": True, "built_in": False, "readonly": False, "allow_stacking": True, "cross_sentence": True,
-         "show_hover": True, "anchoring_mode": "characters", "overlap_mode": "any-overlap", "validation_mode": "always",
-         "lock_to_token_offset": False, "multiple_tokens": True, "linked_list_behavior": False,
-         "features": [_feature(n, meta) for n in span_features(vocabulary(meta))]},
-        {"name": LINK_LAYER, "uiName": "Revolt link", "type": "relation",
-         "description": f"From a span to the span of its event; the role, if any, is the actor's ({HEADER}).",
-         "enabled": True, "built_in": False, "readonly": False, "allow_stacking": True, "cross_sentence": True,
-         "show_hover": True, "anchoring_mode": "characters", "overlap_mode": "any-overlap", "validation_mode": "always",
-         "lock_to_token_offset": False, "multiple_tokens": False, "linked_list_behavior": False,
-         "attach_type": {"name": SPAN_LAYER}, "features": [_feature(_role_name(meta), meta) | {"required": False}]},
+        {
+            "name": SPAN_LAYER,
+            "uiName": "Revolt span",
+            "type": "span",
+            "description": f"Spans and claims ({HEADER}).",
+            "enabled": True,
+            "built_in": False,
+            "readonly": False,
+            "allow_stacking": True,
+            "cross_sentence": True,
+            "show_hover": True,
+            "anchoring_mode": "characters",
+            "overlap_mode": "any-overlap",
+            "validation_mode": "always",
+            "lock_to_token_offset": False,
+            "multiple_tokens": True,
+            "linked_list_behavior": False,
+            "features": [_feature(n, meta) for n in span_features(vocabulary(meta))],
+        },
+        {
+            "name": LINK_LAYER,
+            "uiName": "Revolt link",
+            "type": "relation",
+            "description": f"From a span to the span of its event; the role, if any, is the actor's ({HEADER}).",
+            "enabled": True,
+            "built_in": False,
+            "readonly": False,
+            "allow_stacking": True,
+            "cross_sentence": True,
+            "show_hover": True,
+            "anchoring_mode": "characters",
+            "overlap_mode": "any-overlap",
+            "validation_mode": "always",
+            "lock_to_token_offset": False,
+            "multiple_tokens": False,
+            "linked_list_behavior": False,
+            "attach_type": {"name": SPAN_LAYER},
+            "features": [_feature(_role_name(meta), meta) | {"required": False}],
+        },
     ]
     return json.dumps(layers, indent=2, ensure_ascii=False) + "\n"
 
@@ -90,9 +131,18 @@ def brat_conf(meta: Metadata) -> str:
     """brat annotation.conf: span labels as entities, roles as relations, enum fields as attributes."""
     labels = [v for v, _ in _labels(meta)]
     free = [f.name for f in vocabulary(meta).fields.values() if not f.enum]
-    out = [f"# Soviet-bloc revolts: {HEADER}.",
-           f"# Free-text fields ({', '.join(free)}) go into the annotator note as",
-           "# 'key: value; key: value'.", "", "[entities]", "", *labels, "", "[relations]", ""]
+    out = [
+        f"# Soviet-bloc revolts: {HEADER}.",
+        f"# Free-text fields ({', '.join(free)}) go into the annotator note as",
+        "# 'key: value; key: value'.",
+        "",
+        "[entities]",
+        "",
+        *labels,
+        "",
+        "[relations]",
+        "",
+    ]
     out += [f"{v}\tArg1:<ENTITY>, Arg2:<ENTITY>" for v, _ in _roles(meta)]
     out += ["about\tArg1:<ENTITY>, Arg2:<ENTITY>", "", "[events]", "", "[attributes]", ""]
     for f in vocabulary(meta).fields.values():
@@ -103,8 +153,11 @@ def brat_conf(meta: Metadata) -> str:
 
 def render(meta: Metadata) -> dict[str, str]:
     """File name -> content of every configuration."""
-    return {"label-studio.xml": label_studio_xml(meta), "inception-layers.json": inception_layers_json(meta),
-            "annotation.conf": brat_conf(meta)}
+    return {
+        "label-studio.xml": label_studio_xml(meta),
+        "inception-layers.json": inception_layers_json(meta),
+        "annotation.conf": brat_conf(meta),
+    }
 
 
 def write(folder: Path, meta: Metadata) -> list[Path]:

@@ -16,16 +16,17 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from pipeline.read import anchoring
 from pipeline.errors import AnchorError, BuildFailed, PipelineError
 from pipeline.metadata import Metadata
 from pipeline.project import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
+from pipeline.read import anchoring
 from pipeline.read.yamlfile import YDict, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -90,16 +91,17 @@ def vocabulary(meta: Metadata) -> Vocabulary:
     """The tool fields of every claim table in meta.claim_tables (see Vocabulary for the naming rule)."""
     from pipeline.read.annotations import FILLED_BY_SPAN, SHORTHAND_KEYS, SPAN_KEYS
 
-    claims, derived = {}, {}
+    claims: dict[str, tuple[str, tuple[str, ...]]] = {}
+    derived: dict[str, tuple[str, str]] = {}
     for key, table in meta.claim_tables.items():
         schema = meta[table]
         columns = [c for c in schema.field_names if c not in FILLED_BY_SPAN and c not in schema.derived_fields]
         if {"count_min", "count_max"} <= set(columns):
-            columns[columns.index("count_max") + 1:columns.index("count_max") + 1] = list(SHORTHAND_KEYS)
+            columns[columns.index("count_max") + 1 : columns.index("count_max") + 1] = list(SHORTHAND_KEYS)
         claims[key] = (table, tuple(columns))
     users: dict[str, list[str]] = {}
-    for key, (_, columns) in claims.items():
-        for column in columns:
+    for key, (_, claim_columns) in claims.items():
+        for column in claim_columns:
             users.setdefault(column, []).append(key)
     fields: dict[str, ToolField] = {}
     for column, keys in users.items():
@@ -112,7 +114,9 @@ def vocabulary(meta: Metadata) -> Vocabulary:
             kind = "integer" if column in SHORTHAND_KEYS else meta[table].fields[column].get("type", "string")
             enum = () if column in SHORTHAND_KEYS else _enum(meta[table], column)
             if name in fields or name in META_FIELDS or name == "label":
-                raise PipelineError(f"datapackage.json: the claim field name '{name}' would stand for two columns in the annotation tools; rename a column or set another annotationKey")
+                raise PipelineError(
+                    f"datapackage.json: the claim field name '{name}' would stand for two columns in the annotation tools; rename a column or set another annotationKey"
+                )
             fields[name] = ToolField(name, {k: column for k in of}, kind, enum, column in SPAN_KEYS)
     for key, (table, _) in claims.items():
         for column in meta[table].derived_fields:
@@ -121,7 +125,10 @@ def vocabulary(meta: Metadata) -> Vocabulary:
                     derived.setdefault(name, (table, column))
     span_wide = {f.columns[k] for f in fields.values() if f.span_wide for k in f.columns}
     # A span's own event_id makes a mention: the claim table whose primary key is the span-wide columns and span_id.
-    mention_key = next((k for k, (t, _) in claims.items() if set(meta[t].primary_key) == span_wide | set(FILLED_BY_SPAN)), None)
+    mention_key = next(
+        (k for k, (t, _) in claims.items() if set(meta[t].primary_key) == span_wide | set(FILLED_BY_SPAN)), None
+    )
+
     def place(f: ToolField):
         key = next(iter(f.columns))
         return not f.span_wide, list(claims).index(key), claims[key][1].index(f.columns[key])
@@ -277,7 +284,8 @@ def known_sources(raw_dir: Path) -> dict[str, KnownSource]:
     if problems:
         raise ImportError_(f"{problems[0]}; fix raw/ before importing")
     out = {}
-    for entry in (data or {}).get("sources") or []:
+    document: Any = data or {}  # sources.yaml as read: a mapping unless the file is malformed
+    for entry in document.get("sources") or []:
         sid = entry.get("source_id")
         rel = str(entry.get("file") or f"{TEXTS_DIRNAME}/{sid}.txt")
         try:
@@ -303,7 +311,9 @@ def match_source(doc: Document, sources: dict[str, KnownSource], options: Option
         tail = hint.rstrip("/").rsplit("/", 1)[-1]
         for sid in sorted(sources):
             s = sources[sid]
-            if hint in (sid, s.url, f"sha256:{s.sha256}", f"urn:sha256:{s.sha256}") or (hint.rstrip("/").endswith(f"/source/{sid}") and tail == sid):
+            if hint in (sid, s.url, f"sha256:{s.sha256}", f"urn:sha256:{s.sha256}") or (
+                hint.rstrip("/").endswith(f"/source/{sid}") and tail == sid
+            ):
                 return sid
     if doc.pieces:
         hits = [sid for sid in sorted(sources) if _holds_pieces(sources[sid].text, doc.pieces, doc.pieces_units)]
@@ -341,7 +351,11 @@ def place(text: str, mark: Mark, doc: Document, report: Report, options: Options
             return s, e
     if not quote:
         if candidates:
-            raise fail(doc.file, mark.record, f"offsets {mark.start}-{mark.end} lie outside the text (0-{len(text)}) and there is no quote to find it by; export again with the text")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"offsets {mark.start}-{mark.end} lie outside the text (0-{len(text)}) and there is no quote to find it by; export again with the text",
+            )
         raise fail(doc.file, mark.record, "has neither offsets nor a quote; it cannot be placed")
     try:
         s, e = anchoring.anchor(text, quote, mark.prefix or None, mark.suffix or None)
@@ -366,7 +380,11 @@ def _clean_value(key: str, value, doc: Document, mark: Mark, kind: str = "string
     if isinstance(value, list):
         value = [v for v in value if v not in (None, "")]
         if len(value) > 1:
-            raise fail(doc.file, mark.record, f"field '{key}' has several values {value}; give one per region, stacking regions for more claims")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"field '{key}' has several values {value}; give one per region, stacking regions for more claims",
+            )
         value = value[0] if value else None
     if isinstance(value, str):
         value = value.strip()
@@ -380,8 +398,10 @@ def _clean_value(key: str, value, doc: Document, mark: Mark, kind: str = "string
         value = int(value)
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         value = value.lower() == "true"
+    check = TYPES[kind].check
+    assert check is not None  # only "string" has none, returned above
     try:
-        value = TYPES[kind].check(value)
+        value = check(value)
     except BadValue as exc:
         raise fail(doc.file, mark.record, f"field '{key}' is {value!r}, which {exc}") from None
     return value
@@ -393,7 +413,8 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
     One mark makes one claim, of the one list its fields belong to; a span-wide field (event_id)
     goes to that claim, or, where its table has no such column, makes a mention of its own.
     """
-    values, keys = {}, {}
+    values: dict[str, object] = {}
+    keys: dict[str, str] = {}  # column -> the field that fills it
     for name, value in mark.fields.items():
         if name in META_FIELDS:
             continue
@@ -401,9 +422,17 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
         if f is None:
             if name in vocab.derived:
                 table, column = vocab.derived[name]
-                raise fail(doc.file, mark.record, f"field '{name}' is {table}.{column}, which the build derives; remove it from the tool's form")
+                raise fail(
+                    doc.file,
+                    mark.record,
+                    f"field '{name}' is {table}.{column}, which the build derives; remove it from the tool's form",
+                )
             known = ", ".join([*META_FIELDS, *vocab.fields])
-            raise fail(doc.file, mark.record, f"unknown field '{name}'; use the annotation configuration in annotation-tools/ (fields: {known})")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"unknown field '{name}'; use the annotation configuration in annotation-tools/ (fields: {known})",
+            )
         value = _clean_value(name, value, doc, mark, f.type)
         if value is None:
             continue
@@ -412,7 +441,11 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
             keys.setdefault(next(iter(f.columns)), name)
     if len(keys) > 1:
         (k1, n1), (k2, n2) = list(keys.items())[:2]
-        raise fail(doc.file, mark.record, f"fields '{n1}' ({k1}) and '{n2}' ({k2}) belong to different claims; put each claim on its own region")
+        raise fail(
+            doc.file,
+            mark.record,
+            f"fields '{n1}' ({k1}) and '{n2}' ({k2}) belong to different claims; put each claim on its own region",
+        )
     key = next(iter(keys), None) or (vocab.mention_key if values else None)
     if key is None:
         return []
@@ -425,9 +458,13 @@ def claims_of(mark: Mark, doc: Document, vocab: Vocabulary) -> list[tuple[str, d
         elif vocab.mention_key is not None and vocab.mention_key in f.columns:
             extra[f.columns[vocab.mention_key]] = value
         else:
-            raise fail(doc.file, mark.record, f"field '{name}' does not belong to a {key} claim ({table}); put it on its own region")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"field '{name}' does not belong to a {key} claim ({table}); put it on its own region",
+            )
     out = [(key, {c: claim[c] for c in columns if c in claim})]
-    if extra:
+    if extra and vocab.mention_key is not None:  # extra is only filled when there is a mention key
         mention_columns = vocab.claims[vocab.mention_key][1]
         out.append((vocab.mention_key, {c: extra[c] for c in mention_columns if c in extra}))
     return out
@@ -457,14 +494,14 @@ def normalise_time(value, doc: Document, mark: Mark) -> str | None:
         return None
     try:
         if isinstance(value, (int, float)):
-            stamp = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+            stamp = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
         else:
             stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         raise fail(doc.file, mark.record, f"time {value!r} is not an ISO 8601 date and time") from None
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def project_annotator(raw: str | None, doc: Document, mark: Mark, options: Options) -> str | None:
@@ -478,10 +515,16 @@ def project_annotator(raw: str | None, doc: Document, mark: Mark, options: Optio
     m = re.search(r"/annotator/([a-z0-9]+(?:-[a-z0-9]+)*)$", raw)
     if m:
         return m.group(1)
-    raise fail(doc.file, mark.record, f"annotator '{raw}' has no project id; pass --annotator '{raw}=<id>' (a slug the project controls) or --drop-annotators")
+    raise fail(
+        doc.file,
+        mark.record,
+        f"annotator '{raw}' has no project id; pass --annotator '{raw}=<id>' (a slug the project controls) or --drop-annotators",
+    )
 
 
-def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options, vocab: Vocabulary) -> list[dict]:
+def build_spans(
+    doc: Document, text: str, source_id: str, tool: str, labels, report: Report, options: Options, vocab: Vocabulary
+) -> list[dict]:
     """The YAML spans of one document, ordered by position."""
     apply_links(doc, vocab)
     groups: dict[tuple, dict] = {}
@@ -489,7 +532,11 @@ def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, rep
         if not mark.label:
             raise fail(doc.file, mark.record, f"has no label; choose one of: {', '.join(labels)}")
         if mark.label not in labels:
-            raise fail(doc.file, mark.record, f"label '{mark.label}' is not ours; use one of: {', '.join(labels)} (see annotation-tools/)")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"label '{mark.label}' is not ours; use one of: {', '.join(labels)} (see annotation-tools/)",
+            )
         placed = place(text, mark, doc, report, options)
         if placed is None:
             continue
@@ -497,14 +544,21 @@ def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, rep
         given_id = mark.fields.get("span_id")
         given_id = given_id[0] if isinstance(given_id, list) and given_id else given_id
         if given_id is not None and not (isinstance(given_id, str) and SLUG.match(given_id)):
-            raise fail(doc.file, mark.record, f"span_id {given_id!r} is not a slug; write lower-case letters, digits and single hyphens")
+            raise fail(
+                doc.file,
+                mark.record,
+                f"span_id {given_id!r} is not a slug; write lower-case letters, digits and single hyphens",
+            )
         key = (start, end, mark.label, given_id)
         span = groups.get(key)
         if span is None:
             digest = hashlib.sha256(f"{source_id}\n{start}\n{end}\n{mark.label}".encode()).hexdigest()[:10]
             span = groups[key] = {
-                "span_id": given_id or f"{tool}-{digest}", "label": mark.label, "quote": text[start:end],
-                "start": start, "end": end,
+                "span_id": given_id or f"{tool}-{digest}",
+                "label": mark.label,
+                "quote": text[start:end],
+                "start": start,
+                "end": end,
                 "annotator": project_annotator(mark.annotator, doc, mark, options),
                 "annotated": normalise_time(mark.annotated, doc, mark),
                 "note": mark.fields.get("note") or None,
@@ -515,7 +569,9 @@ def build_spans(doc: Document, text: str, source_id: str, tool: str, labels, rep
     ids: dict[str, tuple] = {}
     for key, span in groups.items():
         if span["span_id"] in ids:
-            raise fail(doc.file, None, f"span_id '{span['span_id']}' is given to two different ranges; keep one id per span")
+            raise fail(
+                doc.file, None, f"span_id '{span['span_id']}' is given to two different ranges; keep one id per span"
+            )
         ids[span["span_id"]] = key
     spans = sorted(groups.values(), key=lambda s: (s["start"], s["end"], s["span_id"]))
     order = (*SPAN_KEY_ORDER, *vocab.claims)
@@ -534,8 +590,8 @@ def dump_block(items: list[dict], indent: int) -> str:
     return "".join(pad + line + "\n" for line in text.splitlines())
 
 
-def existing_spans(raw_dir: Path) -> dict[str, tuple[str, str, int | None, int | None, str | None]]:
-    """Every span id of raw/annotations with (file, source, start, end, quote)."""
+def existing_spans(raw_dir: Path) -> dict[str, tuple[str, object, object, object, object]]:
+    """Every span id of raw/annotations with (file, source, start, end, quote), the values as the YAML holds them."""
     out = {}
     ann = raw_dir / ANNOTATIONS_DIRNAME
     for path in sorted(ann.glob("*.yaml")) + sorted(ann.glob("*.yml")):
@@ -544,12 +600,23 @@ def existing_spans(raw_dir: Path) -> dict[str, tuple[str, str, int | None, int |
             continue
         for span in data.get("spans") or []:
             if isinstance(span, YDict) and isinstance(span.get("span_id"), str):
-                out[span["span_id"]] = (path.name, data.get("source"), span.get("start"), span.get("end"), span.get("quote"))
+                out[span["span_id"]] = (
+                    path.name,
+                    data.get("source"),
+                    span.get("start"),
+                    span.get("end"),
+                    span.get("quote"),
+                )
     return out
 
 
 def plan_writes(
-    raw_dir: Path, docs: list[Document], tool: str, meta: Metadata, options: Options, report: Report,
+    raw_dir: Path,
+    docs: list[Document],
+    tool: str,
+    meta: Metadata,
+    options: Options,
+    report: Report,
 ) -> dict[Path, bytes]:
     """Every file to write (path -> full new bytes); raises on the first problem, writing nothing."""
     sources = known_sources(raw_dir)
@@ -569,9 +636,15 @@ def plan_writes(
             if there is not None:
                 if (there[1], there[4]) == (sid, span["quote"]) and there[2] in (None, span["start"]):
                     report.unchanged += 1
-                    report.lines.append(f"unchanged: {doc.file}: span '{span['span_id']}' is already in {ANNOTATIONS_DIRNAME}/{there[0]}")
+                    report.lines.append(
+                        f"unchanged: {doc.file}: span '{span['span_id']}' is already in {ANNOTATIONS_DIRNAME}/{there[0]}"
+                    )
                     continue
-                raise fail(doc.file, f"span '{span['span_id']}'", f"the id is already used in {ANNOTATIONS_DIRNAME}/{there[0]} for another passage; rename it in the tool or in the YAML")
+                raise fail(
+                    doc.file,
+                    f"span '{span['span_id']}'",
+                    f"the id is already used in {ANNOTATIONS_DIRNAME}/{there[0]} for another passage; rename it in the tool or in the YAML",
+                )
             existing[span["span_id"]] = (f"{sid}--{tool}.yaml", sid, span["start"], span["end"], span["quote"])
             per_source.setdefault(sid, []).append(span)
             report.added += 1
@@ -582,11 +655,17 @@ def plan_writes(
             old = path.read_text(encoding="utf-8")
             data, problems = load_yaml(path, str(path))
             if problems or not isinstance(data, YDict) or list(data)[-1:] != ["spans"] or data.get("source") != sid:
-                raise fail(f"{ANNOTATIONS_DIRNAME}/{path.name}", None, "was changed by hand so that new spans cannot be appended (it must end with the 'spans' list of this source); move your edits to another file")
+                raise fail(
+                    f"{ANNOTATIONS_DIRNAME}/{path.name}",
+                    None,
+                    "was changed by hand so that new spans cannot be appended (it must end with the 'spans' list of this source); move your edits to another file",
+                )
             body = old if old.endswith("\n") else old + "\n"
         else:
-            body = (f"# Spans imported from {tool} exports by `pipeline import`; later imports append here.\n"
-                    f"source: {sid}\nspans:\n")
+            body = (
+                f"# Spans imported from {tool} exports by `pipeline import`; later imports append here.\n"
+                f"source: {sid}\nspans:\n"
+            )
         writes[path] = (body + dump_block(spans, 2)).encode("utf-8")
         report.written.append(f"{ANNOTATIONS_DIRNAME}/{path.name}")
     if new_sources:
@@ -600,16 +679,27 @@ def plan_writes(
 
 def _new_source(doc, sources, options, new_sources, writes, raw_dir) -> str:
     if doc.text is None:
-        raise fail(doc.file, doc.name, "matches no source in raw/sources.yaml and the export holds no full text; pass --source <source_id>")
+        raise fail(
+            doc.file,
+            doc.name,
+            "matches no source in raw/sources.yaml and the export holds no full text; pass --source <source_id>",
+        )
     data = dict(options.new_source)
     missing = [k for k in REQUIRED_SOURCE_KEYS if not data.get(k)]
     if missing:
-        raise fail(doc.file, doc.name, "its text is not under raw/texts/ yet; to add it as a new source give " + " ".join(f"--{k.replace('_', '-')} ..." for k in missing))
+        raise fail(
+            doc.file,
+            doc.name,
+            "its text is not under raw/texts/ yet; to add it as a new source give "
+            + " ".join(f"--{k.replace('_', '-')} ..." for k in missing),
+        )
     sid = data["source_id"]
     if not SLUG.match(sid) or sid in sources:
         raise fail(doc.file, doc.name, f"source id '{sid}' is taken or not a slug; choose another with --source-id")
     if any(s["source_id"] == sid for s in new_sources):
-        raise fail(doc.file, doc.name, f"a second new document would also become '{sid}'; import new documents one at a time")
+        raise fail(
+            doc.file, doc.name, f"a second new document would also become '{sid}'; import new documents one at a time"
+        )
     data["sha256"] = sha256_text(doc.text)
     new_sources.append({k: data[k] for k in SOURCE_KEY_ORDER if data.get(k)})
     writes[raw_dir / TEXTS_DIRNAME / f"{sid}.txt"] = doc.text.encode("utf-8")
@@ -635,7 +725,9 @@ def check_in_scratch(raw_dir: Path, writes: dict[Path, bytes], meta: Metadata) -
             ours = {f"{raw_dir.name}/{p.relative_to(raw_dir)}" for p in writes}
             mine = [p for p in exc.problems if p.file in ours] or exc.problems
             more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-            raise ImportError_(f"the imported spans would not build: {mine[0]}{more}; fix them in the tool and export again") from None
+            raise ImportError_(
+                f"the imported spans would not build: {mine[0]}{more}; fix them in the tool and export again"
+            ) from None
 
 
 def commit_writes(raw_dir: Path, writes: dict[Path, bytes]) -> None:
@@ -660,7 +752,9 @@ def commit_writes(raw_dir: Path, writes: dict[Path, bytes]) -> None:
         os.replace(tmp, path)
 
 
-def run_import(raw_dir: Path, docs: list[Document], tool: str, meta: Metadata, options: Options, dry_run: bool = False) -> Report:
+def run_import(
+    raw_dir: Path, docs: list[Document], tool: str, meta: Metadata, options: Options, dry_run: bool = False
+) -> Report:
     """Plan, check with a scratch build, then write: all or nothing."""
     report = Report()
     writes = plan_writes(raw_dir, docs, tool, meta, options, report)

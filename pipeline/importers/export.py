@@ -20,8 +20,8 @@ def claim_fields(vocab: Vocabulary, key: str, row: dict) -> dict:
 
 def collect(raw_dir: Path, meta: Metadata) -> tuple[dict[str, str], dict[str, list[tuple[dict, list[dict]]]]]:
     """Texts by source, and per source its spans in order, each with the tool fields of its claims."""
-    from pipeline.read.annotations import Corpus, read_sources
     from pipeline.engine.build import assemble
+    from pipeline.read.annotations import Corpus, read_sources
 
     tables = assemble(raw_dir, meta, jobs=1)
     corpus = Corpus()
@@ -40,7 +40,7 @@ def collect(raw_dir: Path, meta: Metadata) -> tuple[dict[str, str], dict[str, li
             # Withheld from publication, not from the project's annotators, who hold the texts.
             text = texts[row["source_id"]]
             prefix, suffix = anchoring.context(text, row["start"], row["end"])
-            row = {**row, "quote": text[row["start"]:row["end"]], "prefix": prefix, "suffix": suffix}
+            row = {**row, "quote": text[row["start"] : row["end"]], "prefix": prefix, "suffix": suffix}
         spans.setdefault(row["source_id"], []).append((row, claims.get(row["span_id"], [])))
     return texts, spans
 
@@ -55,20 +55,46 @@ def to_w3c(sid: str, spans, base: str) -> bytes:
     for row, claims in spans:
         bodies = [{"type": "TextualBody", "purpose": "tagging", "value": row["label"]}]
         for fields in claims:
-            bodies.append({"type": "TextualBody", "purpose": "describing", "format": "text/plain",
-                           "value": "\n".join(f"{k}: {v}" for k, v in fields.items())})
-        ann = {"id": f"{base}span/{row['span_id']}", "type": "Annotation", "motivation": "tagging", "body": bodies,
-               "target": {"source": f"{base}source/{sid}", "selector": [
-                   {"type": "TextQuoteSelector", "exact": row["quote"], "prefix": row.get("prefix") or "", "suffix": row.get("suffix") or ""},
-                   {"type": "TextPositionSelector", "start": row["start"], "end": row["end"]}]}}
+            bodies.append(
+                {
+                    "type": "TextualBody",
+                    "purpose": "describing",
+                    "format": "text/plain",
+                    "value": "\n".join(f"{k}: {v}" for k, v in fields.items()),
+                }
+            )
+        ann = {
+            "id": f"{base}span/{row['span_id']}",
+            "type": "Annotation",
+            "motivation": "tagging",
+            "body": bodies,
+            "target": {
+                "source": f"{base}source/{sid}",
+                "selector": [
+                    {
+                        "type": "TextQuoteSelector",
+                        "exact": row["quote"],
+                        "prefix": row.get("prefix") or "",
+                        "suffix": row.get("suffix") or "",
+                    },
+                    {"type": "TextPositionSelector", "start": row["start"], "end": row["end"]},
+                ],
+            },
+        }
         if row.get("annotator"):
             ann["creator"] = f"{base}annotator/{row['annotator']}"
         if row.get("annotated"):
             ann["created"] = row["annotated"]
         items.append(ann)
-    return _dump({"@context": "http://www.w3.org/ns/anno.jsonld", "id": f"{base}source/{sid}/annotations",
-                  "type": "AnnotationCollection", "total": len(items),
-                  "first": {"type": "AnnotationPage", "startIndex": 0, "items": items}})
+    return _dump(
+        {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": f"{base}source/{sid}/annotations",
+            "type": "AnnotationCollection",
+            "total": len(items),
+            "first": {"type": "AnnotationPage", "startIndex": 0, "items": items},
+        }
+    )
 
 
 def to_label_studio(texts: dict[str, str], spans_by_source, vocab: Vocabulary) -> bytes:
@@ -87,22 +113,27 @@ def to_label_studio(texts: dict[str, str], spans_by_source, vocab: Vocabulary) -
                 for name, value in {"span_id": row["span_id"], **fields}.items():
                     f = vocab.fields.get(name)
                     if f is not None and f.type == "integer":
-                        result.append({**common, "from_name": name, "type": "number", "value": {**where, "number": value}})
+                        result.append(
+                            {**common, "from_name": name, "type": "number", "value": {**where, "number": value}}
+                        )
                     elif f is not None and f.enum:
-                        result.append({**common, "from_name": name, "type": "choices", "value": {**where, "choices": [value]}})
+                        result.append(
+                            {**common, "from_name": name, "type": "choices", "value": {**where, "choices": [value]}}
+                        )
                     else:
-                        result.append({**common, "from_name": name, "type": "textarea", "value": {**where, "text": [str(value)]}})
+                        result.append(
+                            {**common, "from_name": name, "type": "textarea", "value": {**where, "text": [str(value)]}}
+                        )
         tasks.append({"id": n, "data": {"text": text, "source_id": sid}, "annotations": [{"id": n, "result": result}]})
     return _dump(tasks)
 
 
-
 def to_cas_json(text: str, spans, vocab: Vocabulary) -> bytes:
     """A UIMA CAS JSON with our span layer, for INCEpTION's 'UIMA CAS JSON' import."""
+    import cassis
+
     from pipeline.importers.configs import cas_typesystem
     from pipeline.importers.inception import SPAN_LAYER
-
-    import cassis
 
     typesystem = cas_typesystem(vocab)
     cas = cassis.Cas(typesystem=typesystem)

@@ -17,6 +17,8 @@ _BUILT_IN = ("begin", "end", "sofa")
 def span_features(vocab: Vocabulary) -> tuple[str, ...]:
     """Our span layer's features: the label, span_id, note and every claim field of the tools."""
     return ("label", *META_FIELDS, *vocab.fields)
+
+
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -29,7 +31,11 @@ def read(path: Path, display: str) -> list[Document]:
         return [read_xmi(path, display)]
     if suffix == ".json":
         return [read_cas_json(path, display)]
-    raise fail(display, None, "is not .tsv, .xmi or .json; export from INCEpTION as WebAnno TSV 3.3, UIMA CAS XMI or UIMA CAS JSON")
+    raise fail(
+        display,
+        None,
+        "is not .tsv, .xmi or .json; export from INCEpTION as WebAnno TSV 3.3, UIMA CAS XMI or UIMA CAS JSON",
+    )
 
 
 # ---- UIMA CAS -------------------------------------------------------------------------------
@@ -40,10 +46,18 @@ def read_xmi(path: Path, display: str) -> Document:
 
     data = read_limited(path, display)
     if _DOCTYPE.search(data):
-        raise fail(display, None, "declares a DOCTYPE or ENTITY; XMI from INCEpTION has none, and external entities are never read")
+        raise fail(
+            display,
+            None,
+            "declares a DOCTYPE or ENTITY; XMI from INCEpTION has none, and external entities are never read",
+        )
     ts_path = next((p for p in (path.parent / "TypeSystem.xml", path.parent / "typesystem.xml") if p.is_file()), None)
     if ts_path is None:
-        raise fail(display, None, "has no TypeSystem.xml beside it; unpack INCEpTION's 'UIMA CAS XMI' export with its TypeSystem.xml")
+        raise fail(
+            display,
+            None,
+            "has no TypeSystem.xml beside it; unpack INCEpTION's 'UIMA CAS XMI' export with its TypeSystem.xml",
+        )
     ts_data = read_limited(ts_path, str(ts_path.name))
     if _DOCTYPE.search(ts_data):
         raise fail(str(ts_path.name), None, "declares a DOCTYPE or ENTITY; external entities are never read")
@@ -51,7 +65,11 @@ def read_xmi(path: Path, display: str) -> Document:
         typesystem = cassis.load_typesystem(io.BytesIO(ts_data))
         cas = cassis.load_cas_from_xmi(io.BytesIO(data), typesystem=typesystem)
     except Exception as exc:  # cassis raises many kinds for a broken file
-        raise fail(display, None, f"cannot be read as UIMA CAS XMI ({type(exc).__name__}: {exc}); export it again from INCEpTION") from None
+        raise fail(
+            display,
+            None,
+            f"cannot be read as UIMA CAS XMI ({type(exc).__name__}: {exc}); export it again from INCEpTION",
+        ) from None
     return _from_cas(cas, display, path.stem)
 
 
@@ -62,7 +80,11 @@ def read_cas_json(path: Path, display: str) -> Document:
     try:
         cas = cassis.load_cas_from_json(io.StringIO(text))
     except Exception as exc:
-        raise fail(display, None, f"cannot be read as UIMA CAS JSON ({type(exc).__name__}: {exc}); export it again from INCEpTION") from None
+        raise fail(
+            display,
+            None,
+            f"cannot be read as UIMA CAS JSON ({type(exc).__name__}: {exc}); export it again from INCEpTION",
+        ) from None
     return _from_cas(cas, display, path.stem)
 
 
@@ -73,7 +95,9 @@ def _from_cas(cas, display: str, name: str) -> Document:
     doc = Document(display, name, text)
     type_names = {t.name for t in cas.typesystem.get_types()}
     if SPAN_LAYER not in type_names:
-        raise fail(display, None, f"has no layer {SPAN_LAYER}; set the project up with annotation-tools/inception-layers.json")
+        raise fail(
+            display, None, f"has no layer {SPAN_LAYER}; set the project up with annotation-tools/inception-layers.json"
+        )
     user = _cas_user(cas, type_names)
     features = [f.name for f in cas.typesystem.get_type(SPAN_LAYER).all_features if f.name not in (*_BUILT_IN, "label")]
     for fs in cas.select(SPAN_LAYER):
@@ -83,12 +107,25 @@ def _from_cas(cas, display: str, name: str) -> Document:
             if value is not None:
                 fields[feature] = value
         # cassis gives code-point offsets: it converts UIMA's UTF-16 offsets while reading.
-        doc.marks.append(Mark(f"{SPAN_LAYER} {fs.xmiID}", fs.begin, fs.end, quote=fs.get_covered_text(),
-                              label=_feature(fs, "label"), fields=fields, tool_id=str(fs.xmiID), annotator=user))
+        doc.marks.append(
+            Mark(
+                f"{SPAN_LAYER} {fs.xmiID}",
+                fs.begin,
+                fs.end,
+                quote=fs.get_covered_text(),
+                label=_feature(fs, "label"),
+                fields=fields,
+                tool_id=str(fs.xmiID),
+                annotator=user,
+            )
+        )
     if LINK_LAYER in type_names:
         # The relation's label is its one feature beside Governor and Dependent (the role field of our config).
-        label_features = [f.name for f in cas.typesystem.get_type(LINK_LAYER).all_features
-                          if f.name not in (*_BUILT_IN, "Governor", "Dependent")]
+        label_features = [
+            f.name
+            for f in cas.typesystem.get_type(LINK_LAYER).all_features
+            if f.name not in (*_BUILT_IN, "Governor", "Dependent")
+        ]
         for fs in cas.select(LINK_LAYER):
             gov, dep = _feature(fs, "Governor"), _feature(fs, "Dependent")
             if gov is None or dep is None:
@@ -111,13 +148,28 @@ def _cas_user(cas, type_names) -> str | None:
     if kind not in type_names:
         return None
     for fs in cas.select(kind):
-        return _feature(fs, "documentId") if _feature(fs, "documentTitle") not in (None, _feature(fs, "documentId")) else None
+        return (
+            _feature(fs, "documentId")
+            if _feature(fs, "documentTitle") not in (None, _feature(fs, "documentId"))
+            else None
+        )
     return None
 
 
 # ---- WebAnno TSV 3.3 -------------------------------------------------------------------------
 
-_ESCAPES = {"\\\\": "\\", "\\[": "[", "\\]": "]", "\\|": "|", "\\_": "_", "\\-": "-", "\\;": ";", "\\t": "\t", "\\n": "\n", "\\*": "*"}
+_ESCAPES = {
+    "\\\\": "\\",
+    "\\[": "[",
+    "\\]": "]",
+    "\\|": "|",
+    "\\_": "_",
+    "\\-": "-",
+    "\\;": ";",
+    "\\t": "\t",
+    "\\n": "\n",
+    "\\*": "*",
+}
 _UNESCAPE = re.compile(r"\\[\\\[\]|_\-;tn*]")
 _STACK = re.compile(r"^(.*?)(?:\[(\d+)\])?$", re.S)
 
@@ -162,13 +214,19 @@ def read_tsv(content: str, display: str, name: str) -> Document:
             raise fail(display, f"line {n}", f"offsets '{offsets}' are not 'begin-end'") from None
         if "." not in position.split("-", 1)[-1]:
             doc.pieces.append((begin, end, token))
-        for (kind, layer, feature), cell in zip(columns, cells[3:]):
+        for (kind, layer, feature), cell in zip(columns, cells[3:], strict=False):
             if layer not in (SPAN_LAYER, LINK_LAYER) or cell in ("_", ""):
                 continue
             if layer == LINK_LAYER:
-                raise fail(display, f"line {n}", f"holds a {LINK_LAYER} relation, which the TSV reader does not take; export as UIMA CAS JSON or XMI to keep relations")
+                raise fail(
+                    display,
+                    f"line {n}",
+                    f"holds a {LINK_LAYER} relation, which the TSV reader does not take; export as UIMA CAS JSON or XMI to keep relations",
+                )
             for k, part in enumerate(_split(cell)):
-                value, stack_id = _STACK.match(part).groups()
+                stacked = _STACK.match(part)
+                assert stacked is not None  # _STACK matches any text
+                value, stack_id = stacked.groups()
                 key = (layer, stack_id or f"{position}#{k}" if kind == "T_SP" else f"{position}#{k}")
                 entry = stacks.setdefault(key, {"begin": begin, "end": end, "fields": {}, "line": n, "kind": kind})
                 entry["begin"], entry["end"] = min(entry["begin"], begin), max(entry["end"], end)
@@ -178,6 +236,15 @@ def read_tsv(content: str, display: str, name: str) -> Document:
         if layer == SPAN_LAYER:
             fields = dict(entry["fields"])
             label = fields.pop("label", None)
-            doc.marks.append(Mark(f"line {entry['line']} ({layer} {ident})", entry["begin"], entry["end"], label=label,
-                                  fields=fields, tool_id=ident, units="utf16"))
+            doc.marks.append(
+                Mark(
+                    f"line {entry['line']} ({layer} {ident})",
+                    entry["begin"],
+                    entry["end"],
+                    label=label,
+                    fields=fields,
+                    tool_id=ident,
+                    units="utf16",
+                )
+            )
     return doc

@@ -39,7 +39,11 @@ def read(path: Path, display: str) -> list[Document]:
             raise fail(display, name, "has no 'data'; export tasks with their data")
         text = task["data"].get("text")
         if not isinstance(text, str):
-            raise fail(display, name, "has no text in data.text; label text tasks with our labeling config (annotation-tools/label-studio.xml)")
+            raise fail(
+                display,
+                name,
+                "has no text in data.text; label text tasks with our labeling config (annotation-tools/label-studio.xml)",
+            )
         doc = Document(display, name, text)
         for a_index, annotation in enumerate(task.get("annotations") or []):
             if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
@@ -63,21 +67,34 @@ def read(path: Path, display: str) -> list[Document]:
                     if len(labels) > 1:
                         raise fail(display, record, f"has several labels {labels}; give each region one label")
                     regions[rid] = Mark(
-                        record, value.get("start"), value.get("end"), quote=value.get("text"),
-                        label=labels[0] if labels else None, tool_id=f"{a_index}:{rid}",
-                        annotator=_annotator(annotation), annotated=annotation.get("updated_at") or annotation.get("created_at"),
+                        record,
+                        value.get("start"),
+                        value.get("end"),
+                        quote=value.get("text"),
+                        label=labels[0] if labels else None,
+                        tool_id=f"{a_index}:{rid}",
+                        annotator=_annotator(annotation),
+                        annotated=annotation.get("updated_at") or annotation.get("created_at"),
                         units="utf16",
                     )
                 elif kind in VALUE_KEYS:
                     extra.append((rid, item))
                 else:
-                    raise fail(display, record, f"has result type '{kind}', which our config does not use; use annotation-tools/label-studio.xml")
+                    raise fail(
+                        display,
+                        record,
+                        f"has result type '{kind}', which our config does not use; use annotation-tools/label-studio.xml",
+                    )
             for rid, item in extra:
                 mark = regions.get(rid)
                 if mark is None:
                     if item.get("to_name") and "start" not in (item.get("value") or {}):
                         continue  # a per-task choice, not about a region
-                    raise fail(display, f"{prefix} result '{rid}'", "belongs to no labelled region; set the label first, then the fields (per-region)")
+                    raise fail(
+                        display,
+                        f"{prefix} result '{rid}'",
+                        "belongs to no labelled region; set the label first, then the fields (per-region)",
+                    )
                 mark.fields[item.get("from_name")] = item["value"].get(VALUE_KEYS[item["type"]])
             doc.marks.extend(regions.values())
         docs.append(doc)

@@ -47,7 +47,8 @@ def parse_fields(text: str) -> dict:
 
 
 def _target(ann: dict) -> tuple[str | None, dict]:
-    selectors, source = {}, None
+    selectors: dict[str | None, dict] = {}  # by selector type
+    source = None
     for target in _as_list(ann.get("target")):
         if isinstance(target, str):
             source = source or target
@@ -73,7 +74,11 @@ def read(path: Path, display: str) -> list[Document]:
         source, selectors = _target(ann)
         quote_sel, pos_sel = selectors.get("TextQuoteSelector", {}), selectors.get("TextPositionSelector", {})
         if not quote_sel.get("exact") and "start" not in pos_sel:
-            raise fail(display, record, "has no TextQuoteSelector or TextPositionSelector; annotate a text passage (a RangeSelector alone needs the page)")
+            raise fail(
+                display,
+                record,
+                "has no TextQuoteSelector or TextPositionSelector; annotate a text passage (a RangeSelector alone needs the page)",
+            )
         labels, claims = [], []
         for body in _as_list(ann.get("body")):
             if isinstance(body, str):
@@ -97,9 +102,15 @@ def read(path: Path, display: str) -> list[Document]:
             creator = creator.get("id") or creator.get("name")
         doc = docs.setdefault(str(source), Document(display, str(source), None, source_hint=source))
         base = dict(
-            start=pos_sel.get("start"), end=pos_sel.get("end"), quote=quote_sel.get("exact"), prefix=quote_sel.get("prefix"),
-            suffix=quote_sel.get("suffix"), label=labels[0] if labels else None, tool_id=str(ann.get("id", n)),
-            annotator=creator, annotated=ann.get("created") or ann.get("modified"),
+            start=pos_sel.get("start"),
+            end=pos_sel.get("end"),
+            quote=quote_sel.get("exact"),
+            prefix=quote_sel.get("prefix"),
+            suffix=quote_sel.get("suffix"),
+            label=labels[0] if labels else None,
+            tool_id=str(ann.get("id", n)),
+            annotator=creator,
+            annotated=ann.get("created") or ann.get("modified"),
         )
         for k, claim in enumerate(claims or [{}]):
             fields = dict(claim)

@@ -17,20 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.read import anchoring
 from pipeline import quoting
 from pipeline.errors import AnchorError, Problem
 from pipeline.metadata import Metadata
 from pipeline.project import ANNOTATIONS_DIRNAME, SOURCES_FILENAME, TEXTS_DIRNAME
-from pipeline.spreadsheet import clean_context, safe_prefix, safe_suffix
+from pipeline.read import anchoring
 from pipeline.read.safefile import NotAFile, check_file, read_bounded
-from pipeline.read.yamlfile import MAX_YAML_BYTES, YDict, Yaml11Number, load_yaml, yaml11_message
+from pipeline.read.yamlfile import MAX_YAML_BYTES, Yaml11Number, YDict, load_yaml, yaml11_message
+from pipeline.spreadsheet import clean_context, safe_prefix, safe_suffix
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 # A span's own keys; each claim table adds the key of its list (Metadata.claim_tables).
-SPAN_KEYS = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note")
+SPAN_KEYS: tuple[str, ...] = ("span_id", "quote", "prefix", "suffix", "start", "end", "label", "event_id", "note")
 # The columns of a claim that its span fills in itself.
 FILLED_BY_SPAN = ("span_id",)
 SHORTHAND_KEYS = ("count",)  # count: N  ->  count_min/count_max by qualifier, in tables that have both
@@ -207,6 +207,7 @@ def read_sources(raw_dir: Path, meta: Metadata, corpus: Corpus) -> None:
     resolver = _Resolver(raw_dir)
     for entry in entries:
         if not isinstance(entry, YDict):
+            assert isinstance(data, YDict)  # a mapping from load_yaml (its "sources" is the list)
             corpus.sources_incomplete = True
             corpus.problems.append(
                 Problem(
@@ -377,7 +378,8 @@ def _span_key_set(claim_keys: frozenset[str]) -> frozenset[str]:
     return frozenset((*SPAN_KEYS, *claim_keys))
 
 
-def _read_span(
+# Inlined on purpose (no helper per field): this runs once per span of every annotation file.
+def _read_span(  # noqa: C901, PLR0912 (hot path, see above)
     span: YDict,
     default_source: str | None,
     display: str,
@@ -452,8 +454,8 @@ def _read_span(
     try:
         start, end = anchoring.anchor(source.text, quote, prefix, suffix, start, end)
     except AnchorError as exc:
-        line = span.line_of("start") if exc.code.startswith("offsets") else span.line_of("quote")
-        problems.append(Problem(display, line, exc.code, f"span '{sid}': {exc}"))
+        at = span.line_of("start") if exc.code.startswith("offsets") else span.line_of("quote")
+        problems.append(Problem(display, at, exc.code, f"span '{sid}': {exc}"))
         return
     prefix, suffix = anchoring.context(source.text, start, end)
     prefix, suffix = clean_context(prefix, suffix)
@@ -479,6 +481,7 @@ def _read_span(
         corpus.claims.append(
             Claim("event_mentions", {"event_id": default_event}, sid, Origin(display, span.line_of("event_id")))
         )
+    line: int | YDict  # a claim's line, or its mapping (which knows the line of each key)
     for key, keys in claim_keys.items():
         items = span.get(key)
         if items is None:
@@ -537,7 +540,7 @@ def _read_span(
                 problems.append(
                     Problem(
                         display,
-                        getattr(line, "line", line),
+                        line.line if isinstance(line, YDict) else line,
                         "duplicate-mention",
                         f"span '{sid}' mentions event '{default_event}' twice; drop one",
                     )

@@ -52,7 +52,16 @@ def city(geonames_id: str) -> Entry | None:
     c = _cache().get_cities().get(str(geonames_id))
     if c is None:
         return None
-    return Entry(str(c["geonameid"]), c["name"], "city", c["latitude"], c["longitude"], c["countrycode"], c["population"], c["admin1code"])
+    return Entry(
+        str(c["geonameid"]),
+        c["name"],
+        "city",
+        c["latitude"],
+        c["longitude"],
+        c["countrycode"],
+        c["population"],
+        c["admin1code"],
+    )
 
 
 def country(geonames_id: str) -> Entry | None:
@@ -74,13 +83,17 @@ def capital(iso: str) -> Entry | None:
 
 def search(name: str, iso: str | None = None) -> list[Entry]:
     """Cities and countries called name (or with it among their alternate names), most populous first."""
-    found = []
+    found: list[Entry] = []
     for c in _cache().search_cities(name, case_sensitive=False):
         if iso is None or c["countrycode"] == iso:
-            found.append(city(str(c["geonameid"])))
+            entry = city(str(c["geonameid"]))
+            assert entry is not None  # the id comes from the cache itself
+            found.append(entry)
     for c in _cache().get_countries().values():
         if c["name"].lower() == name.lower() and (iso is None or c["iso"] == iso):
-            found.append(country(str(c["geonameid"])))
+            entry = country(str(c["geonameid"]))
+            assert entry is not None
+            found.append(entry)
     return sorted(found, key=lambda e: (-e.population, int(e.geonames_id)))
 
 
@@ -121,11 +134,16 @@ def main(argv: list[str]) -> int:
     else:
         entries = search(argv[0], argv[1] if len(argv) > 1 else None)
     if not entries:
-        print(f"no GeoNames city or country matches {' '.join(argv)!r} in {provenance()}; "
-              "for a site the gazetteer lacks, use its settlement with geo_precision settlement", file=sys.stderr)
+        print(
+            f"no GeoNames city or country matches {' '.join(argv)!r} in {provenance()}; "
+            "for a site the gazetteer lacks, use its settlement with geo_precision settlement",
+            file=sys.stderr,
+        )
         return 1
     for entry in entries:
-        print(f"# {entry.name} ({entry.feature}, {entry.country}, admin1 {entry.admin1 or '-'}, population {entry.population})")
+        print(
+            f"# {entry.name} ({entry.feature}, {entry.country}, admin1 {entry.admin1 or '-'}, population {entry.population})"
+        )
         print(place_yaml(entry))
     return 0
 

@@ -12,6 +12,7 @@ Reading the subset line by line is several times faster than libyaml's event and
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -36,6 +37,8 @@ def _unescape(m: re.Match) -> str:
     if 0xD800 <= code <= 0xDFFF:
         raise _NotSubset  # surrogates: PyYAML's business
     return chr(code)
+
+
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?:[ ]+#.*)?[ ]*$")
 _PLAIN_FIRST = set("-?:,[]{}#&*!|>'\"%@`")
 _CONSTRUCTED = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
@@ -115,13 +118,15 @@ def _value(s: str, resolve, constructor):
     return value
 
 
-def _parse(text: str, ydict, resolve, constructor):
+def _parse(text: str, ydict, resolve, constructor):  # noqa: C901, PLR0912 (per-line work inlined, see below)
     # One pass over the lines. The per-line work is inlined (no helper calls for the usual
     # `key: value` line) because this loop runs for every line of every annotation file.
     root = None
-    # (column, open mapping or sequence, its key_lines or None for a sequence), innermost last
-    stack: list[tuple[int, object, dict | None]] = []
-    pending = None  # (mapping, key, column of the key) whose value starts on a later line
+    # (column, open mapping or sequence, its key_lines or None for a sequence), innermost last;
+    # the container is a ydict when key_lines is a dict and a list when it is None.
+    stack: list[tuple[int, Any, dict | None]] = []
+    # (mapping, key, column of the key) whose value starts on a later line
+    pending: tuple[Any, object, int] | None = None
     keys, scalars = _KEYS, _SCALARS
 
     # _LINES yields every line's pieces at once: (indent, dash, key, value, rest of any other line).
@@ -155,6 +160,7 @@ def _parse(text: str, ydict, resolve, constructor):
             parent, key, key_col = pending
             pending = None
             if col > key_col:
+                child: Any  # a list, or a ydict (the caller's mapping type)
                 if dash:
                     child = []
                     stack.append((col, child, None))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.errors import Problem
 from pipeline.read import yamlfast
 from pipeline.read.safefile import NotAFile, read_bounded
-from pipeline.errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -108,6 +108,7 @@ _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 200_000
 
 
+# The base class is picked at run time (libyaml's CSafeLoader when present), which mypy cannot follow.
 class _LineLoader(_Base):  # type: ignore[misc, valid-type]
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode and implicit[0] and len(value) < 64:
@@ -265,8 +266,8 @@ def _build(loader, node, depth=0):
     return loader.construct_object(node, deep=True)
 
 
-def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
-    """Parse one YAML file; return its data (None on failure) and any problems."""
+def _read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """The file's text without a byte-order mark (None on failure), and any problems."""
     try:
         raw = read_bounded(path, MAX_YAML_BYTES)
     except NotAFile as exc:
@@ -299,7 +300,14 @@ def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
                 display, line, "bad-encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
             )
         ]
-    text = text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff"), []
+
+
+def load_yaml(path: Path, display: str) -> tuple[object, list[Problem]]:
+    """Parse one YAML file; return its data (None on failure) and any problems."""
+    text, problems = _read_text(path, display)
+    if text is None:
+        return None, problems
     bad_line = _too_many_brackets(text)
     if bad_line:
         return None, [

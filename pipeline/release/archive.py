@@ -60,6 +60,7 @@ class ReleaseArchive:
 
 # ---- writing -----------------------------------------------------------------------------------
 
+
 def sha256sums(files: dict[str, bytes]) -> bytes:
     """A SHA256SUMS file in the format `sha256sum -c` reads: `<hex>  <name>`, sorted by name."""
     return "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files)).encode("utf-8")
@@ -79,6 +80,7 @@ def zip_bytes(files: dict[str, bytes], date_time: tuple[int, int, int, int, int,
 
 
 # ---- reading -----------------------------------------------------------------------------------
+
 
 def _unsafe_name(name: str) -> str | None:
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
@@ -122,7 +124,7 @@ def declared_members(path: Path) -> int | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 22 > len(tail):
         return None
-    (count,) = struct.unpack("<H", tail[at + 10: at + 12])
+    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
     return count
 
 
@@ -133,21 +135,34 @@ def _corrupt(path: Path, message: str) -> ArchiveInvalid:
 def _read_members(path: Path, zf: zipfile.ZipFile, limits: Limits) -> dict[str, bytes]:
     infos = zf.infolist()
     if len(infos) > limits.max_members:
-        raise ArchiveInvalid(path, [Problem(str(path), 0, "archive-limit", f"has {len(infos)} members (limit {limits.max_members})")])
+        raise ArchiveInvalid(
+            path, [Problem(str(path), 0, "archive-limit", f"has {len(infos)} members (limit {limits.max_members})")]
+        )
     total = sum(i.file_size for i in infos)
     if total > limits.max_total_bytes:
-        raise ArchiveInvalid(path, [Problem(str(path), 0, "archive-limit",
-                                            f"would unpack to {total} bytes (limit {limits.max_total_bytes})")])
-    problems, seen = [], {}
+        raise ArchiveInvalid(
+            path,
+            [Problem(str(path), 0, "archive-limit", f"would unpack to {total} bytes (limit {limits.max_total_bytes})")],
+        )
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
     for info in infos:
         why = _member_problem(info, limits)
         # `./a`, `a`, `A` and the NFC and NFD spellings of a name unpack to one file on some systems.
-        same = unicodedata.normalize("NFC", "/".join(p for p in info.filename.split("/") if p not in ("", "."))).casefold()
+        same = unicodedata.normalize(
+            "NFC", "/".join(p for p in info.filename.split("/") if p not in ("", "."))
+        ).casefold()
         if same in seen:
-            why = "occurs twice" if seen[same] == info.filename else f"is the same file as '{seen[same]}' once unpacked (case, './' or Unicode normalisation)"
+            why = (
+                "occurs twice"
+                if seen[same] == info.filename
+                else f"is the same file as '{seen[same]}' once unpacked (case, './' or Unicode normalisation)"
+            )
         seen.setdefault(same, info.filename)
         if why:
-            problems.append(Problem(str(path), 0, "archive-unsafe", f"member '{info.filename}' {why}; refusing the archive"))
+            problems.append(
+                Problem(str(path), 0, "archive-unsafe", f"member '{info.filename}' {why}; refusing the archive")
+            )
     if problems:
         raise ArchiveInvalid(path, problems)
     files = {}
@@ -174,17 +189,29 @@ def check_sums(path: Path | str, files: dict[str, bytes]) -> list[Problem]:
     for n, line in enumerate(files[SUMS_FILENAME].decode("utf-8", "replace").splitlines(), 1):
         m = _SUMS_LINE.match(line)
         if not m:
-            problems.append(Problem(where, 0, "checksum-format", f"{SUMS_FILENAME} line {n} is not '<sha256>  <file>': {line[:80]!r}"))
+            problems.append(
+                Problem(
+                    where, 0, "checksum-format", f"{SUMS_FILENAME} line {n} is not '<sha256>  <file>': {line[:80]!r}"
+                )
+            )
             continue
         listed[m.group(2)] = m.group(1)
     for name, expected in sorted(listed.items()):
         if name not in files:
-            problems.append(Problem(where, 0, "checksum-missing-file", f"{name}: listed in {SUMS_FILENAME} but not in the archive"))
+            problems.append(
+                Problem(where, 0, "checksum-missing-file", f"{name}: listed in {SUMS_FILENAME} but not in the archive")
+            )
             continue
         actual = hashlib.sha256(files[name]).hexdigest()
         if actual != expected:
-            problems.append(Problem(where, 0, "checksum-mismatch",
-                                    f"{name}: checksum mismatch: {SUMS_FILENAME} says {expected[:12]}..., the file has {actual[:12]}..."))
+            problems.append(
+                Problem(
+                    where,
+                    0,
+                    "checksum-mismatch",
+                    f"{name}: checksum mismatch: {SUMS_FILENAME} says {expected[:12]}..., the file has {actual[:12]}...",
+                )
+            )
     for name in sorted(set(files) - set(listed) - {SUMS_FILENAME}):
         problems.append(Problem(where, 0, "checksum-unlisted", f"{name}: not listed in {SUMS_FILENAME}"))
     return problems
@@ -202,7 +229,9 @@ def read_archive(path: Path, limits: Limits = Limits(), verify: bool = True) -> 
     declared = declared_members(path)
     if declared is not None and declared > limits.max_members:
         # Counted from the end record before zipfile reads the whole central directory into memory.
-        raise ArchiveInvalid(path, [Problem(str(path), 0, "archive-limit", f"has {declared} members (limit {limits.max_members})")])
+        raise ArchiveInvalid(
+            path, [Problem(str(path), 0, "archive-limit", f"has {declared} members (limit {limits.max_members})")]
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             files = _read_members(path, zf, limits)

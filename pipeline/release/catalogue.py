@@ -16,22 +16,57 @@ ZENODO_FILENAME = ".zenodo.json"
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 # The standard @context of Croissant 1.1, as mlcroissant's `make_context` writes it for 1.1 files.
 CROISSANT_CONTEXT = {
-    "@language": "en", "@vocab": "https://schema.org/", "arrayShape": "cr:arrayShape", "citeAs": "cr:citeAs",
-    "column": "cr:column", "conformsTo": "dct:conformsTo", "containedIn": "cr:containedIn",
-    "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
-    "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
-    "dct": "http://purl.org/dc/terms/", "description": {"@container": "@language"},
-    "equivalentProperty": "cr:equivalentProperty", "examples": {"@id": "cr:examples", "@type": "@json"},
-    "extract": "cr:extract", "field": "cr:field", "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject",
-    "fileSet": "cr:fileSet", "format": "cr:format", "includes": "cr:includes", "isArray": "cr:isArray",
-    "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key", "md5": "cr:md5",
-    "name": {"@container": "@language"}, "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
-    "references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
-    "samplingRate": "cr:samplingRate", "sc": "https://schema.org/", "separator": "cr:separator", "source": "cr:source",
-    "subField": "cr:subField", "transform": "cr:transform",
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "arrayShape": "cr:arrayShape",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "containedIn": "cr:containedIn",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "description": {"@container": "@language"},
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isArray": "cr:isArray",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "name": {"@container": "@language"},
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
 }
-_DATA_TYPES = {"string": "sc:Text", "integer": "sc:Integer", "number": "sc:Float", "boolean": "sc:Boolean",
-               "date": "sc:Date", "datetime": "sc:DateTime", "year": "sc:Integer"}
+_DATA_TYPES = {
+    "string": "sc:Text",
+    "integer": "sc:Integer",
+    "number": "sc:Float",
+    "boolean": "sc:Boolean",
+    "date": "sc:Date",
+    "datetime": "sc:DateTime",
+    "year": "sc:Integer",
+}
 
 
 def _creators(descriptor: dict) -> list[dict]:
@@ -46,18 +81,35 @@ def croissant(descriptor: dict, base_url: str = "") -> dict:
     """The Croissant 1.1 description of a built data package (CSV resources with inline schemas)."""
     from pipeline.site.schemaorg import citation_text
 
-    tables = [r for r in descriptor.get("resources", []) if str(r.get("path", "")).endswith(".csv") and isinstance(r.get("schema"), dict)]
+    tables = [
+        r
+        for r in descriptor.get("resources", [])
+        if str(r.get("path", "")).endswith(".csv") and isinstance(r.get("schema"), dict)
+    ]
     files, record_sets = [], []
     for resource in tables:
-        files.append({"@type": "cr:FileObject", "@id": resource["path"], "name": resource["path"],
-                      "description": resource.get("title", resource["name"]), "contentUrl": base_url + resource["path"],
-                      "encodingFormat": "text/csv", "sha256": str(resource.get("hash", "")).removeprefix("sha256:")})
+        files.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": resource["path"],
+                "name": resource["path"],
+                "description": resource.get("title", resource["name"]),
+                "contentUrl": base_url + resource["path"],
+                "encodingFormat": "text/csv",
+                "sha256": str(resource.get("hash", "")).removeprefix("sha256:"),
+            }
+        )
         schema = resource["schema"]
         fields = []
         for field in schema.get("fields", []):
-            entry = {"@type": "cr:Field", "@id": f"{resource['name']}/{field['name']}", "name": field["name"],
-                     "description": field.get("description", ""), "dataType": _DATA_TYPES.get(field.get("type", "string"), "sc:Text"),
-                     "source": {"fileObject": {"@id": resource["path"]}, "extract": {"column": field["name"]}}}
+            entry = {
+                "@type": "cr:Field",
+                "@id": f"{resource['name']}/{field['name']}",
+                "name": field["name"],
+                "description": field.get("description", ""),
+                "dataType": _DATA_TYPES.get(field.get("type", "string"), "sc:Text"),
+                "source": {"fileObject": {"@id": resource["path"]}, "extract": {"column": field["name"]}},
+            }
             for fk in schema.get("foreignKeys", []):
                 names = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
                 refs = fk["reference"]["fields"]
@@ -68,8 +120,13 @@ def croissant(descriptor: dict, base_url: str = "") -> dict:
                 if field["name"] in names and len(names) == 1 and target != resource["name"]:
                     entry["references"] = {"field": {"@id": f"{target}/{refs[0]}"}}
             fields.append(entry)
-        record = {"@type": "cr:RecordSet", "@id": resource["name"], "name": resource["name"],
-                  "description": schema.get("description") or resource.get("title", ""), "field": fields}
+        record = {
+            "@type": "cr:RecordSet",
+            "@id": resource["name"],
+            "name": resource["name"],
+            "description": schema.get("description") or resource.get("title", ""),
+            "field": fields,
+        }
         key = schema.get("primaryKey")
         if key:
             keys = key if isinstance(key, list) else [key]

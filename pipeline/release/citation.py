@@ -59,8 +59,9 @@ def citation_cff(descriptor: dict) -> str:
         f"title: {_yaml_str(descriptor['title'])}",
         f"version: {_yaml_str(descriptor['version'])}",
         f"date-released: {_yaml_str(str(descriptor['created'])[:10])}",
-        f"license: {_yaml_str(descriptor['licenses'][0]['name'])}" if len(descriptor["licenses"]) == 1 else
-        "license:\n" + "\n".join(f"  - {_yaml_str(lic['name'])}" for lic in descriptor["licenses"]),
+        f"license: {_yaml_str(descriptor['licenses'][0]['name'])}"
+        if len(descriptor["licenses"]) == 1
+        else "license:\n" + "\n".join(f"  - {_yaml_str(lic['name'])}" for lic in descriptor["licenses"]),
         "authors:",
     ]
     for author in authors:

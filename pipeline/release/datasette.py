@@ -16,11 +16,30 @@ import json
 DATASETTE_FILENAME = "datasette.json"
 SEARCH_TABLE = "search"
 # The column a row is shown by where another table points at it (a span by its quote, not its id).
-LABEL_COLUMNS = {"sources": "title", "spans": "quote", "events": "name", "actors": "name", "demands": "text",
-                 "places": "name", "event_summary": "name"}
-FACETS = {"events": ["event_type", "country", "scope"], "casualties": ["category", "qualifier", "claimant_type"],
-          "demands": ["category", "outcome"], "event_actors": ["role"], "actors": ["actor_type"], "spans": ["source_id", "label"]}
-SORT = {"events": "earliest_date", "sources": "source_id", "spans": "span_id", "casualties": "event_id", "demands": "event_id"}
+LABEL_COLUMNS = {
+    "sources": "title",
+    "spans": "quote",
+    "events": "name",
+    "actors": "name",
+    "demands": "text",
+    "places": "name",
+    "event_summary": "name",
+}
+FACETS = {
+    "events": ["event_type", "country", "scope"],
+    "casualties": ["category", "qualifier", "claimant_type"],
+    "demands": ["category", "outcome"],
+    "event_actors": ["role"],
+    "actors": ["actor_type"],
+    "spans": ["source_id", "label"],
+}
+SORT = {
+    "events": "earliest_date",
+    "sources": "source_id",
+    "spans": "span_id",
+    "casualties": "event_id",
+    "demands": "event_id",
+}
 
 CANNED_QUERIES = {
     "death_toll_ranges": {
@@ -56,7 +75,7 @@ order by year""",
     },
     "search_quotes": {
         "title": "Search the quotes",
-        "description": "Full-text search over the published quotes (SQLite FTS5 syntax: words, \"phrases\", OR, prefix*).",
+        "description": 'Full-text search over the published quotes (SQLite FTS5 syntax: words, "phrases", OR, prefix*).',
         "sql": """select sp.span_id, sp.source_id, sp.quote
 from search s join spans sp on sp.span_id = s.id
 where s.kind = 'quote' and search match :q
@@ -79,7 +98,7 @@ def database_name(descriptor: dict) -> str:
 
 def datasette_metadata(descriptor: dict) -> dict:
     """Datasette metadata of a built package, from its inline schemas."""
-    licence = next(iter(descriptor.get("licenses", [])), {})
+    licence: dict = next(iter(descriptor.get("licenses", [])), {})
     tables = {}
     for resource in descriptor.get("resources", []):
         schema = resource.get("schema")
@@ -98,9 +117,17 @@ def datasette_metadata(descriptor: dict) -> dict:
         tables[name] = table
     tables[SEARCH_TABLE] = {
         "description": "Full-text index of the published quotes and of the names and descriptions of events and actors; search it with ?_search=.",
-        "columns": {"kind": "quote, event or actor.", "id": "The span, event or actor id.", "text": "The text searched."}}
-    queries = {k: v for k, v in CANNED_QUERIES.items()
-               if all(t in tables for t in ("events", "casualties", "spans", "sources", "demands", "actors"))}
+        "columns": {
+            "kind": "quote, event or actor.",
+            "id": "The span, event or actor id.",
+            "text": "The text searched.",
+        },
+    }
+    queries = {
+        k: v
+        for k, v in CANNED_QUERIES.items()
+        if all(t in tables for t in ("events", "casualties", "spans", "sources", "demands", "actors"))
+    }
     return {
         "title": descriptor.get("title", ""),
         "description": descriptor.get("description", ""),
@@ -112,4 +139,6 @@ def datasette_metadata(descriptor: dict) -> dict:
 
 
 def datasette_bytes(descriptor: dict) -> bytes:
-    return (json.dumps(datasette_metadata(descriptor), indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    return (json.dumps(datasette_metadata(descriptor), indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode(
+        "utf-8"
+    )

@@ -38,22 +38,33 @@ def check_descriptor(desc: dict, where: str) -> None:
     """Raise PipelineError unless every resource has a name and a plain relative path, and names are unique."""
     resources = desc["resources"]
     if len(resources) > MAX_RESOURCES:
-        raise PipelineError(f"{where}: datapackage.json lists {len(resources)} resources (limit {MAX_RESOURCES}); it is not a build of this pipeline")
+        raise PipelineError(
+            f"{where}: datapackage.json lists {len(resources)} resources (limit {MAX_RESOURCES}); it is not a build of this pipeline"
+        )
     names, paths = set(), set()
     for i, res in enumerate(resources):
         if not isinstance(res, dict):
             raise PipelineError(f"{where}: datapackage.json resource {i + 1} is not an object; rebuild the package")
         name, path = res.get("name"), res.get("path")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise PipelineError(f"{where}: datapackage.json resource {i + 1} has no valid name ({name!r}); rebuild the package")
+            raise PipelineError(
+                f"{where}: datapackage.json resource {i + 1} has no valid name ({name!r}); rebuild the package"
+            )
         why = resource_path_problem(path)
         if why:
-            raise PipelineError(f"{where}: datapackage.json resource '{name}' path {path!r} {why}; refusing the package")
+            raise PipelineError(
+                f"{where}: datapackage.json resource '{name}' path {path!r} {why}; refusing the package"
+            )
+        assert isinstance(path, str)  # resource_path_problem refuses anything else
         key = unicodedata.normalize("NFC", str(PurePosixPath(path))).casefold()
         if name in names or key in paths:
-            raise PipelineError(f"{where}: datapackage.json lists resource '{name}' ({path}) twice; refusing the package")
+            raise PipelineError(
+                f"{where}: datapackage.json lists resource '{name}' ({path}) twice; refusing the package"
+            )
         names.add(name)
         paths.add(key)
         schema = res.get("schema")
         if schema is not None and not isinstance(schema, dict):
-            raise PipelineError(f"{where}: datapackage.json resource '{name}' has a schema that is not inline; refusing the package (schemas are never fetched)")
+            raise PipelineError(
+                f"{where}: datapackage.json resource '{name}' has a schema that is not inline; refusing the package (schemas are never fetched)"
+            )

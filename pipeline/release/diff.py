@@ -15,10 +15,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import PipelineError
 from pipeline.read.safefile import NotAFile, read_bounded
 from pipeline.release.archive import Limits, read_archive
 from pipeline.release.descriptor import check_descriptor
-from pipeline.errors import PipelineError
 
 BUMPS = ("patch", "minor", "major")
 # A build's descriptor holds the inline schemas: a few hundred KiB.
@@ -39,6 +39,7 @@ class Snapshot:
             if name not in self.files:
                 raise PipelineError(f"{self.label}: {name} is listed in datapackage.json but missing")
             return self.files[name]
+        assert self.folder is not None, "a package to compare has its files or its folder"
         path = self.folder / name
         # Inside the folder even through links, a regular file, and read with a bound.
         real, root = os.path.realpath(path), os.path.realpath(self.folder)
@@ -47,7 +48,9 @@ class Snapshot:
         try:
             return read_bounded(path, Limits().max_total_bytes)
         except NotAFile as exc:
-            what = f"is {exc.kind}, not a regular file" if exc.kind else f"is larger than {Limits().max_total_bytes} bytes"
+            what = (
+                f"is {exc.kind}, not a regular file" if exc.kind else f"is larger than {Limits().max_total_bytes} bytes"
+            )
             raise PipelineError(f"{path}: {what}; refusing to read it") from exc
         except OSError as exc:
             raise PipelineError(f"{path}: cannot read: {exc.strerror}") from exc
@@ -82,7 +85,9 @@ def load_snapshot(path: Path) -> Snapshot:
         try:
             data = read_bounded(desc_path, MAX_DESCRIPTOR_BYTES)
         except NotAFile as exc:
-            raise PipelineError(f"{desc_path}: is larger than {MAX_DESCRIPTOR_BYTES // 2**20} MiB; it is not a build's descriptor") from exc
+            raise PipelineError(
+                f"{desc_path}: is larger than {MAX_DESCRIPTOR_BYTES // 2**20} MiB; it is not a build's descriptor"
+            ) from exc
         except OSError as exc:
             raise PipelineError(f"{desc_path}: cannot read: {exc.strerror}") from exc
         return Snapshot(label=str(path), descriptor=_descriptor(data, str(path)), folder=path)
@@ -90,11 +95,15 @@ def load_snapshot(path: Path) -> Snapshot:
         archive = read_archive(path)
         if "datapackage.json" not in archive.files:
             raise PipelineError(f"{path}: the archive has no datapackage.json at its root")
-        return Snapshot(label=str(path), descriptor=_descriptor(archive.files["datapackage.json"], str(path)), files=archive.files)
+        return Snapshot(
+            label=str(path), descriptor=_descriptor(archive.files["datapackage.json"], str(path)), files=archive.files
+        )
     if path.exists():
         from pipeline.read.safefile import kind_of
 
-        raise PipelineError(f"{path}: is {kind_of(path.stat().st_mode)}, not a build folder or archive; give a dist/ folder or a release .zip file")
+        raise PipelineError(
+            f"{path}: is {kind_of(path.stat().st_mode)}, not a build folder or archive; give a dist/ folder or a release .zip file"
+        )
     raise PipelineError(f"{path}: no such build folder or archive")
 
 
@@ -121,8 +130,16 @@ class TableDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.fields_added or self.fields_removed
-                    or self.fields_retyped or self.key_changed or self.schema_changed)
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.fields_added
+            or self.fields_removed
+            or self.fields_retyped
+            or self.key_changed
+            or self.schema_changed
+        )
 
 
 @dataclass
@@ -165,20 +182,25 @@ class PackageDiff:
                     "primary_key": t.primary_key,
                     "added": t.added,
                     "removed": t.removed,
-                    "changed": [{"key": c.key, "fields": {f: {"old": o, "new": n} for f, o, n in c.changes}} for c in t.changed],
+                    "changed": [
+                        {"key": c.key, "fields": {f: {"old": o, "new": n} for f, o, n in c.changes}} for c in t.changed
+                    ],
                     "fields_added": t.fields_added,
                     "fields_removed": t.fields_removed,
                     "fields_retyped": [{"field": f, "old": o, "new": n} for f, o, n in t.fields_retyped],
                     "primary_key_changed": list(t.key_changed) if t.key_changed else None,
                     "schema_changed": t.schema_changed,
                 }
-                for t in self.tables if not t.empty
+                for t in self.tables
+                if not t.empty
             },
         }
 
     def text(self) -> str:
         """Readable, one line per changed row: `+ key`, `- key`, `~ key: field "old" -> "new"; ...`."""
-        lines = [f"{self.old.descriptor.get('name')} {self.old.version} -> {self.new.descriptor.get('name')} {self.new.version}"]
+        lines = [
+            f"{self.old.descriptor.get('name')} {self.old.version} -> {self.new.descriptor.get('name')} {self.new.version}"
+        ]
         for key, old, new in self.metadata:
             lines.append(f"metadata: {key} {_show(old)} -> {_show(new)}")
         for name in self.tables_added:
@@ -200,8 +222,10 @@ class PackageDiff:
                 lines.append("  schema: descriptions or constraints changed")
             lines += [f"  + {_key_text(k)}" for k in t.added]
             lines += [f"  - {_key_text(k)}" for k in t.removed]
-            lines += [f"  ~ {_key_text(c.key)}: " + "; ".join(f"{f} {_show(o)} -> {_show(n)}" for f, o, n in c.changes)
-                      for c in t.changed]
+            lines += [
+                f"  ~ {_key_text(c.key)}: " + "; ".join(f"{f} {_show(o)} -> {_show(n)}" for f, o, n in c.changes)
+                for c in t.changed
+            ]
         if unchanged:
             lines.append("unchanged: " + ", ".join(unchanged))
         if self.empty:
@@ -254,8 +278,11 @@ def diff_tables(old: Snapshot, old_res: dict, new: Snapshot, new_res: dict) -> T
     t = TableDiff(name=new_res["name"], primary_key=new_pk)
     t.fields_added = [f for f in new_fields if f not in old_fields]
     t.fields_removed = [f for f in old_fields if f not in new_fields]
-    t.fields_retyped = [(f, old_fields[f].get("type", "string"), new_fields[f].get("type", "string"))
-                        for f in new_fields if f in old_fields and old_fields[f].get("type") != new_fields[f].get("type")]
+    t.fields_retyped = [
+        (f, old_fields[f].get("type", "string"), new_fields[f].get("type", "string"))
+        for f in new_fields
+        if f in old_fields and old_fields[f].get("type") != new_fields[f].get("type")
+    ]
     if old_pk != new_pk:
         t.key_changed = (old_pk, new_pk)
     common = [f for f in new_fields if f in old_fields]
@@ -271,8 +298,11 @@ def diff_tables(old: Snapshot, old_res: dict, new: Snapshot, new_res: dict) -> T
     for key in sorted(old_rows.keys() - new_rows.keys()):
         t.removed.append(dict(key) if key_fields else {k: old_rows[key].get(k, "") for k in old_pk or common})
     for key in sorted(old_rows.keys() & new_rows.keys()):
-        changes = [(f, old_rows[key].get(f, ""), new_rows[key].get(f, "")) for f in common
-                   if old_rows[key].get(f, "") != new_rows[key].get(f, "")]
+        changes = [
+            (f, old_rows[key].get(f, ""), new_rows[key].get(f, ""))
+            for f in common
+            if old_rows[key].get(f, "") != new_rows[key].get(f, "")
+        ]
         if changes:
             t.changed.append(RowChange(key=dict(key), changes=changes))
     return t
@@ -281,8 +311,11 @@ def diff_tables(old: Snapshot, old_res: dict, new: Snapshot, new_res: dict) -> T
 def diff_snapshots(old: Snapshot, new: Snapshot) -> PackageDiff:
     d = PackageDiff(old=old, new=new)
     meta_keys = sorted((set(old.descriptor) | set(new.descriptor)) - {"resources"})
-    d.metadata = [(k, old.descriptor.get(k), new.descriptor.get(k)) for k in meta_keys
-                  if old.descriptor.get(k) != new.descriptor.get(k)]
+    d.metadata = [
+        (k, old.descriptor.get(k), new.descriptor.get(k))
+        for k in meta_keys
+        if old.descriptor.get(k) != new.descriptor.get(k)
+    ]
     old_res = {r["name"]: r for r in old.descriptor["resources"]}
     new_res = {r["name"]: r for r in new.descriptor["resources"]}
     d.tables_added = [n for n in new_res if n not in old_res]

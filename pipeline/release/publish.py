@@ -19,11 +19,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import PipelineError
 from pipeline.release.archive import SUMS_FILENAME, read_archive, sha256sums, zip_bytes
+from pipeline.release.catalogue import release_files
 from pipeline.release.citation import CITATION_FILENAME, citation_cff
 from pipeline.release.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
-from pipeline.release.catalogue import release_files
-from pipeline.errors import PipelineError
 
 CHANGELOG_FILENAME = "CHANGELOG.md"
 CHANGELOG_HEADER = """# Changelog
@@ -39,8 +39,10 @@ _ENTRY = re.compile(r"^## \[([^\]]+)\]", re.MULTILINE)
 # the entries; `pipeline release` moves them into the new entry.
 _UNRELEASED = re.compile(r"^## \[?Unreleased\]?[ \t]*\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 _FINGERPRINT = re.compile(r"<!-- datapackage\.json sha256: ([0-9a-f]{64}) -->")
-HOW_TO_BUMP = ("set \"version\" (and \"created\", the release date) in datapackage.json, run `pipeline citation` "
-               "and `pipeline build`, then `pipeline release`")
+HOW_TO_BUMP = (
+    'set "version" (and "created", the release date) in datapackage.json, run `pipeline citation` '
+    "and `pipeline build`, then `pipeline release`"
+)
 
 
 def _real_date(date: str) -> bool:
@@ -62,7 +64,9 @@ def parse_version(version: str) -> tuple[int, int, int]:
 
 def bumped(version: str, kind: str) -> str:
     major, minor, patch = parse_version(version)
-    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[kind]
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[
+        kind
+    ]
 
 
 def bump_kind(old: str, new: str) -> str:
@@ -80,14 +84,16 @@ def _bump_advice(version: str) -> str:
 def changelog_entries(text: str) -> dict[str, str]:
     """The entries of a changelog by version, each with its heading."""
     starts = [(m.group(1), m.start()) for m in _ENTRY.finditer(text)]
-    return {v: text[s: starts[i + 1][1] if i + 1 < len(starts) else len(text)] for i, (v, s) in enumerate(starts)}
+    return {v: text[s : starts[i + 1][1] if i + 1 < len(starts) else len(text)] for i, (v, s) in enumerate(starts)}
 
 
 def _row_counts(snap: Snapshot) -> list[tuple[str, int]]:
     out = []
     for res in snap.descriptor["resources"]:
         if res.get("path", "").endswith(".csv"):
-            out.append((res["name"], sum(1 for _ in csv.reader(io.StringIO(snap.read(res["path"]).decode("utf-8")))) - 1))
+            out.append(
+                (res["name"], sum(1 for _ in csv.reader(io.StringIO(snap.read(res["path"]).decode("utf-8")))) - 1)
+            )
     return out
 
 
@@ -100,28 +106,37 @@ def take_unreleased(changelog: str) -> tuple[str, str]:
     m = _UNRELEASED.search(changelog)
     if m is None:
         return changelog, ""
-    return changelog[: m.start()] + changelog[m.end():], m.group(1).strip("\n")
+    return changelog[: m.start()] + changelog[m.end() :], m.group(1).strip("\n")
 
 
-def changelog_entry(version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None,
-                    notes: str = "") -> str:
+def changelog_entry(
+    version: str, date: str, fingerprint: str, snap: Snapshot, diff: PackageDiff | None, notes: str = ""
+) -> str:
     lines = [f"## [{version}] - {date}", "", f"<!-- datapackage.json sha256: {fingerprint} -->", ""]
     if notes:
         lines += [notes, ""]
     if diff is None:
         counts = _row_counts(snap)
-        lines.append(f"First release: {sum(n for _, n in counts)} rows in {len(counts)} tables ("
-                     + ", ".join(f"{name} {n}" for name, n in counts) + ").")
+        lines.append(
+            f"First release: {sum(n for _, n in counts)} rows in {len(counts)} tables ("
+            + ", ".join(f"{name} {n}" for name, n in counts)
+            + ")."
+        )
     else:
-        lines += [f"Changes since {diff.old.version} (`pipeline diff`; a {bump_kind(diff.old.version, version)} release):",
-                  "", "```text", diff.text().rstrip("\n"), "```"]
+        lines += [
+            f"Changes since {diff.old.version} (`pipeline diff`; a {bump_kind(diff.old.version, version)} release):",
+            "",
+            "```text",
+            diff.text().rstrip("\n"),
+            "```",
+        ]
     return "\n".join(lines) + "\n\n"
 
 
 def _insert_entry(changelog: str, entry: str) -> str:
     m = _ENTRY.search(changelog)
     if m:
-        return changelog[: m.start()] + entry + changelog[m.start():]
+        return changelog[: m.start()] + entry + changelog[m.start() :]
     return changelog.rstrip("\n") + "\n\n" + entry
 
 
@@ -152,8 +167,10 @@ def _check_dist(dist: Snapshot, files: dict[str, bytes], root_descriptor: dict, 
     built = {k: v for k, v in dist.descriptor.items() if k != "resources"}
     if own != built:
         changed = sorted(k for k in own.keys() | built.keys() if own.get(k) != built.get(k))
-        raise PipelineError(f"{dist_dir} was built from other metadata than datapackage.json ({', '.join(changed)} differ): "
-                            "run `pipeline build` first")
+        raise PipelineError(
+            f"{dist_dir} was built from other metadata than datapackage.json ({', '.join(changed)} differ): "
+            "run `pipeline build` first"
+        )
     for res in dist.descriptor["resources"]:
         data = files.get(res.get("path", ""))
         if data is None:
@@ -234,8 +251,14 @@ def _release_complete(archive: Path, changelog_path: Path, version: str) -> bool
     return version in entries and recorded == _file_sha256(archive)
 
 
-def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Path, citation_path: Path,
-            previous: Path | None = None) -> ReleaseResult:
+def release(
+    dist_dir: Path,
+    out_dir: Path,
+    datapackage: Path,
+    changelog_path: Path,
+    citation_path: Path,
+    previous: Path | None = None,
+) -> ReleaseResult:
     """Cut the release of the build in dist_dir into out_dir and add its entry to the changelog."""
     try:
         root_descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
@@ -250,12 +273,16 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
     parse_version(version)
     date = str(dist.descriptor.get("created", ""))[:10]
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) or not _real_date(date):
-        raise PipelineError(f"datapackage.json needs \"created\" (the release date, e.g. 2026-11-23T00:00:00Z), a real date from 1980 on; it has {dist.descriptor.get('created')!r}")
+        raise PipelineError(
+            f'datapackage.json needs "created" (the release date, e.g. 2026-11-23T00:00:00Z), a real date from 1980 on; it has {dist.descriptor.get("created")!r}'
+        )
     archive = out_dir / f"{name}-{version}.zip"
     _remove_stale_temporaries(archive)
     if archive.exists() and _release_complete(archive, changelog_path, version):
-        raise PipelineError(f"{archive} already exists: version {version} is released and is never overwritten; "
-                            f"for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}")
+        raise PipelineError(
+            f"{archive} already exists: version {version} is released and is never overwritten; "
+            f"for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}"
+        )
 
     cff = citation_cff(dist.descriptor)
     if not citation_path.is_file() or citation_path.read_text(encoding="utf-8") != cff:
@@ -269,31 +296,41 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
         # Re-cutting a release from a fresh clone: the committed entry says which data it was.
         m = _FINGERPRINT.search(entries[version])
         if not m or m.group(1) != fingerprint:
-            raise PipelineError(f"{changelog_path.name} has an entry for {version} made from other data: "
-                                f"choose {_bump_advice(version)}: {HOW_TO_BUMP}")
+            raise PipelineError(
+                f"{changelog_path.name} has an entry for {version} made from other data: "
+                f"choose {_bump_advice(version)}: {HOW_TO_BUMP}"
+            )
         entry = entries[version]
     else:
         released = sorted(entries, key=parse_version)
         if released and parse_version(released[-1]) >= parse_version(version):
-            raise PipelineError(f"version {version} is not greater than the last release {released[-1]} "
-                                f"in {changelog_path.name}: choose {_bump_advice(released[-1])}: {HOW_TO_BUMP}")
+            raise PipelineError(
+                f"version {version} is not greater than the last release {released[-1]} "
+                f"in {changelog_path.name}: choose {_bump_advice(released[-1])}: {HOW_TO_BUMP}"
+            )
         if previous is None and released:
             previous = out_dir / f"{name}-{released[-1]}.zip"
             if not previous.is_file():
-                raise PipelineError(f"the previous release {released[-1]} is not in {out_dir}: put its archive there "
-                                    "or pass --previous path/to/archive.zip, so that the changelog can say what changed")
+                raise PipelineError(
+                    f"the previous release {released[-1]} is not in {out_dir}: put its archive there "
+                    "or pass --previous path/to/archive.zip, so that the changelog can say what changed"
+                )
         if previous is not None:
             old = load_snapshot(previous)
             if released and old.version != released[-1]:
-                raise PipelineError(f"{previous} is version {old.version}, but the last release in {changelog_path.name} is {released[-1]}")
+                raise PipelineError(
+                    f"{previous} is version {old.version}, but the last release in {changelog_path.name} is {released[-1]}"
+                )
             diff = diff_snapshots(old, dist)
             kind = bump_kind(old.version, version)
             needed = diff.required_bump()
             if needed is None:
                 raise PipelineError(f"nothing changed since {old.version}: there is nothing to release")
             if BUMPS.index(kind) < BUMPS.index(needed):
-                raise PipelineError(f"{version} is a {kind} release, but the changes since {old.version} need at least "
-                                    f"a {needed} release (see `pipeline diff`): use {bumped(old.version, needed)}; {HOW_TO_BUMP}")
+                raise PipelineError(
+                    f"{version} is a {kind} release, but the changes since {old.version} need at least "
+                    f"a {needed} release (see `pipeline diff`): use {bumped(old.version, needed)}; {HOW_TO_BUMP}"
+                )
         changelog, notes = take_unreleased(changelog)
         entry = changelog_entry(version, date, fingerprint, dist, diff, notes)
         changelog = _insert_entry(changelog, entry)
@@ -311,14 +348,16 @@ def release(dist_dir: Path, out_dir: Path, datapackage: Path, changelog_path: Pa
     resumed = archive.exists()
     if resumed and _file_sha256(archive) != digest:
         # A release killed half-way left this archive; only the very same bytes may be completed.
-        raise PipelineError(f"{archive} already exists with other contents than this build gives: version {version} "
-                            f"is released and is never overwritten; for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}")
+        raise PipelineError(
+            f"{archive} already exists with other contents than this build gives: version {version} "
+            f"is released and is never overwritten; for a new release choose {_bump_advice(version)}: {HOW_TO_BUMP}"
+        )
     if not resumed:
         _write_new(archive, data)
     _kill_for_tests("archive")
     try:
         read_archive(archive)
-        _replace(archive.with_name(archive.name + ".sha256"), f"{digest}  {archive.name}\n".encode("utf-8"))
+        _replace(archive.with_name(archive.name + ".sha256"), f"{digest}  {archive.name}\n".encode())
         _kill_for_tests("sums")
         if not changelog_path.is_file() or changelog_path.read_text(encoding="utf-8") != changelog:
             _replace(changelog_path, changelog.encode("utf-8"))

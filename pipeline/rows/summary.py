@@ -31,8 +31,11 @@ def date_precision(earliest: str | None, latest: str | None) -> str:
     if earliest == latest:
         return "day"
     low, high = dt.date.fromisoformat(earliest), dt.date.fromisoformat(latest)
-    if low.day == 1 and (low.year, low.month) == (high.year, high.month) \
-            and high.day == calendar.monthrange(high.year, high.month)[1]:
+    if (
+        low.day == 1
+        and (low.year, low.month) == (high.year, high.month)
+        and high.day == calendar.monthrange(high.year, high.month)[1]
+    ):
         return "month"
     if (low.month, low.day, high.month, high.day) == (1, 1, 12, 31):
         if low.year == high.year:
@@ -100,13 +103,24 @@ def event_summary(rows: dict[str, list[dict]]) -> list[dict]:
         place = places.get(e.get("place_id"), {})
         spans = mentions.get(event_id, [])
         row = {
-            "event_id": event_id, "name": e.get("name"), "event_type": e.get("event_type"), "scope": e.get("scope"),
-            "parent_event_id": e.get("parent_event_id"), "level": level, "top_event_id": top,
-            "start_date": e.get("start_date"), "end_date": e.get("end_date"),
-            "earliest_date": e.get("earliest_date"), "latest_date": e.get("latest_date"),
+            "event_id": event_id,
+            "name": e.get("name"),
+            "event_type": e.get("event_type"),
+            "scope": e.get("scope"),
+            "parent_event_id": e.get("parent_event_id"),
+            "level": level,
+            "top_event_id": top,
+            "start_date": e.get("start_date"),
+            "end_date": e.get("end_date"),
+            "earliest_date": e.get("earliest_date"),
+            "latest_date": e.get("latest_date"),
             "date_precision": e.get("date_precision"),
-            "place": e.get("place"), "place_id": e.get("place_id"), "lat": place.get("lat"), "lon": place.get("lon"),
-            "geo_precision": place.get("geo_precision"), "country": e.get("country"),
+            "place": e.get("place"),
+            "place_id": e.get("place_id"),
+            "lat": place.get("lat"),
+            "lon": place.get("lon"),
+            "geo_precision": place.get("geo_precision"),
+            "country": e.get("country"),
         }
         for category in SUMMARY_CATEGORIES:
             estimate = estimates.get((event_id, category), {})

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline import quoting
-from pipeline.read.annotations import Corpus, Origin
-from pipeline.read.yamlfile import Yaml11Number, yaml11_message
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata
+from pipeline.read.annotations import Corpus, Origin
+from pipeline.read.yamlfile import Yaml11Number, yaml11_message
 from pipeline.rows.summary import date_precision, event_summary
 
 # Claim tables whose id column is derived from the span when the annotator gives none.
@@ -144,8 +144,9 @@ def edtf_bounds(value: str) -> tuple[str | None, str | None]:
     parts = value.split("/")
     if 1 <= len(parts) <= 2:
         bounds = [_simple_bounds(p) for p in parts]
-        if None not in bounds and bounds[0][0] <= bounds[-1][1]:
-            return bounds[0][0], bounds[-1][1]
+        first, last = bounds[0], bounds[-1]
+        if first is not None and last is not None and first[0] <= last[1]:
+            return first[0], last[1]
     return _library_bounds(value)
 
 
@@ -157,7 +158,7 @@ def _library_bounds(value: str) -> tuple[str | None, str | None]:
         parsed = parse_edtf(value)
     except EDTFParseException as exc:
         raise ValueError(f"'{value}' is not a valid EDTF date") from exc
-    out = []
+    out: list[str | None] = []
     for getter in (parsed.lower_strict, parsed.upper_strict):
         try:
             out.append(time.strftime("%Y-%m-%d", getter()))
@@ -178,7 +179,8 @@ def _library_bounds(value: str) -> tuple[str | None, str | None]:
 def _event_dates(row: dict, origin: Origin, problems: list[Problem]) -> None:
     # Set first: a date refused below is reported once, not again as a missing precision.
     row["date_precision"] = "unknown"
-    lows, highs = [], []
+    lows: list[str | None] = []
+    highs: list[str | None] = []
     for col in ("start_date", "end_date"):
         value = row.get(col)
         if value in (None, ""):
@@ -256,7 +258,7 @@ def _event_places(event: dict, values: dict, origin: Origin, columns: list[str],
 
 
 def _row_of(columns: list[str], values: dict) -> dict:
-    row = dict(zip(columns, map(values.get, columns)))
+    row = dict(zip(columns, map(values.get, columns), strict=False))
     if "" in row.values():  # rare: an empty text counts as absent
         row = {c: (None if v == "" else v) for c, v in row.items()}
     return row
@@ -367,7 +369,7 @@ def _check_count_texts(tables: Tables, corpus: Corpus) -> None:
         for span, _ in corpus.spans
         if span["source_id"] in corpus.sources
     }
-    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", [])):
+    for row, origin in zip(tables.rows.get("event_actors", []), tables.origins.get("event_actors", []), strict=False):
         text = row.get("count_text")
         if isinstance(text, str) and row.get("span_id") in quote_of and text not in quote_of[row["span_id"]]:
             tables.problems.append(
@@ -409,7 +411,7 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
         tables.lines.pop("demands", None)  # the partitions rendered them before the change
         tables.restated.add("demands")
     quoting.measure(tables.rows["sources"], tables.rows["spans"])
-    source_of_span = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
+    source_of_span: dict[str | None, str] = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
     parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names
     for row in estimate_casualties(tables.rows["casualties"], source_of_span, parent_of):
@@ -436,7 +438,7 @@ def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
     >>> demands[0]["outcome"]
     'disputed'
     """
-    stated: dict[str, set[str]] = {}
+    stated: dict[str | None, set[str]] = {}  # by demand id, None for a claim that names none
     for claim in outcomes:
         if claim.get("outcome") and claim["outcome"] != "unknown":
             stated.setdefault(claim.get("demand_id"), set()).add(claim["outcome"])
@@ -453,7 +455,7 @@ def derive_demand_outcomes(demands: list[dict], outcomes: list[dict]) -> bool:
 
 def estimate_casualties(
     casualties: list[dict],
-    source_of_span: dict[str, str],
+    source_of_span: dict[str | None, str],
     parent_of: dict[str, str | None] | None = None,
 ) -> list[dict]:
     """Summarise the casualty claims per event and category (the rule is in the codebook).

@@ -33,7 +33,9 @@ def project_name(folder: Path) -> str:
     return name
 
 
-def init_project(dest: Path, name: str | None = None, title: str | None = None, today: datetime.date | None = None) -> list[str]:
+def init_project(
+    dest: Path, name: str | None = None, title: str | None = None, today: datetime.date | None = None
+) -> list[str]:
     """Write a new project into `dest` (absent or empty); the files written, relative to it."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise PipelineError(f"{dest}: exists and is not an empty folder; pick a new folder for the project")

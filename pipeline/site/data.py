@@ -46,6 +46,7 @@ class EventView:
     demands: list[dict] = field(default_factory=list)
     actors: list[dict] = field(default_factory=list)
     mentions: list[dict] = field(default_factory=list)
+    decade: str = ""  # the start's decade ("1950"), set by the site generator for the events page
 
     @property
     def event_id(self) -> str:
@@ -79,7 +80,9 @@ def read_build(folder: Path) -> SiteData:
     except FileNotFoundError as exc:
         raise PipelineError(f"{descriptor_path}: no build here: run `pipeline build` or pass --dist-dir") from exc
     except (OSError, ValueError) as exc:
-        raise PipelineError(f"{descriptor_path}: not a readable data package ({exc}): run `pipeline build` again") from exc
+        raise PipelineError(
+            f"{descriptor_path}: not a readable data package ({exc}): run `pipeline build` again"
+        ) from exc
     schemas, rows = {}, {}
     for resource in descriptor.get("resources", []):
         path = resource.get("path", "")
@@ -108,8 +111,10 @@ def _read_csv(path: Path, schema: dict) -> list[dict]:
                         try:
                             row[name] = int(row[name]) if name in integers else float(row[name])
                         except ValueError as exc:
-                            raise PipelineError(f"{path}:{line}: column {name} holds '{row[name]}', not a number: "
-                                                "run `pipeline build` again") from exc
+                            raise PipelineError(
+                                f"{path}:{line}: column {name} holds '{row[name]}', not a number: "
+                                "run `pipeline build` again"
+                            ) from exc
                 out.append(row)
             return out
     except OSError as exc:
@@ -187,30 +192,49 @@ def _event_views(data: SiteData) -> list[EventView]:
             out.setdefault(row["event_id"], []).append(row)
         return out
 
-    casualties, demands, roles, mentions = (grouped(t) for t in ("casualties", "demands", "event_actors", "event_mentions"))
+    casualties, demands, roles, mentions = (
+        grouped(t) for t in ("casualties", "demands", "event_actors", "event_mentions")
+    )
     children: dict[str, list[dict]] = {}
     for row in events.values():
         if row.get("parent_event_id") in events:
             children.setdefault(row["parent_event_id"], []).append(row)
     views = []
-    for event_id in sorted(events, key=lambda e: (events[e].get("earliest_date") or events[e].get("start_date", ""), e)):
+    for event_id in sorted(
+        events, key=lambda e: (events[e].get("earliest_date") or events[e].get("start_date", ""), e)
+    ):
         row = events[event_id]
         claims = casualties.get(event_id, [])
-        sources = {spans[r["span_id"]]["source_id"] for t in (claims, demands.get(event_id, []), roles.get(event_id, []),
-                                                            mentions.get(event_id, [])) for r in t if r.get("span_id") in spans}
+        sources = {
+            spans[r["span_id"]]["source_id"]
+            for t in (claims, demands.get(event_id, []), roles.get(event_id, []), mentions.get(event_id, []))
+            for r in t
+            if r.get("span_id") in spans
+        }
         summary = summaries.get(event_id) or _computed_summary(row, claims, sources, _top_event(event_id, events))
         place = places.get(summary.get("place_id") or row.get("place_id") or "")
         lat, lon = _coordinates(summary, place)
-        views.append(EventView(
-            row=row, summary=summary, place=place, lat=lat, lon=lon, parent=events.get(row.get("parent_event_id") or ""),
-            children=sorted(children.get(event_id, []), key=lambda e: (e.get("start_date", ""), e["event_id"])),
-            casualties=sorted(claims, key=lambda c: (c["category"], claim_range(c)[0] is None, claim_range(c)[0] or 0,
-                                                     c["casualty_id"])),
-            demands=sorted(demands.get(event_id, []), key=lambda d: (d["category"], d["demand_id"])),
-            actors=sorted(({**r, "actor": actors.get(r["actor_id"], {})} for r in roles.get(event_id, [])),
-                          key=lambda r: (r["role"], r["actor_id"], r["span_id"])),
-            mentions=sorted(mentions.get(event_id, []), key=lambda m: m["span_id"]),
-        ))
+        views.append(
+            EventView(
+                row=row,
+                summary=summary,
+                place=place,
+                lat=lat,
+                lon=lon,
+                parent=events.get(row.get("parent_event_id") or ""),
+                children=sorted(children.get(event_id, []), key=lambda e: (e.get("start_date", ""), e["event_id"])),
+                casualties=sorted(
+                    claims,
+                    key=lambda c: (c["category"], claim_range(c)[0] is None, claim_range(c)[0] or 0, c["casualty_id"]),
+                ),
+                demands=sorted(demands.get(event_id, []), key=lambda d: (d["category"], d["demand_id"])),
+                actors=sorted(
+                    ({**r, "actor": actors.get(r["actor_id"], {})} for r in roles.get(event_id, [])),
+                    key=lambda r: (r["role"], r["actor_id"], r["span_id"]),
+                ),
+                mentions=sorted(mentions.get(event_id, []), key=lambda m: m["span_id"]),
+            )
+        )
     return views
 
 

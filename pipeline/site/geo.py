@@ -76,7 +76,9 @@ def _countries() -> tuple[tuple[str, tuple[tuple[tuple[float, float], ...], ...]
 
     out = []
     for geometry in topo["objects"]["countries"]["geometries"]:
-        polygons = {"Polygon": [geometry.get("arcs", [])], "MultiPolygon": geometry.get("arcs", [])}.get(geometry["type"], [])
+        polygons = {"Polygon": [geometry.get("arcs", [])], "MultiPolygon": geometry.get("arcs", [])}.get(
+            geometry["type"], []
+        )
         rings = tuple(ring(r) for polygon in polygons for r in polygon)
         out.append((geometry.get("properties", {}).get("name", ""), rings))
     return tuple(sorted(out))

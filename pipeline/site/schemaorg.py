@@ -10,23 +10,44 @@ from __future__ import annotations
 from pipeline.site.data import SiteData
 
 REQUIRED = ("name", "description")
-RECOMMENDED = ("license", "creator", "distribution", "temporalCoverage", "spatialCoverage", "version",
-               "variableMeasured", "citation", "identifier", "keywords", "url")
-MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonld": "application/ld+json", ".md": "text/markdown",
-               ".nt": "application/n-triples", ".parquet": "application/vnd.apache.parquet", ".sqlite": "application/vnd.sqlite3",
-               ".ttl": "text/turtle", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               ".zip": "application/zip"}
+RECOMMENDED = (
+    "license",
+    "creator",
+    "distribution",
+    "temporalCoverage",
+    "spatialCoverage",
+    "version",
+    "variableMeasured",
+    "citation",
+    "identifier",
+    "keywords",
+    "url",
+)
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".jsonld": "application/ld+json",
+    ".md": "text/markdown",
+    ".nt": "application/n-triples",
+    ".parquet": "application/vnd.apache.parquet",
+    ".sqlite": "application/vnd.sqlite3",
+    ".ttl": "text/turtle",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".zip": "application/zip",
+}
 # The tables whose columns are the dataset's measured variables (the rest are provenance).
 _MEASURED = ("events", "casualties", "demands", "event_actors")
 
 
 def media_type(name: str) -> str:
-    return MEDIA_TYPES.get(name[name.rfind("."):], "application/octet-stream")
+    return MEDIA_TYPES.get(name[name.rfind(".") :], "application/octet-stream")
 
 
 def citation_text(descriptor: dict) -> str:
     """One-line citation: authors (year). Title. Version. Licence."""
-    authors = "; ".join(c.get("title", "") for c in descriptor.get("contributors", []) if "creator" in c.get("roles", []))
+    authors = "; ".join(
+        c.get("title", "") for c in descriptor.get("contributors", []) if "creator" in c.get("roles", [])
+    )
     year = str(descriptor.get("created", ""))[:4]
     return f"{authors} ({year}). {descriptor.get('title', '')}. Version {descriptor.get('version', '')}."
 
@@ -37,18 +58,24 @@ def dataset_jsonld(data: SiteData, base_url: str, downloads: list[tuple[str, str
     url = base_url or d.get("homepage") or ""
     absolute = (lambda rel: url.rstrip("/") + "/" + rel) if url else (lambda rel: rel)
     licence = next((lic.get("path") for lic in d.get("licenses", []) if lic.get("path")), "")
-    creators = [{"@type": "Organization", "name": c["title"]} for c in d.get("contributors", [])
-                if "creator" in c.get("roles", []) and c.get("title")]
+    creators = [
+        {"@type": "Organization", "name": c["title"]}
+        for c in d.get("contributors", [])
+        if "creator" in c.get("roles", []) and c.get("title")
+    ]
     measured = []
     for table in _MEASURED:
         for f in data.schemas.get(table, {}).get("fields", []):
             if f["name"].endswith("_id"):
                 continue
-            measured.append({"@type": "PropertyValue", "name": f"{table}.{f['name']}", "description": f.get("description", "")})
-    located = [e for e in data.events if e.lat is not None]
+            measured.append(
+                {"@type": "PropertyValue", "name": f"{table}.{f['name']}", "description": f.get("description", "")}
+            )
+    # An event has both coordinates or neither (site/data.py `_coordinates`).
+    located = [(e.lat, e.lon) for e in data.events if e.lat is not None and e.lon is not None]
     place: dict = {"@type": "Place", "name": "The Soviet Union and the states of the Soviet bloc in Europe"}
     if located:
-        lats, lons = [e.lat for e in located], [e.lon for e in located]
+        lats, lons = [lat for lat, _ in located], [lon for _, lon in located]
         place["geo"] = {"@type": "GeoShape", "box": f"{min(lats):.4f} {min(lons):.4f} {max(lats):.4f} {max(lons):.4f}"}
     out = {
         "@context": "https://schema.org/",
@@ -67,8 +94,10 @@ def dataset_jsonld(data: SiteData, base_url: str, downloads: list[tuple[str, str
         "spatialCoverage": place,
         "variableMeasured": measured,
         "citation": citation_text(d),
-        "distribution": [{"@type": "DataDownload", "name": name, "contentUrl": absolute(rel), "encodingFormat": media_type(name)}
-                         for name, rel in downloads],
+        "distribution": [
+            {"@type": "DataDownload", "name": name, "contentUrl": absolute(rel), "encodingFormat": media_type(name)}
+            for name, rel in downloads
+        ],
     }
     if url:
         out["url"] = url

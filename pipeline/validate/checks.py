@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pipeline.errors import Problem
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.read.yamlfile import Yaml11Number, yaml11_message
+from pipeline.rows.tables import Tables
 from pipeline.spreadsheet import CONTROL_CHARACTERS, FORMULA_START, describe, formula_risk
 from pipeline.types import TYPES, BadValue
-from pipeline.rows.tables import Tables
 
 _DIGITS = re.compile(r"[0-9]+\Z")
 _INVALID = object()
@@ -118,8 +118,10 @@ class _Checker:
                 self.add(i, "control-character", name, _control_message(name, bad, source_text))
                 return _INVALID
         else:
+            check = TYPES[ftype].check
+            assert check is not None  # only text has no check, and text was handled above
             try:
-                value = TYPES[ftype].check(value)
+                value = check(value)
             except BadValue as exc:
                 self.add(i, "type-error", name, f"{name} {value!r} {exc}")
                 return _INVALID
@@ -428,7 +430,13 @@ _URI = re.compile(r"^https?://\S+$")  # as _Checker.check_cells matches format "
 _NOT_NONE = functools.partial(operator.is_not, None)
 # The types a column's values may have for `_clean` to judge it; anything else (text in an
 # integer column, a number in a text column, ...) goes to `_Checker`, which converts or reports it.
-_CLEAN_TYPES = {"string": {str}, "date": {str}, "integer": {int}, "boolean": {bool}, "number": {int, float}}
+_CLEAN_TYPES: dict[str, set[type]] = {
+    "string": {str},
+    "date": {str},
+    "integer": {int},
+    "boolean": {bool},
+    "number": {int, float},
+}
 # A text value starting like a formula, found in all text values of a table joined by "\n" (see
 # `_clean`): a value's first character follows a "\n" (or starts the join).
 _FORMULA_AFTER_NEWLINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
@@ -462,11 +470,12 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
     cached = _SPECS.get(id(schema))
     if cached is not None and cached[0] is schema:
         return cached[1]
-    specs: list[_ColumnSpec] | None = []
+    specs: list[_ColumnSpec] = []
+    known = True
     for name in schema.field_names:
         ftype, cons = schema.fields[name]["type"], schema.constraints(name)
         if ftype not in _CLEAN_TYPES:
-            specs = None
+            known = False
             break
         text = _CLEAN_TYPES[ftype] == {str}
         specs.append(
@@ -486,11 +495,13 @@ def _column_specs(schema: TableSchema) -> list[_ColumnSpec] | None:
                 name in _SOURCE_TEXT.get(schema.name, ()),
             )
         )
-    _SPECS[id(schema)] = (schema, specs)
-    return specs
+    result = specs if known else None
+    _SPECS[id(schema)] = (schema, result)
+    return result
 
 
-def _clean(schema: TableSchema, rows: list[dict]) -> bool:
+# Inlined on purpose (one pass of C-level checks per column): this judges every table of every build.
+def _clean(schema: TableSchema, rows: list[dict]) -> bool:  # noqa: C901, PLR0911, PLR0912 (hot path, see above)
     """True if `_Checker.check_cells` would find no problem in rows and change none of them.
 
     The same checks, a column at a time over all rows with C-level builtins (map, set, join)
@@ -505,7 +516,8 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
         values = {spec.name: list(map(operator.itemgetter(spec.name), rows)) for spec in specs}
     except KeyError:
         return False
-    texts, one_line = [], []
+    text_columns: list[list[str]] = []
+    one_line_columns: list[list[str]] = []
     for spec in specs:
         column = values[spec.name]
         if None in column:
@@ -531,9 +543,9 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
             except ValueError:
                 return False
         if spec.text:
-            texts.append(column)
+            text_columns.append(column)
             if not spec.source_text:
-                one_line.append(column)
+                one_line_columns.append(column)
             if spec.max_length is not None and max(map(len, column)) > spec.max_length:
                 return False
             if spec.min_length is not None and min(map(len, column)) < spec.min_length:
@@ -542,7 +554,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
                 return False
             if spec.uri and not all(map(_URI.fullmatch, column)):
                 return False
-    texts = list(itertools.chain.from_iterable(texts))
+    texts = list(itertools.chain.from_iterable(text_columns))
     if "" in texts:
         return False  # becomes None, and may be missing
     # All text values at once: each value starts the join or a line of it, so no bad value is
@@ -555,7 +567,7 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
     if _CONTROL.search(joined) or "\t" in joined or "\r" in joined:
         return False
     # A line break inside a value is allowed only in the columns cut from a source's text.
-    one_line = list(itertools.chain.from_iterable(one_line))
+    one_line = list(itertools.chain.from_iterable(one_line_columns))
     if one_line and "\n".join(one_line).count("\n") != len(one_line) - 1:
         return False
     try:
@@ -569,14 +581,12 @@ def _clean(schema: TableSchema, rows: list[dict]) -> bool:
         and _ordered(schema, values, "count_min", "count_max", operator.gt)
     ):
         return False
-    if (
+    return not (
         schema.name == "spans"
         and "start" in values
         and "end" in values
         and _ordered(schema, values, "start", "end", operator.ge)
-    ):
-        return False
-    return True
+    )
 
 
 def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong) -> bool:
@@ -584,12 +594,14 @@ def _ordered(schema: TableSchema, values: dict[str, list], a: str, b: str, wrong
     if schema.fields[a]["type"] == schema.fields[b]["type"] == "integer":
         # `_clean` saw ints (no bools) or None only: compare the rows that have both at C speed.
         both = (
-            [(x, y) for x, y in zip(values[a], values[b]) if x is not None and y is not None]
+            [(x, y) for x, y in zip(values[a], values[b], strict=False) if x is not None and y is not None]
             if None in values[a] or None in values[b]
-            else zip(values[a], values[b])
+            else zip(values[a], values[b], strict=False)
         )
         return any(itertools.starmap(wrong, both))
-    return any(isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b]))
+    return any(
+        isinstance(x, int) and isinstance(y, int) and wrong(x, y) for x, y in zip(values[a], values[b], strict=False)
+    )
 
 
 def validate_tables(

@@ -15,8 +15,13 @@ def sources_without_spans(sources: dict, span_rows: list[dict]) -> list[Problem]
     problems = []
     for sid in sorted(set(sources) - quoted):
         origin = sources[sid].origin
-        problems.append(Problem(
-            origin.file, origin.line, "source-without-spans",
-            f"source '{sid}' has no spans left in raw/annotations/ (was its annotation file deleted or emptied?); "
-            "restore its annotations, or to drop the source on purpose remove its entry here too"))
+        problems.append(
+            Problem(
+                origin.file,
+                origin.line,
+                "source-without-spans",
+                f"source '{sid}' has no spans left in raw/annotations/ (was its annotation file deleted or emptied?); "
+                "restore its annotations, or to drop the source on purpose remove its entry here too",
+            )
+        )
     return problems

@@ -62,11 +62,15 @@ def shacl_problems(data, shapes, file: str = "") -> list[Problem]:
         path = shapes.value(source, SH.path)
         where = f" at {_path(path, shapes)}" if path is not None else ""
         message = results.value(result, SH.resultMessage) or "does not conform"
-        problems.append(Problem(
-            file, 0, "shacl-violation",
-            f"<{focus}> violates {_short(node_shape, shapes)}{where}: {message}",
-            row=str(focus),
-        ))
+        problems.append(
+            Problem(
+                file,
+                0,
+                "shacl-violation",
+                f"<{focus}> violates {_short(node_shape, shapes)}{where}: {message}",
+                row=str(focus),
+            )
+        )
     return sorted(problems, key=lambda p: (p.row, p.message))
 
 

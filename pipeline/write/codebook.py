@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline.write.exports import parquet_filename, sqlite_filename
 from pipeline.metadata import Metadata, TableSchema
+from pipeline.write.exports import parquet_filename, sqlite_filename
 
 CODEBOOK_FILENAME = "codebook.md"
 
@@ -53,18 +53,26 @@ def _table_section(schema: TableSchema, meta: Metadata) -> list[str]:
     lines = [f"## `{schema.name}`: {schema.title}", ""]
     if desc.get("description"):
         lines += [desc["description"], ""]
-    facts = [f"File `{schema.path}` (also `{parquet_filename(schema)}` and table `{schema.name}` of `{sqlite_filename(meta)}`)."]
+    facts = [
+        f"File `{schema.path}` (also `{parquet_filename(schema)}` and table `{schema.name}` of `{sqlite_filename(meta)}`)."
+    ]
     if schema.primary_key:
         facts.append(f"Primary key: {', '.join(map(_code, schema.primary_key))}.")
     for fk in schema.foreign_keys:
-        facts.append(f"Foreign key: {', '.join(map(_code, fk.fields))} -> "
-                     f"{_code(fk.resource)} ({', '.join(map(_code, fk.reference_fields))}).")
+        facts.append(
+            f"Foreign key: {', '.join(map(_code, fk.fields))} -> "
+            f"{_code(fk.resource)} ({', '.join(map(_code, fk.reference_fields))})."
+        )
     if schema.derived_from:
         facts.append(f"Derived from: {', '.join(map(_code, schema.derived_from))}.")
     lines += [" ".join(facts), "", "| field | type | constraints | description |", "|---|---|---|---|"]
     for name, field in schema.fields.items():
-        ftype = field.get("type", "string") + (f" ({field['format']})" if field.get("format", "default") != "default" else "")
-        lines.append(f"| {_code(name)} | {ftype} | {_constraints(schema, name)} | {_md(field.get('description', ''))} |")
+        ftype = field.get("type", "string") + (
+            f" ({field['format']})" if field.get("format", "default") != "default" else ""
+        )
+        lines.append(
+            f"| {_code(name)} | {ftype} | {_constraints(schema, name)} | {_md(field.get('description', ''))} |"
+        )
     lines.append("")
     for name, field in schema.fields.items():
         enum = schema.enum(name)
@@ -85,15 +93,17 @@ def _quoting_terms(descriptor: dict) -> list[str]:
     return [
         "## Quoting terms",
         "",
-        ("Every source is quoted within its terms (columns `quote_budget`, `quote_max_passage` and `link_required` of "
-         "`sources`; what its spans publish is in `quoted_chars` and `longest_passage`). "
-         f"Unless its entry states its own, a source's spans may reproduce at most {terms.get('budgetShare', 0):.0%} of "
-         f"its characters together (prefix, quote and suffix, overlaps counted once), no passage longer than "
-         f"{terms.get('maxPassage')} characters may be rebuilt by joining spans that overlap or touch, and a link to "
-         f"the original is {'required' if terms.get('linkRequired') else 'not required'}. A span whose quote would go "
-         "over its source's terms is published with `start`, `end` and `quote_sha256` and an empty `quote`, `prefix` "
-         "and `suffix` (its annotation says `withhold_quote: true`): anyone holding the article can check it by "
-         "its offsets and hash. The build refuses a build in which any source goes over its terms."),
+        (
+            "Every source is quoted within its terms (columns `quote_budget`, `quote_max_passage` and `link_required` of "
+            "`sources`; what its spans publish is in `quoted_chars` and `longest_passage`). "
+            f"Unless its entry states its own, a source's spans may reproduce at most {terms.get('budgetShare', 0):.0%} of "
+            f"its characters together (prefix, quote and suffix, overlaps counted once), no passage longer than "
+            f"{terms.get('maxPassage')} characters may be rebuilt by joining spans that overlap or touch, and a link to "
+            f"the original is {'required' if terms.get('linkRequired') else 'not required'}. A span whose quote would go "
+            "over its source's terms is published with `start`, `end` and `quote_sha256` and an empty `quote`, `prefix` "
+            "and `suffix` (its annotation says `withhold_quote: true`): anyone holding the article can check it by "
+            "its offsets and hash. The build refuses a build in which any source goes over its terms."
+        ),
         "",
     ]
 
@@ -101,14 +111,17 @@ def _quoting_terms(descriptor: dict) -> list[str]:
 def codebook_markdown(meta: Metadata) -> str:
     """The whole codebook as Markdown text (LF, final newline)."""
     d = meta.descriptor
-    licences = ", ".join(f"{lic.get('title') or lic.get('name')} ({lic.get('path', '')})" for lic in d.get("licenses", []))
+    licences = ", ".join(
+        f"{lic.get('title') or lic.get('name')} ({lic.get('path', '')})" for lic in d.get("licenses", [])
+    )
     lines = [
         f"# Codebook: {d.get('title', meta.name)}",
         "",
         "<!-- Generated by `pipeline build` from datapackage.json and schemas/; never edit it by hand. -->",
         "",
         f"Dataset `{meta.name}`, version {meta.version}"
-        + (f", released {d['created'][:10]}" if d.get("created") else "") + ".",
+        + (f", released {d['created'][:10]}" if d.get("created") else "")
+        + ".",
         "",
         d.get("description", ""),
         "",
@@ -121,19 +134,27 @@ def codebook_markdown(meta: Metadata) -> str:
         "",
         "Every table is published three times with the same rows in the same order (sorted by primary key):",
         "",
-        ("- `<table>.csv`: UTF-8, LF line ends, header row; an empty cell means not stated / unknown. "
-         "`datapackage.json` describes these files (Frictionless Data Package with inline Table Schemas, "
-         "byte counts and SHA-256)."),
-        ("- `<table>.parquet`: typed columns (string, int64, float64, bool, date32), nullable unless required; "
-         "each field's description is stored in its Arrow field metadata."),
-        (f"- `{sqlite_filename(meta)}`: one SQLite database with every table, its primary key, foreign keys, "
-         "NOT NULL, UNIQUE and CHECK constraints (categories, minimums). Booleans are 0/1, dates ISO text. "
-         "SQLite checks foreign keys only on connections that run `PRAGMA foreign_keys = ON`."),
+        (
+            "- `<table>.csv`: UTF-8, LF line ends, header row; an empty cell means not stated / unknown. "
+            "`datapackage.json` describes these files (Frictionless Data Package with inline Table Schemas, "
+            "byte counts and SHA-256)."
+        ),
+        (
+            "- `<table>.parquet`: typed columns (string, int64, float64, bool, date32), nullable unless required; "
+            "each field's description is stored in its Arrow field metadata."
+        ),
+        (
+            f"- `{sqlite_filename(meta)}`: one SQLite database with every table, its primary key, foreign keys, "
+            "NOT NULL, UNIQUE and CHECK constraints (categories, minimums). Booleans are 0/1, dates ISO text. "
+            "SQLite checks foreign keys only on connections that run `PRAGMA foreign_keys = ON`."
+        ),
         "",
-        ("- `events.geojson`: one GeoJSON Feature (RFC 7946) per event whose main place (`place_id`) has "
-         "coordinates: a Point at [lon, lat] (WGS 84) with the event's id, name, type, dates, place and country "
-         "and the place's `geo_precision`, GeoNames and Wikidata ids as properties. Events without a main place "
-         "(their place is wider than one country, or not stated) are left out."),
+        (
+            "- `events.geojson`: one GeoJSON Feature (RFC 7946) per event whose main place (`place_id`) has "
+            "coordinates: a Point at [lon, lat] (WGS 84) with the event's id, name, type, dates, place and country "
+            "and the place's `geo_precision`, GeoNames and Wikidata ids as properties. Events without a main place "
+            "(their place is wider than one country, or not stated) are left out."
+        ),
         "",
         "Other files of the build (for example linked-data exports) are listed in the release's `SHA256SUMS`.",
         "",

@@ -8,6 +8,7 @@ rows are sorted as in the CSV files, nothing carries a timestamp, and the writer
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -21,11 +22,11 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.types import TYPES, arrow_type
 from pipeline.engine import sealed
+from pipeline.errors import PipelineError
 from pipeline.metadata import Metadata, TableSchema
 from pipeline.rows.tables import Tables
+from pipeline.types import TYPES, arrow_type
 
 # Fixed writer settings: defaults of pyarrow may change between versions, and any change of
 # row-group or page layout would change the bytes of an unchanged table.
@@ -45,7 +46,6 @@ PARQUET_OPTIONS = {
 SQLITE_PAGE_SIZE = 4096
 
 
-
 def sqlite_filename(meta: Metadata) -> str:
     return f"{meta.name}.sqlite"
 
@@ -56,13 +56,20 @@ def parquet_filename(schema: TableSchema) -> str:
 
 # ---- Parquet -----------------------------------------------------------------------------------
 
+
 def arrow_schema(schema: TableSchema):
     """The Arrow schema of a table: its Table Schema's types, required fields, descriptions and key."""
     import pyarrow as pa
 
-    fields = [pa.field(name, arrow_type(field.get("type", "string")), nullable=not schema.required(name),
-                       metadata={"description": field.get("description", "")})
-              for name, field in schema.fields.items()]
+    fields = [
+        pa.field(
+            name,
+            arrow_type(field.get("type", "string")),
+            nullable=not schema.required(name),
+            metadata={"description": field.get("description", "")},
+        )
+        for name, field in schema.fields.items()
+    ]
     return pa.schema(fields, metadata={"primary_key": ",".join(schema.primary_key)})
 
 
@@ -80,8 +87,13 @@ def arrow_table(csv_path: Path, schema: TableSchema):
         str(csv_path),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            column_types={f.name: f.type for f in target}, include_columns=target.names, null_values=[""],
-            strings_can_be_null=True, quoted_strings_can_be_null=True, true_values=["true"], false_values=["false"],
+            column_types={f.name: f.type for f in target},
+            include_columns=target.names,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            true_values=["true"],
+            false_values=["false"],
         ),
     )
     # One chunk per column: the page layout of the file then depends on the rows alone.
@@ -92,12 +104,15 @@ def _parquet_key(csv_sha256: str, schema: TableSchema) -> str:
     # No pyarrow import for a cache hit: importing it costs time and a hundred MB.
     from importlib.metadata import version
 
-    key = json.dumps([version("pyarrow"), sorted(PARQUET_OPTIONS.items()), schema.descriptor, csv_sha256], sort_keys=True)
+    key = json.dumps(
+        [version("pyarrow"), sorted(PARQUET_OPTIONS.items()), schema.descriptor, csv_sha256], sort_keys=True
+    )
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def write_parquet(meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None,
-                  cache_dir: Path | None = None) -> list[str]:
+def write_parquet(
+    meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None, cache_dir: Path | None = None
+) -> list[str]:
     """Write one Parquet file per table from its CSV file in out_dir; return the file names.
 
     With cache_dir and the SHA-256 of each CSV file (by file name), a table whose CSV file is
@@ -109,7 +124,7 @@ def write_parquet(meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | No
     for schema in meta.tables.values():
         path = out_dir / parquet_filename(schema)
         names.append(path.name)
-        if folder is None:
+        if folder is None or csv_sha256 is None:
             _write_parquet(out_dir / schema.path, schema, path)
             continue
         cached = folder / (_parquet_key(csv_sha256[schema.path], schema) + ".parquet")
@@ -146,6 +161,7 @@ def _store(path: Path, cached: Path) -> None:
 
 
 # ---- SQLite ------------------------------------------------------------------------------------
+
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
@@ -202,29 +218,49 @@ def create_table_sql(schema: TableSchema) -> str:
 # of the rows (the search index copies the texts), always in this order, so that a database
 # updated from the cache has the same bytes as a fresh one.
 SQLITE_EXTRAS = (
-    ("casualty_claims", "VIEW", {"casualties": ("claimant_type",), "spans": (), "sources": (), "events": ()}, """
+    (
+        "casualty_claims",
+        "VIEW",
+        {"casualties": ("claimant_type",), "spans": (), "sources": (), "events": ()},
+        """
 SELECT c.casualty_id, c.event_id, e.name AS event_name, c.category, c.count_min, c.count_max, c.qualifier,
        c.claimant, c.claimant_type, c.claimant_actor_id, c.span_id, s.quote, s.source_id,
        so.title AS source_title, so.publisher AS source_publisher, so.published AS source_published, so.url AS source_url
 FROM casualties AS c JOIN events AS e ON e.event_id = c.event_id
-JOIN spans AS s ON s.span_id = c.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
-    ("demand_claims", "VIEW", {"demands": (), "spans": (), "sources": (), "events": ()}, """
+JOIN spans AS s ON s.span_id = c.span_id JOIN sources AS so ON so.source_id = s.source_id""",
+    ),
+    (
+        "demand_claims",
+        "VIEW",
+        {"demands": (), "spans": (), "sources": (), "events": ()},
+        """
 SELECT d.demand_id, d.event_id, e.name AS event_name, d.actor_id, d.text, d.category, d.outcome, d.span_id,
        s.quote, s.source_id, so.title AS source_title, so.url AS source_url
 FROM demands AS d JOIN events AS e ON e.event_id = d.event_id
-JOIN spans AS s ON s.span_id = d.span_id JOIN sources AS so ON so.source_id = s.source_id"""),
-    ("event_overview", "VIEW", {"event_summary": (), "event_mentions": (), "spans": (), "sources": ()}, """
+JOIN spans AS s ON s.span_id = d.span_id JOIN sources AS so ON so.source_id = s.source_id""",
+    ),
+    (
+        "event_overview",
+        "VIEW",
+        {"event_summary": (), "event_mentions": (), "spans": (), "sources": ()},
+        """
 SELECT es.*, (SELECT group_concat(title, ' | ') FROM (
            SELECT DISTINCT so.title FROM event_mentions AS m JOIN spans AS s ON s.span_id = m.span_id
            JOIN sources AS so ON so.source_id = s.source_id WHERE m.event_id = es.event_id ORDER BY so.title)) AS sources
-FROM event_summary AS es"""),
+FROM event_summary AS es""",
+    ),
     # One index over every text a user searches: quotes, and the names and descriptions of
     # events and actors. `kind` and `id` say where a hit comes from.
-    ("search", "FTS5", {"spans": (), "events": (), "actors": ("description",)}, """
+    (
+        "search",
+        "FTS5",
+        {"spans": (), "events": (), "actors": ("description",)},
+        """
 CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, id UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2');
 INSERT INTO search (kind, id, text) SELECT 'quote', span_id, quote FROM spans WHERE quote IS NOT NULL ORDER BY span_id;
 INSERT INTO search (kind, id, text) SELECT 'event', event_id, name || '. ' || description FROM events ORDER BY event_id;
-INSERT INTO search (kind, id, text) SELECT 'actor', actor_id, name || coalesce('. ' || description, '') FROM actors ORDER BY actor_id"""),
+INSERT INTO search (kind, id, text) SELECT 'actor', actor_id, name || coalesce('. ' || description, '') FROM actors ORDER BY actor_id""",
+    ),
 )
 
 
@@ -277,7 +313,11 @@ def _sqlite_env(meta: Metadata) -> str:
 
 
 def write_sqlite(
-    tables: Tables, meta: Metadata, out_dir: Path, csv_sha256: dict[str, str] | None = None, cache_dir: Path | None = None,
+    tables: Tables,
+    meta: Metadata,
+    out_dir: Path,
+    csv_sha256: dict[str, str] | None = None,
+    cache_dir: Path | None = None,
     fresh: FreshDatabase | None = None,
 ) -> str:
     """Write every table into one SQLite database with its keys; return the file name.
@@ -310,7 +350,9 @@ def start_sqlite(meta: Metadata, out_dir: Path, cache_dir: Path | None, parts: l
     entries = [part.entry for part in parts]
     rows = sum(len(r) for part in parts for r in part.tables.rows.values())
     from_entries = frozenset(name for part in parts for name in part.tables.rows)
-    return FreshDatabase(meta, out_dir / sqlite_filename(meta), entries if None not in entries else None, rows, from_entries)
+    return FreshDatabase(
+        meta, out_dir / sqlite_filename(meta), entries if None not in entries else None, rows, from_entries
+    )
 
 
 def _fresh(tables: Tables, meta: Metadata, path: Path, fresh: FreshDatabase | None) -> FreshDatabase:
@@ -329,13 +371,19 @@ def _last_state(meta: Metadata, folder: Path) -> dict | None:
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not (isinstance(state, dict) and state.get("env") == _sqlite_env(meta) and isinstance(state.get("tables"), dict)
-            and isinstance(state.get("cookie"), int) and isinstance(state.get("sha256"), dict)):
+    if not (
+        isinstance(state, dict)
+        and state.get("env") == _sqlite_env(meta)
+        and isinstance(state.get("tables"), dict)
+        and isinstance(state.get("cookie"), int)
+        and isinstance(state.get("sha256"), dict)
+    ):
         return None
     # The database and the CSV files are used only while their bytes match the state's checksums.
     files = {"last.sqlite": folder / "last.sqlite", **{meta[n].path: folder / meta[n].path for n in meta.tables}}
     if state["sha256"].get("last.sqlite") is None or any(
-            name in state["sha256"] and sealed.file_sha256(path) != state["sha256"][name] for name, path in files.items()):
+        name in state["sha256"] and sealed.file_sha256(path) != state["sha256"][name] for name, path in files.items()
+    ):
         return None
     return state
 
@@ -390,11 +438,21 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
             shutil.copyfile(path, db)
         for name in changed:
             shutil.copyfile(out_dir / meta[name].path, folder / meta[name].path)
-        checksums = {"last.sqlite": sealed.file_sha256(db),
-                     **{meta[n].path: sealed.file_sha256(folder / meta[n].path) for n in meta.tables}}
-        state_path.write_text(json.dumps({"env": _sqlite_env(meta), "tables": digests, "cookie": cookie,
-                                          "sha256": {k: v for k, v in checksums.items() if v is not None}}),
-                              encoding="utf-8")
+        checksums = {
+            "last.sqlite": sealed.file_sha256(db),
+            **{meta[n].path: sealed.file_sha256(folder / meta[n].path) for n in meta.tables},
+        }
+        state_path.write_text(
+            json.dumps(
+                {
+                    "env": _sqlite_env(meta),
+                    "tables": digests,
+                    "cookie": cookie,
+                    "sha256": {k: v for k, v in checksums.items() if v is not None},
+                }
+            ),
+            encoding="utf-8",
+        )
     except OSError:
         pass  # without its state, the next build starts afresh
     return path.name
@@ -411,20 +469,33 @@ class FreshDatabase:
     the database's schema cookie. Small databases are filled in the build's own process.
     """
 
-    def __init__(self, meta: Metadata, path: Path, entries: list[str] | None = None, rows: int = 0,
-                 from_entries: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        meta: Metadata,
+        path: Path,
+        entries: list[str] | None = None,
+        rows: int = 0,
+        from_entries: frozenset[str] = frozenset(),
+    ):
         from pipeline.engine import background
         from pipeline.engine.background import Child
 
         self.meta = meta
-        self.rows = tempfile.TemporaryFile()
+        self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (owned by this writer, closed in close())
         self.ready_read, self.ready_write = os.pipe()
         self.finished = False
-        self.task = {"path": str(path), "page_size": SQLITE_PAGE_SIZE, "rows_fd": self.rows.fileno(),
-                     "ready_fd": self.ready_read, "entries": entries or [],
-                     "tables": {name: [create_table_sql(schema), _insert_sql(schema), schema.field_names]
-                                for name, schema in meta.tables.items()},
-                     "extras": sqlite_extras_sql(meta)}
+        self.task = {
+            "path": str(path),
+            "page_size": SQLITE_PAGE_SIZE,
+            "rows_fd": self.rows.fileno(),
+            "ready_fd": self.ready_read,
+            "entries": entries or [],
+            "tables": {
+                name: [create_table_sql(schema), _insert_sql(schema), schema.field_names]
+                for name, schema in meta.tables.items()
+            },
+            "extras": sqlite_extras_sql(meta),
+        }
         # The tables whose rows the entry files hold (all but sources and the derived ones). A
         # small database is filled in this process from the rows at hand instead.
         big = rows >= background.MIN_ROWS
@@ -434,7 +505,9 @@ class FreshDatabase:
         self.child = None
         try:
             if big:
-                self.child = Child("pipeline.write.exports:fill_database", self.task, pass_fds=(self.rows.fileno(), self.ready_read))
+                self.child = Child(
+                    "pipeline.write.exports:fill_database", self.task, pass_fds=(self.rows.fileno(), self.ready_read)
+                )
         except BaseException:
             self.close()
             raise
@@ -457,7 +530,9 @@ class FreshDatabase:
         try:
             if self.child is None:
                 # A small database: filled here (fill_database closes the descriptors it is given).
-                return fill_database({**self.task, "rows_fd": os.dup(self.rows.fileno()), "ready_fd": os.dup(self.ready_read)})
+                return fill_database(
+                    {**self.task, "rows_fd": os.dup(self.rows.fileno()), "ready_fd": os.dup(self.ready_read)}
+                )
             return self.child.result()
         finally:
             self.close()
@@ -470,10 +545,8 @@ class FreshDatabase:
     def close(self) -> None:
         self.rows.close()
         for fd in (self.ready_read, self.ready_write):
-            try:
+            with contextlib.suppress(OSError):  # closed already
                 os.close(fd)
-            except OSError:
-                pass  # closed already
         self.ready_read = self.ready_write = -1
 
 
@@ -486,9 +559,13 @@ def _tuples(rows: list[dict], columns: list[str]):
     Validated rows hold only str, int, bool and None, which SQLite binds as they are (bool as int).
     """
     for i in range(0, len(rows), _CHUNK_ROWS):
-        chunk = rows[i:i + _CHUNK_ROWS]
+        chunk = rows[i : i + _CHUNK_ROWS]
         try:
-            yield list(map(operator.itemgetter(*columns), chunk)) if len(columns) > 1 else [(r[columns[0]],) for r in chunk]
+            yield (
+                list(map(operator.itemgetter(*columns), chunk))
+                if len(columns) > 1
+                else [(r[columns[0]],) for r in chunk]
+            )
         except KeyError:  # rows lacking a column: the general way
             yield [tuple(row.get(c) for c in columns) for row in chunk]
 
@@ -520,9 +597,9 @@ def fill_database(task: dict) -> int:
         with os.fdopen(task["ready_fd"], "rb") as ready:
             if ready.read(1) != b"1":
                 raise PipelineError("the build stopped before handing over its rows")
-        with os.fdopen(task["rows_fd"], "rb") as rows:
-            rows.seek(0)
-            for name, chunk in iter(lambda: pickle.load(rows), None):
+        with os.fdopen(task["rows_fd"], "rb") as rows_file:
+            rows_file.seek(0)
+            for name, chunk in iter(lambda: pickle.load(rows_file), None):
                 # OR REPLACE: the build sends again the rows the merge restated (see finish).
                 con.executemany(tables[name][1].replace("INSERT INTO", "INSERT OR REPLACE INTO", 1), chunk)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()

@@ -16,8 +16,18 @@ from pipeline.rows.tables import Tables
 
 GEOJSON_FILENAME = "events.geojson"
 # Properties of each feature, in this order; the columns of events and places they come from.
-EVENT_PROPERTIES = ("event_id", "name", "event_type", "parent_event_id", "start_date", "end_date",
-                    "earliest_date", "latest_date", "place", "country")
+EVENT_PROPERTIES = (
+    "event_id",
+    "name",
+    "event_type",
+    "parent_event_id",
+    "start_date",
+    "end_date",
+    "earliest_date",
+    "latest_date",
+    "place",
+    "country",
+)
 PLACE_PROPERTIES = ("place_id", "geo_precision", "geonames_id", "wikidata_id")
 
 
@@ -32,12 +42,14 @@ def event_features(tables: Tables) -> list[dict]:
         properties = {c: event.get(c) for c in EVENT_PROPERTIES}
         properties.update({c: place.get(c) for c in PLACE_PROPERTIES})
         properties["place_name"] = place.get("name")
-        features.append({
-            "type": "Feature",
-            "id": event["event_id"],
-            "geometry": {"type": "Point", "coordinates": [float(place["lon"]), float(place["lat"])]},
-            "properties": properties,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": event["event_id"],
+                "geometry": {"type": "Point", "coordinates": [float(place["lon"]), float(place["lat"])]},
+                "properties": properties,
+            }
+        )
     return features
 
 

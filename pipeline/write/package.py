@@ -60,7 +60,7 @@ def _sort_keys(rows: list[dict], pk: list[str]) -> list:
     if not pk or columns is None or any(set(map(type, column)) != {str} for column in columns if column):
         return [_sort_key(row, pk) for row in rows]
     # Keys of one text column compare as the texts do; tuples only where there are several.
-    return columns[0] if len(pk) == 1 else list(zip(*columns))
+    return columns[0] if len(pk) == 1 else list(zip(*columns, strict=False))
 
 
 def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
@@ -87,7 +87,7 @@ def csv_lines(rows: list[dict], columns: list[str]) -> list[str]:
     for i, column in enumerate(cells):
         if not set(map(type, column)) <= _WRITTEN_AS_IS:
             cells[i] = list(map(cell_text, column))
-    csv.writer(_Appender(lines), lineterminator="\n").writerows(zip(*cells))
+    csv.writer(_Appender(lines), lineterminator="\n").writerows(zip(*cells, strict=False))
     # csv quotes only the line terminator's characters: a bare CR would end the row for readers.
     # Rows holding one are rare; find them with one scan and write them again, every cell quoted.
     if "\r" in "".join(lines):
@@ -124,7 +124,7 @@ def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], line
         lines = csv_lines(rows, columns)
     keys = _sort_keys(rows, primary_key)
     order = sorted(range(len(rows)), key=keys.__getitem__)
-    head = csv_lines([dict(zip(columns, columns))], columns)
+    head = csv_lines([dict(zip(columns, columns, strict=False))], columns)
     return "".join(head + [lines[i] for i in order]).encode("utf-8")
 
 
@@ -144,7 +144,15 @@ def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
     for res in meta.descriptor["resources"]:
         schema = meta[res["name"]]
         entry = {k: v for k, v in res.items() if k != "schema"}
-        entry.update({"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema.descriptor})
+        entry.update(
+            {
+                "type": "table",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": schema.descriptor,
+            }
+        )
         entry.update(file_entry(files[res["path"]]))
         desc["resources"].append(entry)
     return desc
@@ -228,7 +236,7 @@ def staged_dist(dist_dir: Path) -> Iterator[Path]:
     parent = dist_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        lock = open(parent / f".{dist_dir.name}.lock", "w")
+        lock = open(parent / f".{dist_dir.name}.lock", "w")  # noqa: SIM115 (entered just below, after the error check)
     except OSError as exc:
         raise PipelineError(f"cannot write next to {dist_dir}: {exc.strerror}") from exc
     with lock:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.engine.build import build
-from pipeline.write.linked import export_names
 from pipeline.metadata import load_metadata
+from pipeline.write.linked import export_names
 from tests.conftest import FIXTURES, ROOT
 
 META = load_metadata(ROOT / "datapackage.json")

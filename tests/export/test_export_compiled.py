@@ -9,14 +9,13 @@ from hypothesis import strategies as st
 from rdflib import Graph
 
 from pipeline.engine.build import build
-from pipeline.write.linked import jsonld
-from pipeline.write.linked import turtle
+from pipeline.write.linked import jsonld, turtle
 from pipeline.write.linked.compiled import PartitionRenderer, partition_renderer
 from pipeline.write.linked.graph import GLOBAL_TABLES, iri_key
-from tests.oracles.interpreted_graph import partition_graph, to_rdflib
 from tests.conftest import ROOT
 from tests.export.conftest import META
 from tests.export.test_export_graph import _with_extra_column
+from tests.oracles.interpreted_graph import partition_graph, to_rdflib
 
 
 def _parsed(meta, rows, language) -> dict[str, set]:
@@ -24,7 +23,7 @@ def _parsed(meta, rows, language) -> dict[str, set]:
     renderer = partition_renderer(meta)
     ttl, nt, js = renderer.render(rows, language)
     head = renderer.graph
-    document = jsonld.head(head) + ("\n    " + js[len(jsonld.SEPARATOR):] if js else "") + jsonld.TAIL
+    document = jsonld.head(head) + ("\n    " + js[len(jsonld.SEPARATOR) :] if js else "") + jsonld.TAIL
     return {
         "turtle": set(Graph().parse(data=turtle.head(head) + ttl, format="turtle")),
         "nt": set(Graph().parse(data=nt, format="nt")),
@@ -98,21 +97,74 @@ maybe = st.one_of(st.none(), texts)
 
 
 @settings(max_examples=60, deadline=None)
-@given(span=keys, event=keys, actor=keys, quote=texts, prefix=maybe, claimant=texts, place=maybe,
-       count=st.one_of(st.none(), st.integers(0, 10**12)), lang=st.sampled_from(["", "en", "de-ch"]))
+@given(
+    span=keys,
+    event=keys,
+    actor=keys,
+    quote=texts,
+    prefix=maybe,
+    claimant=texts,
+    place=maybe,
+    count=st.one_of(st.none(), st.integers(0, 10**12)),
+    lang=st.sampled_from(["", "en", "de-ch"]),
+)
 def test_any_value_renders_to_the_interpreted_graph(span, event, actor, quote, prefix, claimant, place, count, lang):
     rows = {
-        "spans": [{"span_id": span, "source_id": "s", "start": 0, "end": 3, "quote": quote, "prefix": prefix,
-                   "suffix": None, "label": "casualties", "quote_sha256": "0" * 64}],
-        "events": [{"event_id": event, "name": quote, "description": claimant, "event_type": "strike", "place": place,
-                    "country": None,
-                    "start_date": "1962-06-01", "earliest_date": "1962-06-01", "date_precision": "day", "scope": "core"}],
-        "event_actors": [{"event_id": event, "actor_id": actor, "role": "participant", "span_id": span,
-                          "count_min": count, "count_max": None, "qualifier": None, "count_text": place}],
-        "casualties": [{"casualty_id": span, "event_id": event, "category": "killed", "count_min": count,
-                        "count_max": count, "qualifier": "exact", "claimant": claimant, "span_id": span,
-                        "victim_actor_id": actor, "perpetrator_actor_id": None, "claimant_type": "journalist",
-                        "claimant_actor_id": actor}],
+        "spans": [
+            {
+                "span_id": span,
+                "source_id": "s",
+                "start": 0,
+                "end": 3,
+                "quote": quote,
+                "prefix": prefix,
+                "suffix": None,
+                "label": "casualties",
+                "quote_sha256": "0" * 64,
+            }
+        ],
+        "events": [
+            {
+                "event_id": event,
+                "name": quote,
+                "description": claimant,
+                "event_type": "strike",
+                "place": place,
+                "country": None,
+                "start_date": "1962-06-01",
+                "earliest_date": "1962-06-01",
+                "date_precision": "day",
+                "scope": "core",
+            }
+        ],
+        "event_actors": [
+            {
+                "event_id": event,
+                "actor_id": actor,
+                "role": "participant",
+                "span_id": span,
+                "count_min": count,
+                "count_max": None,
+                "qualifier": None,
+                "count_text": place,
+            }
+        ],
+        "casualties": [
+            {
+                "casualty_id": span,
+                "event_id": event,
+                "category": "killed",
+                "count_min": count,
+                "count_max": count,
+                "qualifier": "exact",
+                "claimant": claimant,
+                "span_id": span,
+                "victim_actor_id": actor,
+                "perpetrator_actor_id": None,
+                "claimant_type": "journalist",
+                "claimant_actor_id": actor,
+            }
+        ],
     }
     expected = _interpreted(META, rows, {"s": lang})
     for fmt, triples in _parsed(META, rows, {"s": lang}).items():

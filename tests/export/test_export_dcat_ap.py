@@ -14,13 +14,18 @@ import pytest
 
 from tests.conftest import ROOT
 
-SHAPES_CANDIDATES = [os.environ.get("DCAT_AP_SHAPES", ""), str(ROOT.parent / "shared" / "fixtures" / "dcat-ap-3.0.1" / "shapes.ttl")]
+SHAPES_CANDIDATES = [
+    os.environ.get("DCAT_AP_SHAPES", ""),
+    str(ROOT.parent / "shared" / "fixtures" / "dcat-ap-3.0.1" / "shapes.ttl"),
+]
 
 
 def _shapes() -> Path:
     path = next((Path(p) for p in SHAPES_CANDIDATES if p and Path(p).is_file()), None)
     if path is None:
-        pytest.skip("DCAT-AP 3.0.1 shapes not found: set DCAT_AP_SHAPES or put shapes.ttl in ../shared/fixtures/dcat-ap-3.0.1/")
+        pytest.skip(
+            "DCAT-AP 3.0.1 shapes not found: set DCAT_AP_SHAPES or put shapes.ttl in ../shared/fixtures/dcat-ap-3.0.1/"
+        )
     return path
 
 
@@ -31,8 +36,14 @@ def _description(dist: Path):
 
     full = Graph().parse(dist / "soviet-bloc-revolts.ttl")
     keep = set(full.subjects(RDF.type, DCAT.Dataset)) | set(full.subjects(RDF.type, DCAT.Distribution))
-    keep |= {o for s in list(keep) for o in full.objects(s, None) if isinstance(o, URIRef) and (o, None, None) in full
-             and not str(o).startswith(("http://www.w3.org/", "https://schema.org/"))}
+    keep |= {
+        o
+        for s in list(keep)
+        for o in full.objects(s, None)
+        if isinstance(o, URIRef)
+        and (o, None, None) in full
+        and not str(o).startswith(("http://www.w3.org/", "https://schema.org/"))
+    }
     out = Graph()
     for s in keep:
         for p, o in full.predicate_objects(s):
@@ -46,7 +57,9 @@ def test_dcat_description_conforms_to_dcat_ap_3_0_1(mini_build):
 
     shapes = Graph().parse(_shapes())
     _, dist = mini_build
-    conforms, _, report = pyshacl.validate(_description(dist), shacl_graph=shapes, inference="none", allow_warnings=True)
+    conforms, _, report = pyshacl.validate(
+        _description(dist), shacl_graph=shapes, inference="none", allow_warnings=True
+    )
     assert conforms, report
 
 

@@ -7,10 +7,10 @@ import copy
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.write.linked.graph import KINDS, NOT_IN_RDF, PROPERTIES, SEGMENTS, new_graph
-from tests.oracles.interpreted_graph import build_graph
 from pipeline.metadata import Metadata, TableSchema
+from pipeline.write.linked.graph import KINDS, NOT_IN_RDF, PROPERTIES, SEGMENTS, new_graph
 from tests.export.conftest import META
+from tests.oracles.interpreted_graph import build_graph
 
 
 def test_each_property_has_one_term_and_a_known_kind():
@@ -37,14 +37,22 @@ def test_conflicting_casualty_claims_are_separate_resources(mini_build):
     claims = {}
     for row in result.tables.rows["casualties"]:
         pairs = graph.about(graph.iri("casualty", row["casualty_id"]))
-        claims[row["casualty_id"]] = {(t, v) for t, v in pairs if t in ("countMin", "claimant", "qualifier", "wasDerivedFrom")}
+        claims[row["casualty_id"]] = {
+            (t, v) for t, v in pairs if t in ("countMin", "claimant", "qualifier", "wasDerivedFrom")
+        }
     assert claims == {
-        "mini-killed-12-killed": {("countMin", 12), ("claimant", "the article"),
-                                  ("qualifier", graph.iri("qualifier", "at_least")),
-                                  ("wasDerivedFrom", graph.iri("span", "mini-killed-12"))},
-        "mini-killed-3-killed": {("countMin", 3), ("claimant", "official figures"),
-                                 ("qualifier", graph.iri("qualifier", "exact")),
-                                 ("wasDerivedFrom", graph.iri("span", "mini-killed-3"))},
+        "mini-killed-12-killed": {
+            ("countMin", 12),
+            ("claimant", "the article"),
+            ("qualifier", graph.iri("qualifier", "at_least")),
+            ("wasDerivedFrom", graph.iri("span", "mini-killed-12")),
+        },
+        "mini-killed-3-killed": {
+            ("countMin", 3),
+            ("claimant", "official figures"),
+            ("qualifier", graph.iri("qualifier", "exact")),
+            ("wasDerivedFrom", graph.iri("span", "mini-killed-3")),
+        },
     }
 
 

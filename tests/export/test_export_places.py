@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Literal, Namespace, URIRef
 
-from pipeline.write.linked.graph import GEONAMES, WIKIDATA, decimal_text, wkt_point
 from pipeline.validate.shacl import load_shapes, shacl_problems
+from pipeline.write.linked.graph import GEONAMES, WIKIDATA, decimal_text, wkt_point
 from tests.export.conftest import META
 
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
@@ -61,7 +61,9 @@ def test_an_event_has_each_of_its_places(real_turtle):
     assert located == {_place(p) for p in ("kuzbass", "vorkuta", "donbass", "karaganda")}
 
 
-@pytest.mark.parametrize("value, text", [(47.4222, "47.4222"), (64.0, "64.0"), (-0.00001, "-0.00001"), (1e-7, "0.0000001")])
+@pytest.mark.parametrize(
+    "value, text", [(47.4222, "47.4222"), (64.0, "64.0"), (-0.00001, "-0.00001"), (1e-7, "0.0000001")]
+)
 def test_decimals_never_use_an_exponent(value, text):
     assert decimal_text(value) == text
 

@@ -12,16 +12,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD, split_uri
 
-from pipeline.write.linked import file_stats
-
-from pipeline.write.linked import jsonld
-
-from pipeline.write.linked import ntriples
-
-from pipeline.write.linked import turtle
+from pipeline.write.linked import file_stats, jsonld, ntriples, turtle
 from pipeline.write.linked.graph import new_graph
-from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.export.conftest import META, NAMES
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -67,9 +61,16 @@ def test_claims_read_independently_from_the_csv_are_in_the_graph(mini_build, par
             span = URIRef(base + "span/" + row["span_id"])
             expected.add((span, OA.hasSource, URIRef(base + "source/" + row["source_id"])))
             expected.add((span, OA.hasSelector, URIRef(base + "quote-selector/" + row["span_id"])))
-            expected.add((URIRef(base + "quote-selector/" + row["span_id"]), OA.exact, Literal(row["quote"], lang="en")))
-            expected.add((URIRef(base + "position-selector/" + row["span_id"]), OA.start,
-                          Literal(row["start"], datatype=XSD.nonNegativeInteger)))
+            expected.add(
+                (URIRef(base + "quote-selector/" + row["span_id"]), OA.exact, Literal(row["quote"], lang="en"))
+            )
+            expected.add(
+                (
+                    URIRef(base + "position-selector/" + row["span_id"]),
+                    OA.start,
+                    Literal(row["start"], datatype=XSD.nonNegativeInteger),
+                )
+            )
     assert len(expected) > 20
     missing = set(expected) - set(parsed["turtle"])
     assert not missing
@@ -87,11 +88,15 @@ def test_iris_share_one_namespace_per_kind_of_thing(mini_build, parsed):
     for table, column in (("spans", "span_id"), ("events", "event_id"), ("actors", "actor_id")):
         with open(dist / f"{table}.csv", encoding="utf-8") as fh:
             ids |= {row[column] for row in csv.DictReader(fh)}
-    iris = {term for triple in parsed["turtle"] for term in triple
-            if isinstance(term, URIRef) and term.startswith(META.base_iri) and str(term) != META.base_iri}
+    iris = {
+        term
+        for triple in parsed["turtle"]
+        for term in triple
+        if isinstance(term, URIRef) and term.startswith(META.base_iri) and str(term) != META.base_iri
+    }
     namespaces = {split_uri(iri)[0] for iri in iris}
     assert namespaces and len(namespaces) < 40
-    assert not [ns for ns in namespaces if any(i in ns[len(META.base_iri):] for i in ids)]
+    assert not [ns for ns in namespaces if any(i in ns[len(META.base_iri) :] for i in ids)]
 
 
 def test_composite_keys_are_one_path_segment_and_stay_apart():
@@ -107,8 +112,11 @@ def test_every_file_of_dist_is_a_distribution(mini_build, parsed):
     urls = {str(o) for o in parsed["turtle"].objects(None, dcat.downloadURL)}
     assert urls == {META.base_iri + "dist/" + p.name for p in dist.iterdir()}
     sizes = {str(d).rsplit("/", 1)[1]: int(n) for d, n in parsed["turtle"].subject_objects(dcat.byteSize)}
-    assert sizes == {p.name: p.stat().st_size for p in dist.iterdir()
-                     if p.suffix in (".csv", ".json", ".md", ".geojson") or p.name.endswith(".per-event.jsonld")}
+    assert sizes == {
+        p.name: p.stat().st_size
+        for p in dist.iterdir()
+        if p.suffix in (".csv", ".json", ".md", ".geojson") or p.name.endswith(".per-event.jsonld")
+    }
     assert any(p.suffix == ".parquet" for p in dist.iterdir())
 
 
@@ -135,7 +143,11 @@ def test_the_published_context_file_gives_the_same_graph(mini_build, parsed):
     def local_only(url, options=None):
         if url != "context.jsonld" and not url.endswith("/context.jsonld"):
             raise AssertionError(f"refused to fetch {url}")
-        return {"contextUrl": None, "documentUrl": url, "document": json.loads(context_file.read_text(encoding="utf-8"))}
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": json.loads(context_file.read_text(encoding="utf-8")),
+        }
 
     doc = json.loads((dist / NAMES["jsonld"]).read_text(encoding="utf-8"))
     doc["@context"] = "context.jsonld"
@@ -164,17 +176,25 @@ def test_any_text_survives_every_serialisation(quote, claimant, lang):
     graph.add("https://example.org/x/casualty/a", "countMin", 0)
     graph.add("https://example.org/x/casualty/a", "openEnded", False)
     reference = to_rdflib(graph)
-    for name, data in (("turtle", turtle.serialize(graph)), ("nt", ntriples.serialize(graph)),
-                       ("json-ld", jsonld.serialize(graph))):
+    for name, data in (
+        ("turtle", turtle.serialize(graph)),
+        ("nt", ntriples.serialize(graph)),
+        ("json-ld", jsonld.serialize(graph)),
+    ):
         assert set(Graph().parse(data=data, format=name)) == set(reference), name
 
 
-@pytest.mark.parametrize("rest", ["", "#coverage", "x/../y", "./z", "q:r/s", "a/.", "event/a%2Fb", "distribution/a.csv"])
+@pytest.mark.parametrize(
+    "rest", ["", "#coverage", "x/../y", "./z", "q:r/s", "a/.", "event/a%2Fb", "distribution/a.csv"]
+)
 def test_iris_under_the_base_survive_every_serialisation(rest):
     graph = new_graph("https://example.org/x/")
     graph.add("https://example.org/x/" + rest, "sameAs", "https://example.org/x/" + rest)
     graph.add("https://example.org/x/" + rest, "@type", "https://example.org/x/vocab#Thing")
     reference = set(to_rdflib(graph))
-    for name, data in (("turtle", turtle.serialize(graph)), ("nt", ntriples.serialize(graph)),
-                       ("json-ld", jsonld.serialize(graph))):
+    for name, data in (
+        ("turtle", turtle.serialize(graph)),
+        ("nt", ntriples.serialize(graph)),
+        ("json-ld", jsonld.serialize(graph)),
+    ):
         assert set(Graph().parse(data=data, format=name)) == reference, name

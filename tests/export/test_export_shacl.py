@@ -45,21 +45,26 @@ def test_a_claim_without_its_span_fails(graph, shapes):
     )
 
 
-@pytest.mark.parametrize("change, path", [
-    # lower bound above the upper bound
-    (lambda g: g.set((CLAIM, VOC.countMin, Literal(30))), "voc:countMin"),
-    # a claim with no claimant
-    (lambda g: g.remove((CLAIM, VOC.claimant, None)), "voc:claimant"),
-    # a qualifier that is not one of the qualifier concepts
-    (lambda g: g.set((CLAIM, VOC.qualifier, URIRef(META.base_iri + "outcome/met"))), "voc:qualifier/skos:inScheme"),
-    # a count given as text
-    (lambda g: g.set((CLAIM, VOC.countMax, Literal("3", datatype=XSD.string))), "voc:countMax"),
-])
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        # lower bound above the upper bound
+        (lambda g: g.set((CLAIM, VOC.countMin, Literal(30))), "voc:countMin"),
+        # a claim with no claimant
+        (lambda g: g.remove((CLAIM, VOC.claimant, None)), "voc:claimant"),
+        # a qualifier that is not one of the qualifier concepts
+        (lambda g: g.set((CLAIM, VOC.qualifier, URIRef(META.base_iri + "outcome/met"))), "voc:qualifier/skos:inScheme"),
+        # a count given as text
+        (lambda g: g.set((CLAIM, VOC.countMax, Literal("3", datatype=XSD.string))), "voc:countMax"),
+    ],
+)
 def test_broken_claims_name_the_claim_and_the_shape(graph, shapes, change, path):
     change(graph)
     problems = shacl_problems(graph, shapes)
     assert problems
-    assert any(p.message.startswith(f"<{CLAIM}> violates shape:CasualtyClaimShape at {path}:") for p in problems), problems
+    assert any(p.message.startswith(f"<{CLAIM}> violates shape:CasualtyClaimShape at {path}:") for p in problems), (
+        problems
+    )
 
 
 def test_cli_validate_passes_a_fresh_build(runner, mini_build):

@@ -17,14 +17,17 @@ NOVOCHERKASSK = META.base_iri + "event/novocherkassk-1962"
 
 
 def test_death_tolls_above_20_and_who_claims_them(real_turtle):
-    rows = real_turtle.query(PREFIXES + """
+    rows = real_turtle.query(
+        PREFIXES
+        + """
         SELECT ?event ?n ?qualifier ?claimant ?quote WHERE {
           ?claim a voc:CasualtyClaim ; schema:about ?event ; voc:category ?cat ;
                  voc:countMin ?n ; voc:qualifier/skos:notation ?qualifier ; voc:claimant ?claimant ;
                  prov:wasDerivedFrom/oa:hasSelector/oa:exact ?quote .
           ?cat skos:notation "killed" .
           FILTER (?n > 20)
-        }""")
+        }"""
+    )
     claims = {(str(r.event), int(r.n), str(r.qualifier), str(r.claimant), str(r.quote)) for r in rows}
     novo = {c[1:] for c in claims if c[0] == NOVOCHERKASSK}
     # Two sources, two figures, side by side: 26 officially, more than 80 by estimates.
@@ -33,13 +36,16 @@ def test_death_tolls_above_20_and_who_claims_them(real_turtle):
 
 
 def test_demands_about_prices_or_wages_in_1962(real_turtle):
-    rows = real_turtle.query(PREFIXES + """
+    rows = real_turtle.query(
+        PREFIXES
+        + """
         SELECT ?event ?text ?category WHERE {
           ?demand a voc:Demand ; schema:about ?event ; schema:text ?text ;
                   voc:category/skos:notation ?category .
           ?event sem:hasEarliestBeginTimeStamp ?begin .
           FILTER (?category IN ("prices", "wages") && YEAR(?begin) = 1962)
-        }""")
+        }"""
+    )
     found = {(str(r.event), str(r.category), str(r.text)) for r in rows}
     assert {e for e, _, _ in found} == {NOVOCHERKASSK}
     assert any(c == "wages" and "wage" in t for _, c, t in found), found
@@ -47,11 +53,14 @@ def test_demands_about_prices_or_wages_in_1962(real_turtle):
 
 
 def test_every_claim_leads_back_to_a_quoted_source(real_turtle):
-    rows = real_turtle.query(PREFIXES + """
+    rows = real_turtle.query(
+        PREFIXES
+        + """
         SELECT ?claim ?hash WHERE {
           { ?claim a voc:CasualtyClaim } UNION { ?claim a voc:Demand } UNION { ?claim a sem:Role }
           OPTIONAL { ?claim prov:wasDerivedFrom/prov:wasQuotedFrom/schema:sha256 ?hash }
-        }""")
+        }"""
+    )
     hashes = {str(r.claim): r.hash for r in rows}
     assert len(hashes) >= 10
     assert [claim for claim, h in hashes.items() if h is None] == []

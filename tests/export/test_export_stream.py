@@ -11,9 +11,9 @@ from rdflib.compare import isomorphic
 from pipeline.engine import partition
 from pipeline.engine.build import build, set_temporal_coverage
 from pipeline.write.linked import file_stats
-from tests.oracles.interpreted_graph import build_graph, to_rdflib
 from tests.conftest import ROOT, snapshot
 from tests.export.conftest import META, NAMES
+from tests.oracles.interpreted_graph import build_graph, to_rdflib
 
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
 
@@ -73,8 +73,10 @@ def test_a_rebuild_renders_only_the_changed_partition_and_equals_a_fresh_build(m
     cache = tmp_path / "cache"
     build(mini_raw, tmp_path / "a", cache_dir=cache)
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"),
-                   encoding="utf-8")
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"),
+        encoding="utf-8",
+    )
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
     assert result.partitions == {"cached": 1, "built": 1}
     assert "the revised article" in (tmp_path / "b" / NAMES["turtle"]).read_text(encoding="utf-8")
@@ -117,10 +119,11 @@ def test_a_sqlite_cache_missing_its_csv_copies_starts_afresh(mini_raw, tmp_path)
     cache = tmp_path / "cache"
     build(mini_raw, tmp_path / "a", cache_dir=cache)
     ann = mini_raw / "annotations" / "mini-news.yaml"
-    ann.write_text(ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: another"),
-                   encoding="utf-8")
-    for copy in (cache / "sqlite").glob("*.csv"):
-        copy.unlink()
+    ann.write_text(
+        ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: another"), encoding="utf-8"
+    )
+    for cached in (cache / "sqlite").glob("*.csv"):
+        cached.unlink()
     build(mini_raw, tmp_path / "b", cache_dir=cache)
     build(mini_raw, tmp_path / "fresh")
     assert snapshot(tmp_path / "b") == snapshot(tmp_path / "fresh")

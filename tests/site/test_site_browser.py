@@ -10,23 +10,39 @@ from pathlib import Path
 
 import pytest
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[site-test]')")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install -e '.[site-test]')"
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 # .ci/run installs both; on CI (CI set) their absence fails the tests instead of skipping them.
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
-                                reason="needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
+    reason="needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)",
+)
 # axe-core from npm (`npm install axe-core`): AXE_CORE_JS names axe.min.js, else node_modules beside the clone.
-AXE_CANDIDATES = [os.environ.get("AXE_CORE_JS", ""), "node_modules/axe-core/axe.min.js", "../node_modules/axe-core/axe.min.js"]
+AXE_CANDIDATES = [
+    os.environ.get("AXE_CORE_JS", ""),
+    "node_modules/axe-core/axe.min.js",
+    "../node_modules/axe-core/axe.min.js",
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -66,10 +82,16 @@ def test_map_shows_one_marker_per_located_event(fixture_site, browser, serve):
     base = serve(fixture_site)
     browser.get(base + "map.html")
     markers = browser.find_elements("css selector", "svg a[data-event] circle.marker")
-    located = [e for e in json.loads((fixture_site / "data" / "datapackage.json").read_text())["resources"] if e["name"] == "places"]
+    located = [
+        e
+        for e in json.loads((fixture_site / "data" / "datapackage.json").read_text())["resources"]
+        if e["name"] == "places"
+    ]
     assert located, "the fixture build must have places"
     assert sorted(m.find_element("xpath", "..").get_attribute("data-event") for m in markers) == [
-        "alpha-strike-1960", "beta-strike-1960"]
+        "alpha-strike-1960",
+        "beta-strike-1960",
+    ]
     assert all(m.is_displayed() for m in markers)
 
 
@@ -86,8 +108,10 @@ def test_committed_map_marks_exactly_the_located_events(committed_site, browser,
 def test_novocherkassk_page_shows_conflicting_death_tolls_with_claimants(committed_site, browser, serve):
     browser.get(serve(committed_site) + "events/novocherkassk-1962.html")
     killed = browser.find_element("xpath", "//table[caption[starts-with(normalize-space(), 'Killed')]]")
-    rows = [(r.find_element("css selector", "td.num").text, r.find_element("css selector", "td.claimant").text)
-            for r in killed.find_elements("css selector", "tbody tr")]
+    rows = [
+        (r.find_element("css selector", "td.num").text, r.find_element("css selector", "td.claimant").text)
+        for r in killed.find_elements("css selector", "tbody tr")
+    ]
     figures = {figure for figure, _ in rows}
     assert {"26", "80+"} <= figures, rows
     assert any(claimant.startswith("official figures") for figure, claimant in rows if figure == "26"), rows
@@ -114,13 +138,26 @@ def test_axe_core_finds_no_serious_or_critical_violations(which, request, browse
     axe = next((Path(p) for p in AXE_CANDIDATES if p and Path(p).is_file()), None)
     if axe is None:
         # .ci/run installs it; on CI a missing axe-core is a failure, not a skip.
-        (pytest.fail if os.environ.get("CI") else pytest.skip)("axe-core not found: npm install axe-core, or set AXE_CORE_JS to its axe.min.js")
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "axe-core not found: npm install axe-core, or set AXE_CORE_JS to its axe.min.js"
+        )
     site = request.getfixturevalue(which)
     base = serve(site)
     source = axe.read_text(encoding="utf-8")
-    pages = _pages(site) if which == "fixture_site" else [
-        "index.html", "events/index.html", "events/novocherkassk-1962.html", "map.html", "timeline.html", "actors.html",
-        "sources.html", "codebook.html"]
+    pages = (
+        _pages(site)
+        if which == "fixture_site"
+        else [
+            "index.html",
+            "events/index.html",
+            "events/novocherkassk-1962.html",
+            "map.html",
+            "timeline.html",
+            "actors.html",
+            "sources.html",
+            "codebook.html",
+        ]
+    )
     for width in (1280, 390):
         browser.set_window_size(width, 900)
         for page in pages:
@@ -129,7 +166,8 @@ def test_axe_core_finds_no_serious_or_critical_violations(which, request, browse
             result = browser.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
                 "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
-                "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))));")
+                "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))));"
+            )
             bad = [v for v in result if v["impact"] in ("serious", "critical")]
             assert bad == [], f"{page} at {width}px"
     browser.set_window_size(1280, 900)
@@ -139,7 +177,10 @@ def test_screenshots_of_landing_page_and_an_event_page(committed_site, browser, 
     folder = Path(os.environ.get("SITE_SCREENSHOTS") or tempfile.mkdtemp(prefix="site-screenshots-"))
     folder.mkdir(parents=True, exist_ok=True)
     base = serve(committed_site)
-    for page, name in (("index.html", "landing.png"), ("events/novocherkassk-1962.html", "event-novocherkassk-1962.png")):
+    for page, name in (
+        ("index.html", "landing.png"),
+        ("events/novocherkassk-1962.html", "event-novocherkassk-1962.png"),
+    ):
         browser.get(base + page)
         height = browser.execute_script("return Math.min(document.body.scrollHeight, 4000)")
         browser.set_window_size(1280, height)

@@ -26,7 +26,7 @@ class _Links(html.parser.HTMLParser):
         if "id" in attrs:
             self.ids.add(attrs["id"])
         for key in ("href", "src"):
-            if attrs.get(key) and not (tag == "blockquote"):
+            if attrs.get(key) and tag != "blockquote":
                 self.links.append(attrs[key])
 
 
@@ -78,7 +78,9 @@ def test_withheld_quote_is_never_shown_and_links_to_the_source(fixture_site):
     assert "withheld under the source's terms" in page
     assert '<a href="https://example.org/strict-memoir" rel="external">the original</a>' in page
     assert "<mark>officials admitted that 12 people had died</mark>" in page
-    assert page.count("<mark>") == 3  # the two open spans of the page (one twice: demand and actor); none for the withheld one
+    assert (
+        page.count("<mark>") == 3
+    )  # the two open spans of the page (one twice: demand and actor); none for the withheld one
 
 
 def test_event_summary_and_places_are_used_when_the_build_has_them():
@@ -137,7 +139,9 @@ def test_a_second_run_replaces_its_own_site(tmp_path):
 
 
 def test_a_folder_without_a_build_is_one_clear_error(tmp_path):
-    with pytest.raises(PipelineError, match=r"datapackage.json: no build here: run `pipeline build` or pass --dist-dir"):
+    with pytest.raises(
+        PipelineError, match=r"datapackage.json: no build here: run `pipeline build` or pass --dist-dir"
+    ):
         read_build(tmp_path)
 
 

@@ -25,8 +25,12 @@ def test_required_and_recommended_properties_are_present():
 
 def test_distributions_are_absolute_data_downloads():
     dataset = _jsonld(COMMITTED_BUILD)
-    assert all(d["@type"] == "DataDownload" and d["contentUrl"].startswith("https://example.org/revolts/data/")
-               and d["encodingFormat"] for d in dataset["distribution"])
+    assert all(
+        d["@type"] == "DataDownload"
+        and d["contentUrl"].startswith("https://example.org/revolts/data/")
+        and d["encodingFormat"]
+        for d in dataset["distribution"]
+    )
     assert {"events.csv", "datapackage.json"} <= {d["name"] for d in dataset["distribution"]}
 
 

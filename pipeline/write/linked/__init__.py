@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pipeline.metadata import Metadata
 from pipeline.rows.tables import Tables
 
 if TYPE_CHECKING:
-    from pipeline.write.linked.stream import Fragment
+    from pipeline.write.linked.stream import FileSlice, Fragment
 
 
 def export_names(meta: Metadata) -> dict[str, str]:
@@ -30,8 +30,9 @@ def export_names(meta: Metadata) -> dict[str, str]:
     }
 
 
-def file_stats(folder: Path, known: dict[str, tuple[int, str]] | None = None,
-               skip: frozenset[str] = frozenset()) -> dict[str, tuple[int, str]]:
+def file_stats(
+    folder: Path, known: dict[str, tuple[int, str]] | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, tuple[int, str]]:
     """(size, SHA-256) of every file in folder but those in skip, by name, read in blocks.
 
     Files in `known` (name -> (size, SHA-256), e.g. the tables hashed for the descriptor) are
@@ -78,9 +79,21 @@ class LinkedData:
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
         from pipeline.write.linked.stream import FileSlice
 
-        if all(isinstance(part.get(fmt), FileSlice) for part in fragments for fmt in _layout()) and _worth_a_child(fragments):
-            task = [{"path": str(self.paths[fmt]), "head": self.heads[fmt], "parts": [list(part[fmt]) for part in fragments],
-                     "skip": skip} for fmt, (_, skip) in _layout().items()]
+        # Typed as slices of cache entries, which the test below makes sure they all are (a child
+        # process then copies them).
+        slices = cast("list[dict[str, FileSlice]]", fragments)
+        if all(isinstance(part.get(fmt), FileSlice) for part in fragments for fmt in _layout()) and _worth_a_child(
+            slices
+        ):
+            task = [
+                {
+                    "path": str(self.paths[fmt]),
+                    "head": self.heads[fmt],
+                    "parts": [list(part[fmt]) for part in slices],
+                    "skip": skip,
+                }
+                for fmt, (_, skip) in _layout().items()
+            ]
             self.child = Child("pipeline.write.linked.stream:copy_files", task)
 
     def __enter__(self) -> LinkedData:
@@ -96,7 +109,7 @@ class LinkedData:
 
         if self.owed is None:
             if self.child is not None:
-                self.owed = dict(zip(_layout(), self.child.result()))
+                self.owed = dict(zip(_layout(), self.child.result(), strict=False))
             else:
                 self.owed = {}
                 for fmt, (_, skip) in _layout().items():
@@ -118,8 +131,7 @@ class LinkedData:
 
     def finish(self, known: dict[str, tuple[int, str]] | None = None) -> list[str]:
         """Append the dataset's description and the tails, write the context; return the names written."""
-        from pipeline.write.linked import jsonld
-        from pipeline.write.linked import stream
+        from pipeline.write.linked import jsonld, stream
         from pipeline.write.linked.graph import description_graph
 
         if self.corpus is None:
@@ -144,7 +156,7 @@ class LinkedData:
         return sorted(exports)
 
 
-def _worth_a_child(fragments: list[dict[str, Fragment]]) -> bool:
+def _worth_a_child(fragments: list[dict[str, FileSlice]]) -> bool:
     """Whether the fragments are big enough for copying them in a child process to pay."""
     from pipeline.engine import background
 
@@ -159,7 +171,6 @@ def _layout() -> dict[str, tuple[str, int]]:
 
 
 def _heads(graph) -> dict[str, str]:
-    from pipeline.write.linked import jsonld
-    from pipeline.write.linked import turtle
+    from pipeline.write.linked import jsonld, turtle
 
     return {"turtle": turtle.head(graph), "ntriples": "", "jsonld": jsonld.head(graph)}

@@ -14,17 +14,18 @@ same graph as one would.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
+from pipeline.metadata import Metadata
 from pipeline.write.linked import graph as g
 from pipeline.write.linked.render import JSON_SEPARATOR, Renderer, quoted
-from pipeline.metadata import Metadata
 
 
 class _Source:
     """The generated source, line by line, with its indentation."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lines: list[str] = []
         self.depth = 0
 
@@ -46,7 +47,9 @@ class PartitionRenderer:
         self.order = {p.term: i for i, p in enumerate(self.graph.ordered)}
         # Columns a validated row always has a value in: their pairs need no test, and runs of
         # such pairs become one call per format. Only validated rows are rendered.
-        self.required = {t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables}
+        self.required = {
+            t: {c for c in meta[t].field_names if meta[t].required(c)} for t in g.ROW_NODES if t in meta.tables
+        }
         self.present: set[str] = set()
         self.value_of: dict[str, str] = {}
         self.key_of: dict[str, str] = {}
@@ -55,9 +58,16 @@ class PartitionRenderer:
         for table, nodes in tables.items():
             self._table(out, table, nodes)
         self.source = "\n".join(out.lines) + "\n"
-        namespace: dict[str, object] = {"_key": g.iri_key, "_part": g.iri_key_part, "_quoted": quoted, "quote": quote,
-                                         "_decimal": g.decimal_text, "_wkt": g.wkt_point}
-        exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)  # noqa: S102
+        namespace: dict[str, Any] = {
+            "_key": g.iri_key,
+            "_part": g.iri_key_part,
+            "_quoted": quoted,
+            "quote": quote,
+            "_decimal": g.decimal_text,
+            "_wkt": g.wkt_point,
+        }
+        # Code generated above from the graph and the schemas, never from the data.
+        exec(compile(self.source, f"<row renderers for {self.graph.base}>", "exec"), namespace)
         self.functions = {table: namespace[f"render_{table}"] for table in tables}
 
     def render(self, rows: dict[str, list[dict]], language: dict[str, str]) -> tuple[str, str, str]:
@@ -115,7 +125,10 @@ class PartitionRenderer:
             out(f"{var} = {parts}")
             segment, key = g.SEGMENTS[expr.table] + "/", _Code(var)
         elif isinstance(expr, (g.Ref, g.Concept)):
-            segment, key = self._segment(expr), _Code(self.key_of[expr.column])
+            ref_segment, key = self._segment(expr), _Code(self.key_of[expr.column])
+            if ref_segment is None:  # a concept without a scheme makes no IRI (callers leave it out)
+                raise TypeError(expr)
+            segment = ref_segment
         elif isinstance(expr, g.Wikidata):
             out(f"{var} = quote(str({self.value_of[expr.column]}))")
             key = _Code(var)
@@ -136,8 +149,11 @@ class PartitionRenderer:
         return " and ".join(conds) or None
 
     def _node(self, out: _Source, table: str, node) -> None:
-        conds = [c for c in (self._condition(node.subject),
-                             " or ".join(f"{self.value_of[c]} is not None" for c in node.when)) if c]
+        conds = [
+            c
+            for c in (self._condition(node.subject), " or ".join(f"{self.value_of[c]} is not None" for c in node.when))
+            if c
+        ]
         depth = out.depth
         if conds:
             out("if " + " and ".join(f"({c})" for c in conds) + ":")
@@ -149,8 +165,10 @@ class PartitionRenderer:
 
         # Pairs in the order the writers use: rdf:type first, then by property IRI.
         pairs = [("@type", g.Fixed(t)) for t in node.types]
-        pairs += sorted((p for p in node.pairs if not isinstance(p[1], g.Concept) or self._segment(p[1])),
-                        key=lambda pair: self.order[pair[0]])
+        pairs += sorted(
+            (p for p in node.pairs if not isinstance(p[1], g.Concept) or self._segment(p[1])),
+            key=lambda pair: self.order[pair[0]],
+        )
         groups: list[tuple[str, list]] = []
         for term, expr in pairs:
             if groups and groups[-1][0] == term:
@@ -177,15 +195,19 @@ class PartitionRenderer:
             prop = self.graph.props[term]
             ttl_pred = "a" if prop.iri == g.RDF_TYPE else self.names.ttl_name(prop.iri)
             js_key = '"@type"' if term == "@type" else quoted(term)
-            ttl_head = [("\n    " if index == 0 else " ;\n    ") + ttl_pred + " "] if certain else [_Code("sep"), ttl_pred + " "]
+            ttl_head = (
+                [("\n    " if index == 0 else " ;\n    ") + ttl_pred + " "]
+                if certain
+                else [_Code("sep"), ttl_pred + " "]
+            )
             nt_pred = f"<{prop.iri}> "
             present = [e for e in exprs if self._condition(e) is None]
             if len(present) == len(exprs):
                 # Each value gets its own variable: the pending text refers to it until flushed.
                 values = [self._value(out, prop, term, e, f"o{index}_{n}") for n, e in enumerate(exprs)]
                 pending["T"] += ttl_head + _joined([t for t, _, _ in values], ", ")
-                for _, n, _ in values:
-                    pending["N"] += [_Code("sn"), nt_pred, *n, " .\n"]
+                for _, nt_pieces, _ in values:
+                    pending["N"] += [_Code("sn"), nt_pred, *nt_pieces, " .\n"]
                 js = _joined([j for _, _, j in values], ", ")
                 pending["J"] += [", " + js_key + ": "] + (js if len(values) == 1 else ["[", *js, "]"])
                 if not certain:
@@ -196,9 +218,9 @@ class PartitionRenderer:
             if len(exprs) == 1:
                 out(f"if {self._condition(exprs[0])}:")
                 out.depth += 1
-                t, n, j = self._value(out, prop, term, exprs[0], "o0")
+                t, nt, j = self._value(out, prop, term, exprs[0], "o0")
                 out(f"T({_fstring(ttl_head + t)})")
-                out(f"N({_fstring([_Code('sn'), nt_pred, *n, ' .' + chr(10)])})")
+                out(f"N({_fstring([_Code('sn'), nt_pred, *nt, ' .' + chr(10)])})")
                 out(f"J({_fstring([', ' + js_key + ': ', *j])})")
                 if not certain:
                     out('sep = " ;\\n    "')
@@ -242,8 +264,8 @@ class PartitionRenderer:
         v = _Code(var)
         if isinstance(expr, g.Point):
             out(f"{var} = _quoted(_wkt({self.value_of[expr.lon]}, {self.value_of[expr.lat]}))")
-            datatype = g.DATATYPES[kind]
-            return [v, "^^" + self.names.ttl_name(datatype)], [v, "^^<" + datatype + ">"], [v]
+            wkt = g.DATATYPES[kind]
+            return [v, "^^" + self.names.ttl_name(wkt)], [v, "^^<" + wkt + ">"], [v]
         if isinstance(expr, g.Quote):
             out(f"{var} = _quoted(str({self.value_of[expr.column]}))")
             out(f'{var}t = {var} + "@" + lang if lang else {var}')
@@ -252,10 +274,12 @@ class PartitionRenderer:
         if not isinstance(expr, g.Col):
             raise TypeError(expr)
         column = self.value_of[expr.column]
-        datatype = g.DATATYPES.get(kind)
         if kind == "string":
             out(f"{var} = _quoted(str({column}))")
             return [v], [v], [v]
+        datatype = g.DATATYPES.get(kind)
+        if datatype is None:
+            raise TypeError(kind)
         if kind in ("integer", "nonneg"):
             out(f"{var} = int({column})")
             nt = ['"', v, '"^^<' + datatype + ">"]
@@ -286,8 +310,15 @@ def _fstring(pieces: list) -> str:
 
 def _escaped(text: str) -> str:
     """Literal text for the inside of a double-quoted f-string."""
-    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
-                     ("{", "{{"), ("}", "}}")):
+    for old, new in (
+        ("\\", "\\\\"),
+        ('"', '\\"'),
+        ("\n", "\\n"),
+        ("\r", "\\r"),
+        ("\t", "\\t"),
+        ("{", "{{"),
+        ("}", "}}"),
+    ):
         text = text.replace(old, new)
     return text
 

@@ -211,27 +211,76 @@ SCHEMES = {
 # Columns each table's mapping below turns into triples; any other column is still exported,
 # as voc:<column>, so that a column added to a schema never silently disappears from the graph.
 MAPPED = {
-    "sources": {"source_id", "title", "publisher", "author", "published", "url", "license", "language", "sha256", "chars"},
+    "sources": {
+        "source_id",
+        "title",
+        "publisher",
+        "author",
+        "published",
+        "url",
+        "license",
+        "language",
+        "sha256",
+        "chars",
+    },
     "spans": {"span_id", "source_id", "start", "end", "quote", "quote_sha256", "prefix", "suffix", "label"},
-    "events": {"event_id", "name", "event_type", "parent_event_id", "start_date", "end_date", "earliest_date",
-               "latest_date", "place", "place_id", "country", "description", "wikidata_id", "scope", "date_precision"},
+    "events": {
+        "event_id",
+        "name",
+        "event_type",
+        "parent_event_id",
+        "start_date",
+        "end_date",
+        "earliest_date",
+        "latest_date",
+        "place",
+        "place_id",
+        "country",
+        "description",
+        "wikidata_id",
+        "scope",
+        "date_precision",
+    },
     "actors": {"actor_id", "name", "actor_type", "description", "wikidata_id"},
     "event_actors": {"event_id", "actor_id", "role", "count_min", "count_max", "qualifier", "count_text", "span_id"},
     "event_mentions": {"event_id", "span_id", "date", "place", "date_precision"},
-    "casualties": {"casualty_id", "event_id", "category", "count_min", "count_max", "qualifier", "victim_actor_id",
-                   "perpetrator_actor_id", "claimant", "claimant_type", "claimant_actor_id", "span_id"},
+    "casualties": {
+        "casualty_id",
+        "event_id",
+        "category",
+        "count_min",
+        "count_max",
+        "qualifier",
+        "victim_actor_id",
+        "perpetrator_actor_id",
+        "claimant",
+        "claimant_type",
+        "claimant_actor_id",
+        "span_id",
+    },
     "demands": {"demand_id", "event_id", "actor_id", "text", "category", "outcome", "span_id"},
     "demand_outcomes": {"outcome_id", "demand_id", "outcome", "claimant", "span_id"},
     "casualty_estimates": {"event_id", "category", "low", "high", "open_ended", "n_claims", "n_sources"},
-    "places": {"place_id", "name", "feature_type", "within_place_id", "lat", "lon", "geo_precision", "geonames_id",
-               "wikidata_id", "country", "historical_country"},
+    "places": {
+        "place_id",
+        "name",
+        "feature_type",
+        "within_place_id",
+        "lat",
+        "lon",
+        "geo_precision",
+        "geonames_id",
+        "wikidata_id",
+        "country",
+        "historical_country",
+    },
     "event_places": {"event_id", "place_id", "main"},
 }
 
 # Tables left out of the graph, with the reason (the codebook and tests read it).
 NOT_IN_RDF = {
     "event_summary": "every value is in the graph already (events, their places, casualty estimates, "
-                     "mentions); a second copy of them would only have to be kept in step",
+    "mentions); a second copy of them would only have to be kept in step",
 }
 
 MEDIA_TYPES = {
@@ -403,7 +452,7 @@ def _camel(column: str) -> str:
 
 def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
     """voc:<column> properties for columns the mapping does not know (yet)."""
-    kinds = {"integer": "integer", "boolean": "boolean", "date": "date"}
+    kinds: dict[str | None, str] = {"integer": "integer", "boolean": "boolean", "date": "date"}
     extra = {}
     for name, schema in meta.tables.items():
         if name in NOT_IN_RDF:
@@ -420,8 +469,11 @@ def _extra_properties(meta: Metadata) -> dict[str, tuple[str, str]]:
 
 def _schemes(meta: Metadata) -> dict[tuple[str, str], str]:
     """The concept scheme of each category column of the schemas."""
-    return {(table, column): scheme for (table, column), (scheme, _) in SCHEMES.items()
-            if table in meta.tables and column in meta[table].fields}
+    return {
+        (table, column): scheme
+        for (table, column), (scheme, _) in SCHEMES.items()
+        if table in meta.tables and column in meta[table].fields
+    }
 
 
 def _concepts(g: Graph, meta: Metadata) -> dict[tuple[str, str], str]:
@@ -645,137 +697,200 @@ class Node:
 
 ROW_NODES: dict[str, tuple[Node, ...]] = {
     "spans": (
-        Node(Ref("span", "span_id"), ("oa:SpecificResource",), (
-            ("hasSource", Ref("source", "source_id")),
-            ("wasQuotedFrom", Ref("source", "source_id")),
-            # A span whose quote its source's terms withhold has no TextQuoteSelector (whose
-            # oa:exact is required); its position and quoteSha256 still let a holder of the text check it.
-            ("hasSelector", Ref("quote-selector", "span_id", when=("quote",))),
-            ("hasSelector", Ref("position-selector", "span_id")),
-            ("quoteSha256", Col("quote_sha256")),
-            ("spanLabel", Concept("spans", "label")),
-        )),
-        Node(Ref("quote-selector", "span_id"), ("oa:TextQuoteSelector",), (
-            ("exact", Quote("quote")), ("prefix", Quote("prefix")), ("suffix", Quote("suffix")),
-        ), when=("quote",)),
-        Node(Ref("position-selector", "span_id"), ("oa:TextPositionSelector",), (
-            ("start", Col("start")), ("end", Col("end")),
-        )),
+        Node(
+            Ref("span", "span_id"),
+            ("oa:SpecificResource",),
+            (
+                ("hasSource", Ref("source", "source_id")),
+                ("wasQuotedFrom", Ref("source", "source_id")),
+                # A span whose quote its source's terms withhold has no TextQuoteSelector (whose
+                # oa:exact is required); its position and quoteSha256 still let a holder of the text check it.
+                ("hasSelector", Ref("quote-selector", "span_id", when=("quote",))),
+                ("hasSelector", Ref("position-selector", "span_id")),
+                ("quoteSha256", Col("quote_sha256")),
+                ("spanLabel", Concept("spans", "label")),
+            ),
+        ),
+        Node(
+            Ref("quote-selector", "span_id"),
+            ("oa:TextQuoteSelector",),
+            (
+                ("exact", Quote("quote")),
+                ("prefix", Quote("prefix")),
+                ("suffix", Quote("suffix")),
+            ),
+            when=("quote",),
+        ),
+        Node(
+            Ref("position-selector", "span_id"),
+            ("oa:TextPositionSelector",),
+            (
+                ("start", Col("start")),
+                ("end", Col("end")),
+            ),
+        ),
     ),
     "events": (
-        Node(Ref("event", "event_id"), ("sem:Event", "schema:Event"), (
-            ("name", Col("name")),
-            ("description", Col("description")),
-            ("eventType", Concept("events", "event_type")),
-            ("scope", Concept("events", "scope")),
-            ("datePrecision", Concept("events", "date_precision")),
-            ("subEventOf", Ref("event", "parent_event_id")),
-            ("startDate", Col("start_date")),
-            ("endDate", Col("end_date")),
-            ("earliestBegin", Col("earliest_date")),
-            ("latestEnd", Col("latest_date")),
-            ("sameAs", Wikidata("wikidata_id")),
-            ("owlSameAs", Wikidata("wikidata_id")),
-            ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
-            # sem:hasPlace to each of its places comes from event_places, the main one included.
-            ("mainPlace", Ref("place", "place_id")),
-        )),
-        Node(Ref("event-place", "event_id"), ("sem:Place", "schema:Place"), (
-            ("name", Col("place")), ("addressCountry", Col("country")),
-        ), when=("place", "country")),
+        Node(
+            Ref("event", "event_id"),
+            ("sem:Event", "schema:Event"),
+            (
+                ("name", Col("name")),
+                ("description", Col("description")),
+                ("eventType", Concept("events", "event_type")),
+                ("scope", Concept("events", "scope")),
+                ("datePrecision", Concept("events", "date_precision")),
+                ("subEventOf", Ref("event", "parent_event_id")),
+                ("startDate", Col("start_date")),
+                ("endDate", Col("end_date")),
+                ("earliestBegin", Col("earliest_date")),
+                ("latestEnd", Col("latest_date")),
+                ("sameAs", Wikidata("wikidata_id")),
+                ("owlSameAs", Wikidata("wikidata_id")),
+                ("hasPlace", Ref("event-place", "event_id", when=("place", "country"))),
+                # sem:hasPlace to each of its places comes from event_places, the main one included.
+                ("mainPlace", Ref("place", "place_id")),
+            ),
+        ),
+        Node(
+            Ref("event-place", "event_id"),
+            ("sem:Place", "schema:Place"),
+            (
+                ("name", Col("place")),
+                ("addressCountry", Col("country")),
+            ),
+            when=("place", "country"),
+        ),
     ),
     "places": (
-        Node(Ref("place", "place_id"), ("sem:Place", "schema:Place", "geo:Feature"), (
-            ("name", Col("name")),
-            ("featureType", Concept("places", "feature_type")),
-            ("geoPrecision", Concept("places", "geo_precision")),
-            ("containedInPlace", Ref("place", "within_place_id")),
-            ("addressCountry", Col("country")),
-            ("historicalCountry", Col("historical_country")),
-            ("hasGeometry", Ref("geometry", "place_id")),
-            ("geoCoordinates", Ref("coordinates", "place_id")),
-            ("owlSameAs", Wikidata("wikidata_id")),
-            ("owlSameAs", GeoNames("geonames_id")),
-        )),
+        Node(
+            Ref("place", "place_id"),
+            ("sem:Place", "schema:Place", "geo:Feature"),
+            (
+                ("name", Col("name")),
+                ("featureType", Concept("places", "feature_type")),
+                ("geoPrecision", Concept("places", "geo_precision")),
+                ("containedInPlace", Ref("place", "within_place_id")),
+                ("addressCountry", Col("country")),
+                ("historicalCountry", Col("historical_country")),
+                ("hasGeometry", Ref("geometry", "place_id")),
+                ("geoCoordinates", Ref("coordinates", "place_id")),
+                ("owlSameAs", Wikidata("wikidata_id")),
+                ("owlSameAs", GeoNames("geonames_id")),
+            ),
+        ),
         # What lat/lon stand for is the place's geoPrecision: the geometry is the place's on a map.
         Node(Ref("geometry", "place_id"), ("geo:Geometry",), (("asWKT", Point("lon", "lat")),)),
-        Node(Ref("coordinates", "place_id"), ("schema:GeoCoordinates",), (
-            ("latitude", Col("lat")), ("longitude", Col("lon")),
-        )),
+        Node(
+            Ref("coordinates", "place_id"),
+            ("schema:GeoCoordinates",),
+            (
+                ("latitude", Col("lat")),
+                ("longitude", Col("lon")),
+            ),
+        ),
     ),
     # Every place of an event as a row of its own (saying whether it is the main one), and the
     # plain link event sem:hasPlace place; the main place is also the event's place_id.
     "event_places": (
-        Node(RowIri("event_places"), ("voc:EventPlace",), (
-            ("about", Ref("event", "event_id")),
-            ("hasPlace", Ref("place", "place_id")),
-            ("isMainPlace", Col("main")),
-        )),
+        Node(
+            RowIri("event_places"),
+            ("voc:EventPlace",),
+            (
+                ("about", Ref("event", "event_id")),
+                ("hasPlace", Ref("place", "place_id")),
+                ("isMainPlace", Col("main")),
+            ),
+        ),
         Node(Ref("event", "event_id"), (), (("hasPlace", Ref("place", "place_id")),)),
     ),
     "actors": (
-        Node(Ref("actor", "actor_id"), ("sem:Actor",), (
-            ("name", Col("name")),
-            ("actorType", Concept("actors", "actor_type")),
-            ("description", Col("description")),
-            ("sameAs", Wikidata("wikidata_id")),
-            ("owlSameAs", Wikidata("wikidata_id")),
-        )),
+        Node(
+            Ref("actor", "actor_id"),
+            ("sem:Actor",),
+            (
+                ("name", Col("name")),
+                ("actorType", Concept("actors", "actor_type")),
+                ("description", Col("description")),
+                ("sameAs", Wikidata("wikidata_id")),
+                ("owlSameAs", Wikidata("wikidata_id")),
+            ),
+        ),
     ),
     # SEM's role pattern (event hasActor Role, Role rdf:value Actor); the plain link is global.
     "event_actors": (
-        Node(RowIri("event_actors"), ("sem:Role",), (
-            ("value", Ref("actor", "actor_id")),
-            ("roleType", Concept("event_actors", "role")),
-            ("countMin", Col("count_min")),
-            ("countMax", Col("count_max")),
-            ("qualifier", Concept("event_actors", "qualifier")),
-            ("countText", Col("count_text")),
-            ("wasDerivedFrom", Ref("span", "span_id")),
-        )),
+        Node(
+            RowIri("event_actors"),
+            ("sem:Role",),
+            (
+                ("value", Ref("actor", "actor_id")),
+                ("roleType", Concept("event_actors", "role")),
+                ("countMin", Col("count_min")),
+                ("countMax", Col("count_max")),
+                ("qualifier", Concept("event_actors", "qualifier")),
+                ("countText", Col("count_text")),
+                ("wasDerivedFrom", Ref("span", "span_id")),
+            ),
+        ),
         Node(Ref("event", "event_id"), (), (("hasActor", RowIri("event_actors")),)),
     ),
     "event_mentions": (
-        Node(RowIri("event_mentions"), ("oa:Annotation",), (
-            ("motivatedBy", Fixed("oa:identifying")),
-            ("hasBody", Ref("event", "event_id")),
-            ("hasTarget", Ref("span", "span_id")),
-            ("statedDate", Col("date")),
-            ("statedPlace", Col("place")),
-            ("datePrecision", Concept("event_mentions", "date_precision")),
-        )),
+        Node(
+            RowIri("event_mentions"),
+            ("oa:Annotation",),
+            (
+                ("motivatedBy", Fixed("oa:identifying")),
+                ("hasBody", Ref("event", "event_id")),
+                ("hasTarget", Ref("span", "span_id")),
+                ("statedDate", Col("date")),
+                ("statedPlace", Col("place")),
+                ("datePrecision", Concept("event_mentions", "date_precision")),
+            ),
+        ),
     ),
     "casualties": (
-        Node(Ref("casualty", "casualty_id"), ("voc:CasualtyClaim", "prov:Entity"), (
-            ("about", Ref("event", "event_id")),
-            ("category", Concept("casualties", "category")),
-            ("countMin", Col("count_min")),
-            ("countMax", Col("count_max")),
-            ("qualifier", Concept("casualties", "qualifier")),
-            ("victim", Ref("actor", "victim_actor_id")),
-            ("perpetrator", Ref("actor", "perpetrator_actor_id")),
-            ("claimant", Col("claimant")),
-            ("claimantType", Concept("casualties", "claimant_type")),
-            ("wasAttributedTo", Ref("actor", "claimant_actor_id")),
-            ("wasDerivedFrom", Ref("span", "span_id")),
-        )),
+        Node(
+            Ref("casualty", "casualty_id"),
+            ("voc:CasualtyClaim", "prov:Entity"),
+            (
+                ("about", Ref("event", "event_id")),
+                ("category", Concept("casualties", "category")),
+                ("countMin", Col("count_min")),
+                ("countMax", Col("count_max")),
+                ("qualifier", Concept("casualties", "qualifier")),
+                ("victim", Ref("actor", "victim_actor_id")),
+                ("perpetrator", Ref("actor", "perpetrator_actor_id")),
+                ("claimant", Col("claimant")),
+                ("claimantType", Concept("casualties", "claimant_type")),
+                ("wasAttributedTo", Ref("actor", "claimant_actor_id")),
+                ("wasDerivedFrom", Ref("span", "span_id")),
+            ),
+        ),
     ),
     "demands": (
-        Node(Ref("demand", "demand_id"), ("voc:Demand", "prov:Entity"), (
-            ("about", Ref("event", "event_id")),
-            ("demandedBy", Ref("actor", "actor_id")),
-            ("text", Col("text")),
-            ("category", Concept("demands", "category")),
-            ("wasDerivedFrom", Ref("span", "span_id")),
-        )),
+        Node(
+            Ref("demand", "demand_id"),
+            ("voc:Demand", "prov:Entity"),
+            (
+                ("about", Ref("event", "event_id")),
+                ("demandedBy", Ref("actor", "actor_id")),
+                ("text", Col("text")),
+                ("category", Concept("demands", "category")),
+                ("wasDerivedFrom", Ref("span", "span_id")),
+            ),
+        ),
     ),
     "demand_outcomes": (
-        Node(Ref("demand-outcome", "outcome_id"), ("voc:DemandOutcome", "prov:Entity"), (
-            ("about", Ref("demand", "demand_id")),
-            ("outcome", Concept("demand_outcomes", "outcome")),
-            ("claimant", Col("claimant")),
-            ("wasDerivedFrom", Ref("span", "span_id")),
-        )),
+        Node(
+            Ref("demand-outcome", "outcome_id"),
+            ("voc:DemandOutcome", "prov:Entity"),
+            (
+                ("about", Ref("demand", "demand_id")),
+                ("outcome", Concept("demand_outcomes", "outcome")),
+                ("claimant", Col("claimant")),
+                ("wasDerivedFrom", Ref("span", "span_id")),
+            ),
+        ),
     ),
 }
 
@@ -861,11 +976,16 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
 
     titles = {schema.path: schema.title for schema in meta.tables.values()}
     titles[f"{meta.name}.per-event.jsonld"] = "One JSON-LD node per event, with its casualty claims and estimates"
-    titles.update({schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
-                   for schema in meta.tables.values() if schema.path.endswith(".csv")})
+    titles.update(
+        {
+            schema.path[: -len(".csv")] + ".parquet": f"{schema.title} (Parquet)"
+            for schema in meta.tables.values()
+            if schema.path.endswith(".csv")
+        }
+    )
     for name in sorted({*files, *exports}):
         dist = g.iri("distribution", name)
-        suffix = name[name.rfind("."):]
+        suffix = name[name.rfind(".") :]
         media = MEDIA_TYPES.get(suffix, "application/octet-stream")
         g.add(s, "dcatDistribution", dist)
         g.add(s, "distribution", dist)
@@ -884,5 +1004,3 @@ def _describe_dataset(g: Graph, meta: Metadata, files: dict[str, tuple[int, str]
         if name in files and (suffix in HASHED or name.endswith(HASHED_NAMES)):
             g.add(dist, "byteSize", files[name][0])
             g.add(dist, "sha256", files[name][1])
-
-

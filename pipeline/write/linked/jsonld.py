@@ -16,8 +16,14 @@ from typing import TextIO
 from pipeline.write.linked import render
 from pipeline.write.linked.graph import Graph
 
-_COERCE = {"iri": "@id", "nonneg": "xsd:nonNegativeInteger", "date": "xsd:date", "edtf": "edtf:EDTF",
-           "decimal": "xsd:decimal", "wkt": "geo:wktLiteral"}
+_COERCE = {
+    "iri": "@id",
+    "nonneg": "xsd:nonNegativeInteger",
+    "date": "xsd:date",
+    "edtf": "edtf:EDTF",
+    "decimal": "xsd:decimal",
+    "wkt": "geo:wktLiteral",
+}
 
 
 def context(graph: Graph) -> dict:
@@ -54,7 +60,7 @@ def write(graph: Graph, out: TextIO) -> None:
     for chunk in render.chunks(graph, "jsonld"):
         if first and chunk:
             # The first node object of a document has no comma before it.
-            chunk = "\n    " + chunk[len(SEPARATOR):]
+            chunk = "\n    " + chunk[len(SEPARATOR) :]
             first = False
         out.write(chunk)
     out.write(TAIL)

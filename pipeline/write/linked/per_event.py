@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 
-from pipeline.write.linked import jsonld
-from pipeline.write.linked.graph import WIKIDATA, _extra_properties, iri_key, new_graph
 from pipeline.metadata import Metadata
 from pipeline.rows.tables import Tables
+from pipeline.write.linked import jsonld
+from pipeline.write.linked.graph import WIKIDATA, _extra_properties, iri_key, new_graph
 
 # Reverse terms: a claim or estimate points at its event with schema:about.
 REVERSE_TERMS = {"claims": {"@reverse": "schema:about"}, "estimates": {"@reverse": "schema:about"}}
@@ -39,36 +39,53 @@ def per_event_document(tables: Tables, meta: Metadata) -> dict:
         claims.setdefault(r["event_id"], []).append(_claim(r, spans.get(r["span_id"]), language))
     estimates: dict[str, list[dict]] = {}
     for r in sorted(rows.get("casualty_estimates", []), key=lambda r: (r["event_id"], r["category"])):
-        estimates.setdefault(r["event_id"], []).append(_compact({
-            "@id": f"casualty-estimate/{iri_key(r['event_id'])}.{iri_key(r['category'])}",
-            "@type": ["voc:CasualtyEstimate", "prov:Entity"],
-            "category": _concept("casualty-category", r["category"]),
-            "low": r.get("low"), "high": r.get("high"), "openEnded": r.get("open_ended"),
-            "nClaims": r.get("n_claims"), "nSources": r.get("n_sources"),
-        }))
+        estimates.setdefault(r["event_id"], []).append(
+            _compact(
+                {
+                    "@id": f"casualty-estimate/{iri_key(r['event_id'])}.{iri_key(r['category'])}",
+                    "@type": ["voc:CasualtyEstimate", "prov:Entity"],
+                    "category": _concept("casualty-category", r["category"]),
+                    "low": r.get("low"),
+                    "high": r.get("high"),
+                    "openEnded": r.get("open_ended"),
+                    "nClaims": r.get("n_claims"),
+                    "nSources": r.get("n_sources"),
+                }
+            )
+        )
     nodes = []
     for e in sorted(rows.get("events", []), key=lambda e: e["event_id"]):
         event_id = e["event_id"]
-        nodes.append(_compact({
-            "@id": f"event/{iri_key(event_id)}",
-            "@type": ["schema:Event", "sem:Event"],
-            "name": e.get("name"),
-            "description": e.get("description"),
-            "eventType": _concept("event-type", e.get("event_type")),
-            "scope": _concept("event-scope", e.get("scope")),
-            "subEventOf": f"event/{iri_key(e['parent_event_id'])}" if e.get("parent_event_id") else None,
-            "startDate": e.get("start_date"),
-            "endDate": e.get("end_date"),
-            "earliestBegin": e.get("earliest_date"),
-            "latestEnd": e.get("latest_date"),
-            "datePrecision": _concept("date-precision", e.get("date_precision")),
-            "hasPlace": _compact({
-                "@id": f"event-place/{iri_key(event_id)}", "name": e.get("place"), "addressCountry": e.get("country"),
-            }) if e.get("place") or e.get("country") else None,
-            "sameAs": WIKIDATA + e["wikidata_id"] if e.get("wikidata_id") else None,
-            "estimates": estimates.get(event_id),
-            "claims": claims.get(event_id),
-        }))
+        nodes.append(
+            _compact(
+                {
+                    "@id": f"event/{iri_key(event_id)}",
+                    "@type": ["schema:Event", "sem:Event"],
+                    "name": e.get("name"),
+                    "description": e.get("description"),
+                    "eventType": _concept("event-type", e.get("event_type")),
+                    "scope": _concept("event-scope", e.get("scope")),
+                    "subEventOf": f"event/{iri_key(e['parent_event_id'])}" if e.get("parent_event_id") else None,
+                    "startDate": e.get("start_date"),
+                    "endDate": e.get("end_date"),
+                    "earliestBegin": e.get("earliest_date"),
+                    "latestEnd": e.get("latest_date"),
+                    "datePrecision": _concept("date-precision", e.get("date_precision")),
+                    "hasPlace": _compact(
+                        {
+                            "@id": f"event-place/{iri_key(event_id)}",
+                            "name": e.get("place"),
+                            "addressCountry": e.get("country"),
+                        }
+                    )
+                    if e.get("place") or e.get("country")
+                    else None,
+                    "sameAs": WIKIDATA + e["wikidata_id"] if e.get("wikidata_id") else None,
+                    "estimates": estimates.get(event_id),
+                    "claims": claims.get(event_id),
+                }
+            )
+        )
     return {"@context": ctx, "@graph": nodes}
 
 
@@ -83,20 +100,22 @@ def _claim(r: dict, span: dict | None, language: dict[str, str]) -> dict:
         lang = language.get(span["source_id"], "")
         exact = {"@value": span["quote"], "@language": lang} if lang else span["quote"]
         selector = {"@id": f"quote-selector/{iri_key(span['span_id'])}", "exact": exact}
-    return _compact({
-        "@id": f"casualty/{iri_key(r['casualty_id'])}",
-        "@type": ["prov:Entity", "voc:CasualtyClaim"],
-        "category": _concept("casualty-category", r.get("category")),
-        "countMin": r.get("count_min"),
-        "countMax": r.get("count_max"),
-        "qualifier": _concept("qualifier", r.get("qualifier")),
-        "claimant": r.get("claimant"),
-        "claimantType": _concept("claimant-type", r.get("claimant_type")),
-        "wasAttributedTo": f"actor/{iri_key(r['claimant_actor_id'])}" if r.get("claimant_actor_id") else None,
-        "victim": f"actor/{iri_key(r['victim_actor_id'])}" if r.get("victim_actor_id") else None,
-        "perpetrator": f"actor/{iri_key(r['perpetrator_actor_id'])}" if r.get("perpetrator_actor_id") else None,
-        "wasDerivedFrom": _compact({"@id": f"span/{iri_key(r['span_id'])}", "hasSelector": selector}),
-    })
+    return _compact(
+        {
+            "@id": f"casualty/{iri_key(r['casualty_id'])}",
+            "@type": ["prov:Entity", "voc:CasualtyClaim"],
+            "category": _concept("casualty-category", r.get("category")),
+            "countMin": r.get("count_min"),
+            "countMax": r.get("count_max"),
+            "qualifier": _concept("qualifier", r.get("qualifier")),
+            "claimant": r.get("claimant"),
+            "claimantType": _concept("claimant-type", r.get("claimant_type")),
+            "wasAttributedTo": f"actor/{iri_key(r['claimant_actor_id'])}" if r.get("claimant_actor_id") else None,
+            "victim": f"actor/{iri_key(r['victim_actor_id'])}" if r.get("victim_actor_id") else None,
+            "perpetrator": f"actor/{iri_key(r['perpetrator_actor_id'])}" if r.get("perpetrator_actor_id") else None,
+            "wasDerivedFrom": _compact({"@id": f"span/{iri_key(r['span_id'])}", "hasSelector": selector}),
+        }
+    )
 
 
 def _concept(scheme: str, value) -> str | None:
@@ -106,4 +125,3 @@ def _concept(scheme: str, value) -> str | None:
 def _compact(node: dict) -> dict:
     """The node without its empty values (an empty cell states nothing)."""
     return {k: v for k, v in node.items() if v is not None and v != []}
-

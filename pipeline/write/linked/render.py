@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pipeline.write.linked.graph import DATATYPES, RDF_TYPE, Graph
 
@@ -22,7 +23,9 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 _SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f]')
 # Relative references Turtle may hold: no scheme-like first segment, no dot segments to normalise
 # (the lookahead), only characters that need no escaping.
-_RELATIVE = re.compile(r"(?!.*(?:^|/)\.\.?(?:[/#]|$))(?:[A-Za-z0-9_~-][A-Za-z0-9._~%/-]*)?(?:#[A-Za-z0-9._~%-]*)?\Z").match
+_RELATIVE = re.compile(
+    r"(?!.*(?:^|/)\.\.?(?:[/#]|$))(?:[A-Za-z0-9_~-][A-Za-z0-9._~%/-]*)?(?:#[A-Za-z0-9._~%-]*)?\Z"
+).match
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*").fullmatch
 CHUNK = 2000  # subjects per chunk: few system calls, bounded memory
 # What precedes every JSON-LD node object; the very first one in a document drops the comma.
@@ -49,8 +52,8 @@ def _relative(ttl_name: str, iri: str) -> str:
 def prefixed(iri: str, namespaces: list[tuple[str, str]]) -> str | None:
     """`prefix:local` for iri if a namespace (longest first) gives a valid local name, else None."""
     for ns, prefix in namespaces:
-        if iri.startswith(ns) and _LOCAL(iri[len(ns):]):
-            return f"{prefix}:{iri[len(ns):]}"
+        if iri.startswith(ns) and _LOCAL(iri[len(ns) :]):
+            return f"{prefix}:{iri[len(ns) :]}"
     return None
 
 
@@ -79,7 +82,7 @@ class Renderer:
         if iri.startswith(self.base) and not iri.startswith(self.vocab):
             # Our own resources: relative to @base (unique, so not worth caching), unless a
             # reader could misresolve them (dot segments, a scheme-like start, odd characters).
-            rest = iri[len(self.base):]
+            rest = iri[len(self.base) :]
             return f"<{rest}>" if _RELATIVE(rest) else f"<{iri}>"
         name = self.names.get(iri)
         if name is None:
@@ -92,9 +95,19 @@ class Renderer:
             name = self.types[iri] = prefixed(iri, self.namespaces) or iri
         return name
 
-    def subjects(self, nodes: Iterator[tuple[str, list[tuple[int, object]]]]) -> Iterator[tuple[str, str, str]]:
-        """(Turtle block, N-Triples lines, JSON-LD node object) of each (subject, sorted pairs)."""
-        kind_of, nt_pred, ttl_pred, json_key, is_type = self.kind, self.nt_pred, self.ttl_pred, self.json_key, self.is_type
+    def subjects(self, nodes: Iterator[tuple[str, list[tuple[int, Any]]]]) -> Iterator[tuple[str, str, str]]:
+        """(Turtle block, N-Triples lines, JSON-LD node object) of each (subject, sorted pairs).
+
+        A pair is (property number, value); the value's type follows the property's kind: an IRI
+        string, a string, a (text, language) pair, an int, a bool or a date/EDTF string.
+        """
+        kind_of, nt_pred, ttl_pred, json_key, is_type = (
+            self.kind,
+            self.nt_pred,
+            self.ttl_pred,
+            self.json_key,
+            self.is_type,
+        )
         nt_dt, ttl_dt, ttl_name, type_name = self.nt_datatype, self.ttl_datatype, self.ttl_name, self.type_name
         for subject, pairs in nodes:
             nt_subject = f"<{subject}> "
@@ -147,7 +160,9 @@ class Renderer:
                 if many:
                     js.append("]")
                     many = False
-                ttl.append(f"\n    {ttl_pred[number]} {ttl_obj}" if previous < 0 else f" ;\n    {ttl_pred[number]} {ttl_obj}")
+                ttl.append(
+                    f"\n    {ttl_pred[number]} {ttl_obj}" if previous < 0 else f" ;\n    {ttl_pred[number]} {ttl_obj}"
+                )
                 js.append(f", {json_key[number]}: ")
                 js.append(js_obj)
                 previous = number

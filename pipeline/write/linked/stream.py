@@ -65,8 +65,8 @@ def chunks(fmt: str, graph) -> Iterator[bytes]:
 
 def corpus_key(tables: Tables, meta: Metadata) -> str:
     """Hash of the code, the schemas and every input of `graph.corpus_graph`."""
-    from pipeline.write.linked.graph import corpus_inputs
     from pipeline.fingerprint import environment_key
+    from pipeline.write.linked.graph import corpus_inputs
 
     h = hashlib.sha256(environment_key(meta).encode())
     for item in corpus_inputs(tables):
@@ -92,8 +92,8 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
 
     if folder is None:
         # Rendered once for all three formats and held: the corpus-wide part is small.
-        parts = zip(*render.all_chunks(corpus_graph(tables, meta)))
-        return {fmt: [chunk.encode("utf-8") for chunk in chunks] for fmt, chunks in zip(FORMATS, parts)}
+        parts = zip(*render.all_chunks(corpus_graph(tables, meta)), strict=False)
+        return {fmt: [chunk.encode("utf-8") for chunk in chunks] for fmt, chunks in zip(FORMATS, parts, strict=False)}
     key = corpus_key(tables, meta)
     paths = {fmt: folder / (key + SUFFIXES[fmt]) for fmt in FORMATS}
     # Used only while their bytes match their checksums (engine/sealed.py); else rendered again.
@@ -102,7 +102,7 @@ def corpus_fragments(tables: Tables, meta: Metadata, cache_dir: Path | None) -> 
         with contextlib.ExitStack() as stack:
             outs = [stack.enter_context(open(tmps[fmt], "wb")) for fmt in FORMATS]
             for chunks in render.all_chunks(corpus_graph(tables, meta)):
-                for out, chunk in zip(outs, chunks):
+                for out, chunk in zip(outs, chunks, strict=False):
                     out.write(chunk.encode("utf-8"))
         for fmt, path in paths.items():
             os.replace(tmps[fmt], path)
