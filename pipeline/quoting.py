@@ -187,10 +187,9 @@ class Figures:
         return self.longest.length if self.longest else 0
 
     @property
-    def within_terms(self) -> bool | str:
-        # Truthy when the source keeps its terms. Note: `self.url or ...` makes it the url itself
-        # (not True) for a source with a url; `pipeline stats --json` shows that value as it is.
-        return self.quoted_chars <= self.budget and not self.over_passage and (self.url or not self.link_required)
+    def within_terms(self) -> bool:
+        """Whether the source keeps its terms: within its budget, no passage too long, a link where one is required."""
+        return self.quoted_chars <= self.budget and not self.over_passage and (bool(self.url) or not self.link_required)
 
 
 def figures(source: dict, spans: list[dict]) -> Figures:
