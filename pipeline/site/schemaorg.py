@@ -8,6 +8,7 @@ coverage, version, variableMeasured, citation, identifier, keywords, url).
 from __future__ import annotations
 
 from pipeline.site.data import SiteData
+from pipeline.write.linked.graph import MEDIA_TYPES as LINKED_DATA_MEDIA_TYPES
 
 REQUIRED = ("name", "description")
 RECOMMENDED = (
@@ -23,18 +24,8 @@ RECOMMENDED = (
     "keywords",
     "url",
 )
-MEDIA_TYPES = {
-    ".csv": "text/csv",
-    ".json": "application/json",
-    ".jsonld": "application/ld+json",
-    ".md": "text/markdown",
-    ".nt": "application/n-triples",
-    ".parquet": "application/vnd.apache.parquet",
-    ".sqlite": "application/vnd.sqlite3",
-    ".ttl": "text/turtle",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".zip": "application/zip",
-}
+# The linked data's media types of the build's files, and the release archive's.
+MEDIA_TYPES = {**LINKED_DATA_MEDIA_TYPES, ".zip": "application/zip"}
 # The tables whose columns are the dataset's measured variables (the rest are provenance).
 _MEASURED = ("events", "casualties", "demands", "event_actors")
 
