@@ -45,6 +45,16 @@ def rebuild(p: dict[str, Path]) -> None:
     build(p["raw"], p["dist"], p["datapackage"])
 
 
+def test_a_build_with_a_computed_temporal_coverage_is_released(mini_project):
+    # The mini event made core: the build computes temporalCoverage, which the root descriptor lacks.
+    p = mini_project
+    edit_annotation(p, "    event_type: strike\n", "    event_type: strike\n    scope: core\n")
+    rebuild(p)
+    assert json.loads((p["dist"] / "datapackage.json").read_text(encoding="utf-8"))["temporalCoverage"] == "1962/1962"
+    assert "temporalCoverage" not in json.loads(p["datapackage"].read_text(encoding="utf-8"))
+    assert cut(p).version == "0.1.0"
+
+
 def test_archive_holds_every_dist_file_plus_citation_changelog_and_sums(mini_project):
     p = mini_project
     (p["dist"] / "events.ttl").write_text("# a file another exporter wrote\n", encoding="utf-8")

@@ -24,6 +24,7 @@ from pipeline.release.archive import SUMS_FILENAME, read_archive, sha256sums, zi
 from pipeline.release.catalogue import release_files
 from pipeline.release.citation import CITATION_FILENAME, citation_cff
 from pipeline.release.diff import BUMPS, PackageDiff, Snapshot, diff_snapshots, load_snapshot
+from pipeline.rows.summary import COMPUTED_DESCRIPTOR_KEYS
 
 CHANGELOG_FILENAME = "CHANGELOG.md"
 CHANGELOG_HEADER = """# Changelog
@@ -163,8 +164,9 @@ def _dist_files(dist_dir: Path) -> dict[str, bytes]:
 
 
 def _check_dist(dist: Snapshot, files: dict[str, bytes], root_descriptor: dict, dist_dir: Path) -> None:
-    own = {k: v for k, v in root_descriptor.items() if k != "resources"}
-    built = {k: v for k, v in dist.descriptor.items() if k != "resources"}
+    skip = {"resources", *COMPUTED_DESCRIPTOR_KEYS}
+    own = {k: v for k, v in root_descriptor.items() if k not in skip}
+    built = {k: v for k, v in dist.descriptor.items() if k not in skip}
     if own != built:
         changed = sorted(k for k in own.keys() | built.keys() if own.get(k) != built.get(k))
         raise PipelineError(

@@ -45,6 +45,10 @@ def date_precision(earliest: str | None, latest: str | None) -> str:
     return "interval"
 
 
+# Keys of the published descriptor that the build computes: they never match the root descriptor.
+COMPUTED_DESCRIPTOR_KEYS = ("temporalCoverage",)
+
+
 def temporal_coverage(events: list[dict]) -> str | None:
     """The years the core events span, as an EDTF interval of years; None without any dated core event.
 
