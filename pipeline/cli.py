@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
@@ -10,29 +9,9 @@ import click
 
 from pipeline import __version__
 from pipeline.cli_project import current_project
+from pipeline.cli_project import handle_errors as _handle_errors
 from pipeline.cli_project import or_project as _or_project
 from pipeline.errors import PipelineError
-
-
-def _handle_errors(func):
-    """Turn library errors into one `Error:` message and exit 1; --debug shows the traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, debug: bool = False, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except PipelineError as exc:
-            if debug:
-                raise
-            raise click.ClickException(str(exc)) from exc
-        except Exception as exc:
-            if debug:
-                raise
-            raise click.ClickException(
-                f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
-            ) from exc
-
-    return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
 
 
 def _check_cache_dir(cache_dir: Path | None, raw_dir: Path, dist_dir: Path, datapackage: Path) -> None:

@@ -1,11 +1,13 @@
-"""The project folder of a command-line invocation, shared by `pipeline`'s commands and the sub-commands of its packages."""
+"""What every command of the command line shares: its project folder, and errors turned into one `Error:` line."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
 
+from pipeline.errors import PipelineError
 from pipeline.project import Project, find_project, open_project
 
 
@@ -19,3 +21,24 @@ def current_project() -> Project:
 def or_project(value: Path | None, attribute: str) -> Path:
     """An option's value, or the project's path of that name when the option was not given."""
     return value if value is not None else getattr(current_project(), attribute)
+
+
+def handle_errors(func):
+    """Turn library errors into one `Error:` message and exit 1; --debug shows the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, debug: bool = False, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PipelineError as exc:
+            if debug:
+                raise
+            raise click.ClickException(str(exc)) from exc
+        except Exception as exc:
+            if debug:
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
+            ) from exc
+
+    return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)

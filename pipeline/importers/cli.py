@@ -6,22 +6,11 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import PipelineError
+from pipeline.cli_project import handle_errors
 
 READERS = {"w3c": "w3c", "label-studio": "label_studio", "inception": "inception", "brat": "brat"}
 # Short tool names for span ids and imported file names (raw/annotations/<source>--<tool>.yaml).
 TOOL_SLUG = {"w3c": "w3c", "label-studio": "ls", "inception": "inc", "brat": "brat"}
-
-
-def _fail_as_click(func):
-    def run(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except PipelineError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    run.__doc__, run.__name__ = func.__doc__, func.__name__
-    return run
 
 
 def _paths(**given: Path | None) -> list[Path]:
@@ -79,7 +68,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--drop-annotators", is_flag=True, help="Record no annotator.")
 @click.option("--skip-unanchored", is_flag=True, help="Leave out spans whose quote is not found (they are reported).")
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
-@_fail_as_click
+@handle_errors
 def import_command(
     fmt,
     paths,
@@ -161,7 +150,7 @@ def import_command(
     default=None,
     show_default="<project>/datapackage.json",
 )
-@_fail_as_click
+@handle_errors
 def export_annotations(fmt, out_dir, raw_dir, datapackage):
     """Write our spans and claims as files the annotation tool opens, for review or extension.
 
@@ -196,7 +185,7 @@ def export_annotations(fmt, out_dir, raw_dir, datapackage):
     default=None,
     show_default="<project>/datapackage.json",
 )
-@_fail_as_click
+@handle_errors
 def annotation_configs(out_dir, datapackage):
     """Regenerate the Label Studio, INCEpTION and brat configurations from schemas/."""
     from pipeline.importers.configs import write

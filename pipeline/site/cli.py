@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli_project import handle_errors
+
 
 @click.command()
 @click.option(
@@ -34,8 +36,8 @@ import click
     default=None,
     help="A release archive to offer for download beside the build's files.",
 )
-@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
-def site(dist_dir: Path, out: Path, base_url: str, release: Path | None, debug: bool):
+@handle_errors
+def site(dist_dir: Path, out: Path, base_url: str, release: Path | None):
     """Write the static website of a build into site/.
 
     \b
@@ -44,15 +46,9 @@ def site(dist_dir: Path, out: Path, base_url: str, release: Path | None, debug: 
         pipeline site --dist-dir /tmp/out --out /tmp/site --base-url https://example.org/revolts/
     """
     from pipeline.cli_project import or_project as _or_project
-    from pipeline.errors import PipelineError
     from pipeline.site.generate import write_site
 
-    try:
-        dist_dir, out = _or_project(dist_dir, "dist_dir"), _or_project(out, "site_dir")
-        files = write_site(dist_dir, out, base_url, release)
-    except PipelineError as exc:
-        if debug:
-            raise
-        raise click.ClickException(str(exc)) from exc
+    dist_dir, out = _or_project(dist_dir, "dist_dir"), _or_project(out, "site_dir")
+    files = write_site(dist_dir, out, base_url, release)
     pages = sum(1 for path in files if path.endswith(".html") and not path.startswith("static/"))
     click.echo(f"wrote {out}: {pages} pages, {len(files)} files")
