@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.cli_project import current_project
+from pipeline.cli_project import current_project, datapackage_option, dist_option, raw_option
 from pipeline.cli_project import handle_errors as _handle_errors
 from pipeline.cli_project import or_project as _or_project
 from pipeline.errors import PipelineError
@@ -45,29 +45,6 @@ def _check_citation_output(output: Path, datapackage: Path) -> None:
             raise PipelineError(
                 f"--output {output}: {relation} {name}, which the command would overwrite; give a file of its own, such as {example}"
             )
-
-
-raw_option = click.option(
-    "--raw-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    show_default="<project>/raw/",
-    help="Folder with sources.yaml, texts/ and annotations/.",
-)
-dist_option = click.option(
-    "--dist-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    show_default="<project>/dist/",
-    help="Output folder, replaced as a whole on success.",
-)
-datapackage_option = click.option(
-    "--datapackage",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    show_default="<project>/datapackage.json",
-    help="The dataset's root descriptor.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -42,3 +42,27 @@ def handle_errors(func):
             ) from exc
 
     return click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(wrapper)
+
+
+# The options naming a project's folders: unset, each falls back to the project's own (`or_project`).
+raw_option = click.option(
+    "--raw-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/raw/",
+    help="Folder with sources.yaml, texts/ and annotations/.",
+)
+dist_option = click.option(
+    "--dist-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    show_default="<project>/dist/",
+    help="Output folder, replaced as a whole on success.",
+)
+datapackage_option = click.option(
+    "--datapackage",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    show_default="<project>/datapackage.json",
+    help="The dataset's root descriptor.",
+)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_project import handle_errors
+from pipeline.cli_project import datapackage_option, handle_errors, raw_option
 
 READERS = {"w3c": "w3c", "label-studio": "label_studio", "inception": "inception", "brat": "brat"}
 # Short tool names for span ids and imported file names (raw/annotations/<source>--<tool>.yaml).
@@ -40,15 +40,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option(
-    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/"
-)
-@click.option(
-    "--datapackage",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    show_default="<project>/datapackage.json",
-)
+@raw_option
+@datapackage_option
 @click.option("--source", "source_id", help="The source every document annotates (when the export cannot tell).")
 @click.option("--source-id", "new_id", help="Id of a new source (a document whose text is not in raw/texts/).")
 @click.option("--title", help="New source: title.")
@@ -141,15 +134,8 @@ def import_command(
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the export files.",
 )
-@click.option(
-    "--raw-dir", type=click.Path(path_type=Path, file_okay=False), default=None, show_default="<project>/raw/"
-)
-@click.option(
-    "--datapackage",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    show_default="<project>/datapackage.json",
-)
+@raw_option
+@datapackage_option
 @handle_errors
 def export_annotations(fmt, out_dir, raw_dir, datapackage):
     """Write our spans and claims as files the annotation tool opens, for review or extension.
@@ -179,12 +165,7 @@ def export_annotations(fmt, out_dir, raw_dir, datapackage):
     default=None,
     show_default="<project>/annotation-tools/",
 )
-@click.option(
-    "--datapackage",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    show_default="<project>/datapackage.json",
-)
+@datapackage_option
 @handle_errors
 def annotation_configs(out_dir, datapackage):
     """Regenerate the Label Studio, INCEpTION and brat configurations from schemas/."""

@@ -14,6 +14,20 @@ CONFIG_DIRNAME = "annotation-tools"
 HEADER = "generated from schemas/ by `pipeline annotation-configs`; do not edit by hand"
 
 
+_LAYER_SETTINGS = {
+    "enabled": True,
+    "built_in": False,
+    "readonly": False,
+    "allow_stacking": True,
+    "cross_sentence": True,
+    "show_hover": True,
+    "anchoring_mode": "characters",
+    "overlap_mode": "any-overlap",
+    "validation_mode": "always",
+    "lock_to_token_offset": False,
+}  # what both INCEpTION layers share
+
+
 def _labels(meta: Metadata) -> list[tuple[str, str]]:
     schema = meta["spans"]
     definitions = schema.fields["label"].get("enumDefinitions", {})
@@ -89,16 +103,7 @@ def inception_layers_json(meta: Metadata) -> str:
             "uiName": "Revolt span",
             "type": "span",
             "description": f"Spans and claims ({HEADER}).",
-            "enabled": True,
-            "built_in": False,
-            "readonly": False,
-            "allow_stacking": True,
-            "cross_sentence": True,
-            "show_hover": True,
-            "anchoring_mode": "characters",
-            "overlap_mode": "any-overlap",
-            "validation_mode": "always",
-            "lock_to_token_offset": False,
+            **_LAYER_SETTINGS,
             "multiple_tokens": True,
             "linked_list_behavior": False,
             "features": [_feature(n, meta) for n in span_features(vocabulary(meta))],
@@ -108,16 +113,7 @@ def inception_layers_json(meta: Metadata) -> str:
             "uiName": "Revolt link",
             "type": "relation",
             "description": f"From a span to the span of its event; the role, if any, is the actor's ({HEADER}).",
-            "enabled": True,
-            "built_in": False,
-            "readonly": False,
-            "allow_stacking": True,
-            "cross_sentence": True,
-            "show_hover": True,
-            "anchoring_mode": "characters",
-            "overlap_mode": "any-overlap",
-            "validation_mode": "always",
-            "lock_to_token_offset": False,
+            **_LAYER_SETTINGS,
             "multiple_tokens": False,
             "linked_list_behavior": False,
             "attach_type": {"name": SPAN_LAYER},
