@@ -122,11 +122,15 @@ class Metadata:
     def claimed_tables(self) -> tuple[str, ...]:
         """Tables of things that claims are about (events, actors): what claim tables' foreign keys point at.
 
-        Every row of them must be cited by some claim (the contract's reachability rule).
+        Every row of them must be cited by some claim (the contract's reachability rule). A table that
+        another of them points at too (an event's places) is reached through that one: a claim may name
+        its rows (a mention's place) but need not, so it stays an entity table, not a claimed one.
         """
         claims = set(self.claim_tables.values())
         targets = {fk.resource for c in claims for fk in self.tables[c].foreign_keys}
-        return tuple(n for n in self.tables if n in targets and n not in claims and n not in (self.SPANS, self.SOURCES))
+        targets -= {*claims, self.SPANS, self.SOURCES}
+        through = {fk.resource for t in targets for fk in self.tables[t].foreign_keys if fk.resource != t}
+        return tuple(n for n in self.tables if n in targets and n not in through)
 
     @cached_property
     def entity_tables(self) -> tuple[str, ...]:
