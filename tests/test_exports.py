@@ -116,3 +116,37 @@ def test_sqlite_full_text_search_finds_quotes_and_descriptions(dist):
     assert con.execute("SELECT kind, id FROM search WHERE search MATCH ?", ('"made up"',)).fetchall() == [
         ("event", "krasny-strike-1962")
     ]
+
+
+def test_the_fresh_database_takes_entry_rows_in_any_column_order(tmp_path):
+    import os
+    import pickle
+
+    from pipeline.engine import entryfile
+    from pipeline.write.exports import _insert_sql, create_table_sql, fill_database
+
+    meta = load_metadata(ROOT / "datapackage.json")
+    schema = meta["actors"]
+    row = {name: None for name in schema.field_names} | {"actor_id": "a1", "name": "A", "actor_type": "person"}
+    names = list(reversed(schema.field_names))  # not the table's order: each row is reordered
+    fields = {"display": "x", "depends": {}, "fragment_sizes": {}, "lines": {}, "filled": {}}
+    fields["rows"] = {"actors": [names, [[row[n] for n in names]]]}
+    entryfile.write_sealed(str(tmp_path / "entry"), None, entryfile.encode(fields), [])
+    with open(tmp_path / "rows", "wb") as fh:
+        pickle.dump(None, fh)
+    ready_read, ready_write = os.pipe()
+    os.write(ready_write, b"1")
+    os.close(ready_write)
+    fill_database(
+        {
+            "path": str(tmp_path / "db.sqlite"),
+            "page_size": 4096,
+            "rows_fd": os.open(tmp_path / "rows", os.O_RDONLY),
+            "ready_fd": ready_read,
+            "entries": [str(tmp_path / "entry")],
+            "tables": {"actors": [create_table_sql(schema), _insert_sql(schema), schema.field_names]},
+        }
+    )
+    with sqlite3.connect(tmp_path / "db.sqlite") as con:
+        con.row_factory = sqlite3.Row
+        assert [dict(r) for r in con.execute("SELECT * FROM actors")] == [row]

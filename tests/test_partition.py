@@ -173,3 +173,85 @@ def test_the_cache_deletes_entries_no_build_used_for_an_hour(mini_raw, tmp_path)
     left = sorted(p.name for p in (cache / "partitions").rglob("*") if p.is_file())
     assert first.name not in left and crashed.name not in left and writing.name in left
     assert len(left) == 2  # the edited file's entry and the one being written
+
+
+def test_a_flipped_byte_in_the_rows_or_the_fragments_makes_the_entry_unreadable(mini_raw, tmp_path):
+    import pytest
+
+    from pipeline.engine import entryfile
+    from pipeline.engine.partition import read_entry, read_rows
+
+    entry = tmp_path / "entry"
+    _mini_partition(mini_raw, entry)
+    data = entry.read_bytes()
+    _, offset, _ = entryfile.read_sealed(str(entry), None)
+
+    def flipped(at: int) -> bytes:
+        return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+
+    for at in (entryfile.HEADER_SIZE + 10, offset + 10):  # in the JSON, in the fragments
+        entry.write_bytes(flipped(at))
+        assert read_entry(entry) is None
+    # The rows alone are read without their fragments, but never from changed JSON.
+    assert read_rows(str(entry))["spans"][1]
+    entry.write_bytes(flipped(entryfile.HEADER_SIZE + 10))
+    with pytest.raises(entryfile.EntryError):
+        read_rows(str(entry))
+
+
+def test_an_entry_of_the_previous_format_is_not_read(mini_raw, tmp_path):
+    from pipeline.engine.partition import read_entry
+
+    entry = tmp_path / "entry"
+    _mini_partition(mini_raw, entry)
+    entry.write_bytes(b"pipeline-partition/2 " + entry.read_bytes()[len(b"pipeline-partition/3 ") :])
+    assert read_entry(entry) is None
+
+
+def test_sealed_rows_that_do_not_fit_their_columns_are_not_read(tmp_path):
+    from pipeline.engine import entryfile
+    from pipeline.engine.partition import read_entry
+
+    # A planted entry seals whatever it holds: its shape is checked as well as its checksum.
+    fields = {"display": "x", "depends": {}, "fragment_sizes": {}, "lines": {}, "filled": {}}
+    entry = tmp_path / "entry"
+    for rows in (
+        [["a", "b"], [[1]]],  # a value short
+        [["a", "a"], [[1, 2]]],  # a column twice
+        [["a"], [{"a": 1}]],  # a row that is not a list
+        [[1], [[1]]],  # a column name that is not a string
+        [{"a": 1}],  # rows as objects
+    ):
+        entryfile.write_sealed(str(entry), None, entryfile.encode({**fields, "rows": {"spans": rows}}), [])
+        assert read_entry(entry) is None, rows
+    entryfile.write_sealed(
+        str(entry), None, entryfile.encode({**fields, "rows": {"spans": [["a", "b"], [[1, None]]]}}), []
+    )
+    assert read_entry(entry).tables.rows == {"spans": [{"a": 1, "b": None}]}
+
+
+def test_rows_are_stored_by_column_only_if_they_share_their_columns_in_order():
+    import pytest
+
+    from pipeline.engine.partition import _columns
+
+    assert _columns([{"a": 1, "b": 2}, {"a": 3, "b": "x"}]) == [["a", "b"], [[1, 2], [3, "x"]]]
+    assert _columns([]) == [[], []]
+    for rows in ([{"a": 1, "b": 2}, {"b": 4, "a": 3}], [{"a": 1}, {"a": 1, "b": 2}]):
+        with pytest.raises(TypeError):
+            _columns(rows)
+
+
+def test_the_cache_reads_entries_ahead_in_a_thread_that_ends_with_the_lookup(mini_raw, tmp_path):
+    import threading
+
+    from pipeline.engine.partition import PartitionCache
+    from pipeline.read.annotations import annotation_paths, display_path
+
+    cache_dir = tmp_path / "cache"
+    build(mini_raw, tmp_path / "a", cache_dir=cache_dir)
+    paths = annotation_paths(mini_raw, [])
+    cache = PartitionCache(cache_dir, "other code")  # other keys: nothing stored for them
+    found = list(cache.lookup(paths, mini_raw))
+    assert found == [(cache.key(p, display_path(p, mini_raw)), None) for p in paths]
+    assert not any(t.name.startswith("cache-read") for t in threading.enumerate())

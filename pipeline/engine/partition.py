@@ -16,7 +16,8 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +208,11 @@ def _build_partition(
 
 
 def _fields(part: Partition) -> dict:
-    """What an entry file stores of part: plain values only (entryfile.py); its fragments follow the JSON."""
+    """What an entry file stores of part: plain values only (entryfile.py); its fragments follow the JSON.
+
+    Each table's rows as their column names once and a list of values per row: repeating every
+    name in every row made encoding and decoding slower and the JSON larger.
+    """
     tables = part.tables
     if (
         tables.problems
@@ -219,21 +224,48 @@ def _fields(part: Partition) -> dict:
         "display": part.display,
         "depends": part.depends,
         "fragment_sizes": part.fragment_sizes,
-        "rows": tables.rows,
+        "rows": {name: _columns(rows) for name, rows in tables.rows.items()},
         "lines": tables.lines,
         "filled": tables.filled,
     }
 
 
+def _columns(rows: list[dict]) -> list:
+    """[column names, [values of each row]]; raises TypeError unless every row has those names in that order."""
+    names = tuple(rows[0]) if rows else ()
+    # C loops (set, map), as in `_stored_columns`.
+    if rows and set(map(tuple, rows)) != {names}:
+        raise TypeError("rows with other columns are not stored")
+    return [list(names), list(map(list, map(dict.values, rows)))]
+
+
+def _stored_columns(table) -> tuple[list[str], list[list]]:
+    """(column names, values of each row) as `_columns` stored them; raises EntryError if table is not of that shape."""
+    if not (isinstance(table, list) and len(table) == 2 and isinstance(table[0], list) and isinstance(table[1], list)):
+        raise entryfile.EntryError("not a partition")
+    names, values = table
+    if not set(map(type, names)) <= {str} or len(set(names)) != len(names):
+        raise entryfile.EntryError("not a partition")
+    # Checked by C loops (set, map): a Python loop over every row cost a fifth of reading an entry.
+    if not set(map(type, values)) <= {list} or not set(map(len, values)) <= {len(names)}:
+        raise entryfile.EntryError("not a partition")
+    return names, values
+
+
+def _rows(table) -> list[dict]:
+    """The rows `_columns` stored; raises EntryError if table is not of that shape."""
+    names, values = _stored_columns(table)
+    return [dict(zip(names, v, strict=False)) for v in values]  # lengths checked above, at C speed
+
+
 def _partition(fields: dict) -> Partition:
     """The partition `_fields` stored; raises EntryError if the fields are not of that shape."""
     try:
-        rows, lines = fields["rows"], fields["lines"]
+        stored, lines = fields["rows"], fields["lines"]
         ok = (
             isinstance(fields["display"], str)
-            and isinstance(rows, dict)
+            and isinstance(stored, dict)
             and isinstance(lines, dict)
-            and all(isinstance(r, list) and all(isinstance(row, dict) for row in r) for r in rows.values())
             and all(isinstance(v, str) for v in fields["depends"].values())
             and all(isinstance(v, int) and v >= 0 for v in fields["fragment_sizes"].values())
             and all(isinstance(v, int) for v in fields["filled"].values())
@@ -242,7 +274,7 @@ def _partition(fields: dict) -> Partition:
         raise entryfile.EntryError("not a partition") from exc
     if not ok:
         raise entryfile.EntryError("not a partition")
-    tables = Tables(rows=rows, lines=lines, filled=fields["filled"])
+    tables = Tables(rows={name: _rows(table) for name, table in stored.items()}, lines=lines, filled=fields["filled"])
     tables.drop_origins()
     return Partition(
         display=fields["display"], tables=tables, depends=fields["depends"], fragment_sizes=fields["fragment_sizes"]
@@ -264,25 +296,25 @@ def write_entry(path: Path, part: Partition, data: bytes | None = None, key: str
         data = entryfile.encode(_fields(part))
     fragments = [rendered[fmt] for fmt in part.fragment_sizes]
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(entryfile.header(key, data, fragments))
-        fh.write(data)
-        fh.writelines(fragments)
+    entryfile.write_sealed(str(tmp), key, data, fragments)
     os.replace(tmp, path)
     part.rendered = None
     _attach(part, path, entryfile.HEADER_SIZE + len(data))
     return data
 
 
-def read_entry(path: Path, key: str | None = None) -> Partition | None:
+def read_entry(
+    path: Path | str, key: str | None = None, verified: tuple[bytes, int, int] | None = None
+) -> Partition | None:
     """The partition stored at path by `write_entry`, its fragments as slices of the file.
 
     None if the file is missing, not an entry file, changed or cut short since it was written,
     or (with `key`) was built from other inputs: such an entry is rebuilt, never trusted.
+    `verified`: what `entryfile.read_verified` returned for it already.
     """
     try:
-        fields, offset, length = entryfile.read_sealed(str(path), key)
-        part = _partition(fields)
+        data, offset, length = verified or entryfile.read_verified(str(path), key)
+        part = _partition(entryfile.decode(data))
     except (OSError, entryfile.EntryError):
         return None
     if length != sum(part.fragment_sizes.values()):
@@ -291,13 +323,20 @@ def read_entry(path: Path, key: str | None = None) -> Partition | None:
     return part
 
 
-def read_rows(entry: str) -> dict[str, list[dict]]:
-    """The rows of the partition stored in the entry file (by table); raises if it is unreadable or changed."""
-    fields, _, _ = entryfile.read_sealed(entry, None)
-    return _partition(fields).tables.rows
+def read_rows(entry: str) -> dict[str, tuple[list[str], list[list]]]:
+    """The rows stored in the entry file, by table, as (column names, values of each row).
+
+    Only the JSON is checked against its checksum: the fragments are not read. Raises if it
+    is unreadable or changed.
+    """
+    fields, _, _ = entryfile.read_sealed(entry, None, fragments=False)
+    stored = fields.get("rows")
+    if not isinstance(stored, dict):
+        raise entryfile.EntryError("not a partition")
+    return {name: _stored_columns(table) for name, table in stored.items()}
 
 
-def _attach(part: Partition, path: Path, offset: int) -> None:
+def _attach(part: Partition, path: Path | str, offset: int) -> None:
     """Point part's fragments at their slices of its entry file, which holds them from offset on."""
     part.entry = str(path)
     part.fragments = {}
@@ -305,6 +344,9 @@ def _attach(part: Partition, path: Path, offset: int) -> None:
         part.fragments[fmt] = FileSlice(str(path), offset, size)
         offset += size
 
+
+# Entries whose checked JSON `PartitionCache.lookup` holds while the build decodes earlier ones.
+READ_AHEAD = 32
 
 # Entries unused by a build are deleted once nothing has touched them for this long (`PartitionCache.prune`).
 PRUNE_AFTER_S = 3600.0
@@ -328,7 +370,11 @@ class PartitionCache:
 
     def entry(self, key: str) -> Path:
         """The file holding the partition of key and its fragments (`write_entry`)."""
-        return Path(f"{self.dir}{os.sep}{key[:2]}{os.sep}{key}")
+        return Path(self._entry(key))
+
+    def _entry(self, key: str) -> str:
+        # A string: building a Path three times per cached entry cost a tenth of reading it.
+        return f"{self.dir}{os.sep}{key[:2]}{os.sep}{key}"
 
     def get(
         self,
@@ -337,17 +383,51 @@ class PartitionCache:
         broken: set[str],
         incomplete: bool = False,
         fragments: bool = False,
+        verified: tuple[bytes, int, int] | None = None,
     ) -> Partition | None:
-        """The cached partition of key if it still holds (and, with `fragments`, has its fragments)."""
-        part = read_entry(self.entry(key), key)
+        """The cached partition of key if it still holds (and, with `fragments`, has its fragments).
+
+        `verified`: the entry's checked JSON and where its fragments are (`read_verified`), if read already.
+        """
+        entry = self._entry(key)
+        part = read_entry(entry, key, verified)
         if part is None or (fragments and not part.fragments):
             return None
         if any(source_state(sid, sources, broken, incomplete) != state for sid, state in part.depends.items()):
             return None
         part.seconds = {}  # nothing was spent building it this time
         with contextlib.suppress(OSError):
-            os.utime(self.entry(key))  # in use: `prune` leaves it alone for a while
+            os.utime(entry)  # in use: `prune` leaves it alone for a while
         return part
+
+    def read(self, path: Path, display: str) -> tuple[str, tuple[bytes, int, int] | None]:
+        """The key of path and its entry's checked JSON and fragments' place (None if unusable).
+
+        The part of `get` that reads and hashes files, which lets other threads run.
+        """
+        key = self.key(path, display)
+        try:
+            return key, entryfile.read_verified(self._entry(key), key)
+        except (OSError, entryfile.EntryError):
+            return key, None
+
+    def lookup(self, paths: list[Path], raw_dir: Path) -> Generator[tuple[str, tuple[bytes, int, int] | None]]:
+        """`read` of every path, in order, done in a thread while the caller decodes the entries read before.
+
+        Hashing a cached corpus's entries took as long as decoding them; on two CPUs the two now
+        overlap. At most `READ_AHEAD` entries' JSON wait in memory.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="cache-read") as pool:
+            pending: deque = deque()
+            todo = iter(paths)
+            for path in todo:
+                pending.append(pool.submit(self.read, path, display_path(path, raw_dir)))
+                if len(pending) > READ_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     def prune(self, keep: set[str], min_age_s: float = PRUNE_AFTER_S) -> int:
         """Delete every entry but those of keep (the current build's) left untouched for min_age_s; the number deleted.
@@ -446,25 +526,32 @@ def build_partitions(
     entries: list[Path | None] = [None] * len(paths)
     folders: set[Path] = set()
     todo = []
-    for i, path in enumerate(paths):
-        if scratch is not None and not origins:
-            entries[i] = scratch / f"{i:07d}"
-        if cache is not None and not origins:
-            keys[i] = key = cache.key(path, display_path(path, raw_dir))
-            results[i] = cache.get(key, sources, broken, incomplete, fragments=scratch is not None)
-            if scratch is not None and results[i] is None:
-                entry = cache.entry(key)
-                try:
-                    if entry.parent not in folders:
-                        entry.parent.mkdir(parents=True, exist_ok=True)
-                        folders.add(entry.parent)
-                    entries[i] = entry
-                except OSError:
-                    pass  # an unwritable cache only costs time: the entry goes to scratch
-        if results[i] is None:
-            todo.append(i)
-        elif progress:
-            progress(1)
+    found = cache.lookup(paths, raw_dir) if cache is not None and not origins else None
+    try:
+        for i in range(len(paths)):
+            if scratch is not None and not origins:
+                entries[i] = scratch / f"{i:07d}"
+            if cache is not None and found is not None:
+                key, verified = next(found)
+                keys[i] = key
+                if verified is not None:
+                    results[i] = cache.get(key, sources, broken, incomplete, scratch is not None, verified)
+                if scratch is not None and results[i] is None:
+                    entry = cache.entry(key)
+                    try:
+                        if entry.parent not in folders:
+                            entry.parent.mkdir(parents=True, exist_ok=True)
+                            folders.add(entry.parent)
+                        entries[i] = entry
+                    except OSError:
+                        pass  # an unwritable cache only costs time: the entry goes to scratch
+            if results[i] is None:
+                todo.append(i)
+            elif progress:
+                progress(1)
+    finally:
+        if found is not None:
+            found.close()  # its thread ends here, before any worker process is forked
     engine = engine or LocalEngine(jobs)
     args = (raw_dir, meta, sources, broken, cache, origins, incomplete)
     for i, part in zip(todo, engine.run([(paths[i], keys[i], entries[i]) for i in todo], args), strict=False):

@@ -590,10 +590,13 @@ def fill_database(task: dict) -> int:
         for create, _, _ in tables.values():
             con.execute(create)
         for entry in task["entries"]:
-            for name, rows in read_rows(entry).items():
+            for name, (names, values) in read_rows(entry).items():
                 _, insert, columns = tables[name]
-                for chunk in _tuples(rows, columns):
-                    con.executemany(insert, chunk)
+                if names == columns:
+                    con.executemany(insert, values)  # stored in the table's column order already
+                else:
+                    for chunk in _tuples([dict(zip(names, v, strict=True)) for v in values], columns):
+                        con.executemany(insert, chunk)
         with os.fdopen(task["ready_fd"], "rb") as ready:
             if ready.read(1) != b"1":
                 raise PipelineError("the build stopped before handing over its rows")
