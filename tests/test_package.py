@@ -118,3 +118,13 @@ def test_the_rename_fallback_swaps_whole_folders(mini_raw, tmp_path, monkeypatch
     build(mini_raw, dist)
     assert "the newspaper" in (dist / "casualties.csv").read_text(encoding="utf-8")
     assert staging_folders(tmp_path) == []
+
+
+def test_table_csv_writes_rows_in_key_order_whether_or_not_they_came_in_it():
+    columns, pk = ["id", "n"], ["id"]
+    rows = [{"id": "a", "n": 1}, {"id": "b", "n": None}, {"id": "c", "n": 3}]
+    in_order = package.table_csv(rows, columns, pk)
+    assert in_order == b"id,n\na,1\nb,\nc,3\n"
+    assert package.table_csv(rows[::-1], columns, pk) == in_order
+    lines = package.csv_lines(rows[::-1], columns)
+    assert package.table_csv(rows[::-1], columns, pk, lines) == in_order

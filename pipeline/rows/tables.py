@@ -8,6 +8,7 @@ ids of claims are derived here, and `casualty_estimates` is computed from `casua
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Tables:
     # Partition tables whose rows the merge changed (a derived column), so that copies the
     # partitions stored of them (SQLite entry files) are replaced.
     restated: set[str] = field(default_factory=set)
+    # What the published spans reproduce of each source (quoting.Figures by source id), as measured by the merge.
+    quoted: dict = field(default_factory=dict)
 
     def drop_origins(self) -> None:
         """Forget where rows came from (messages then lack file:line) to keep partitions small."""
@@ -410,15 +413,18 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
         tables.lines.pop("demands", None)  # the partitions rendered them before the change
         tables.restated.add("demands")
-    quoting.measure(tables.rows["sources"], tables.rows["spans"])
-    source_of_span: dict[str | None, str] = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
+    tables.quoted = quoting.measure(tables.rows["sources"], tables.rows["spans"])
+    spans = tables.rows["spans"]
+    source_of_span: dict[str | None, str] = dict(
+        zip(map(operator.itemgetter("span_id"), spans), map(operator.itemgetter("source_id"), spans), strict=True)
+    )
     parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names
     for row in estimate_casualties(tables.rows["casualties"], source_of_span, parent_of):
         tables.add("casualty_estimates", _row_of(columns, row), None)
     if "event_summary" in meta.tables:
         columns = meta["event_summary"].field_names
-        for row in event_summary(tables.rows):
+        for row in event_summary(tables.rows, source_of_span):
             tables.add("event_summary", _row_of(columns, row), None)
     return tables
 
