@@ -391,23 +391,31 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     for source in corpus.sources.values():
         tables.add("sources", _row_of(meta["sources"].field_names, source.row), source.origin)
     with_lines = all(p.lines or not any(p.rows.values()) for p in parts)
-    for name in meta.tables:
-        rows, origins = tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])
-        lines = tables.lines.setdefault(name, [])
-        filled_rows, filled_lines = [], []
-        for part in parts:
-            part_rows = part.rows.get(name, [])
+    filled_rows: dict[str, list[dict]] = {}
+    filled_lines: dict[str, list[str]] = {}
+    for name in meta.tables:  # (sources has its rows already)
+        tables.rows.setdefault(name, [])
+        tables.origins.setdefault(name, [])
+        tables.lines.setdefault(name, [])
+        filled_rows[name], filled_lines[name] = [], []
+    # A part at a time, only the tables it has rows in (not every table of every part).
+    for part in parts:
+        for name, part_rows in part.rows.items():
+            if name not in filled_rows or not part_rows:
+                continue
             # Rows the build filled in follow every written one, as if built in one pass.
             cut = len(part_rows) - part.filled.get(name, 0)
-            rows += part_rows[:cut]
-            origins += part.origins.get(name, [])[:cut]
-            filled_rows += part_rows[cut:]
+            tables.rows[name] += part_rows[:cut]
+            tables.origins[name] += part.origins.get(name, [])[:cut]
+            filled_rows[name] += part_rows[cut:]
             if with_lines:
-                lines += part.lines.get(name, [])[:cut]
-                filled_lines += part.lines.get(name, [])[cut:]
-        rows += filled_rows
-        origins += [None] * len(filled_rows)
-        lines += filled_lines
+                part_lines = part.lines.get(name, [])
+                tables.lines[name] += part_lines[:cut]
+                filled_lines[name] += part_lines[cut:]
+    for name in meta.tables:
+        tables.rows[name] += filled_rows[name]
+        tables.origins[name] += [None] * len(filled_rows[name])
+        tables.lines[name] += filled_lines[name]
     for part in parts:
         tables.problems += part.problems
     if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
