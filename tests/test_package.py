@@ -159,3 +159,19 @@ def test_a_replaced_build_left_behind_is_removed_and_never_put_back(mini_raw, tm
         raise RuntimeError("the new build fails")
     assert not dist.exists()  # not the replaced build back in dist/'s place
     assert _gone_soon(tmp_path, ".dist.replaced-")
+
+
+def test_rows_with_a_key_of_several_columns_sort_as_their_tuples_do():
+    columns = pk = ["a", "b"]
+    # "x" is a prefix of "x-1": as in a tuple, ("x", "z") comes before ("x-1", "a").
+    rows = [{"a": "x-1", "b": "a"}, {"a": "x", "b": "z"}, {"a": "x", "b": "b"}, {"a": "x\0", "b": "a"}]
+    expected = sorted(rows, key=lambda r: (r["a"], r["b"]))
+    assert package.table_csv(rows, columns, pk) == package.table_csv(expected, columns, pk)
+    assert package.table_csv(rows, columns, pk).decode().splitlines()[1:] == [
+        "x,b",
+        "x,z",
+        "x\0,a",
+        "x-1,a",
+    ]
+    without_nul = [r for r in rows if "\0" not in r["a"]]  # joined keys, not tuples
+    assert package.table_csv(without_nul, columns, pk).decode().splitlines()[1:] == ["x,b", "x,z", "x-1,a"]

@@ -61,8 +61,14 @@ def _sort_keys(rows: list[dict], pk: list[str]) -> list:
         columns = None
     if not pk or columns is None or any(set(map(type, column)) != {str} for column in columns if column):
         return [_sort_key(row, pk) for row in rows]
-    # Keys of one text column compare as the texts do; tuples only where there are several.
-    return columns[0] if len(pk) == 1 else list(zip(*columns, strict=False))
+    # Keys of one text column compare as the texts do. Several: joined by NUL, which sorts below
+    # every other character, they compare as their tuples do (a prefix first, as in a tuple) and
+    # far quicker; unless a value holds a NUL itself (the checks refuse it in published text).
+    if len(pk) == 1:
+        return columns[0]
+    if any("\0" in "".join(column) for column in columns):
+        return list(zip(*columns, strict=False))
+    return list(map("\0".join, zip(*columns, strict=False)))
 
 
 def sorted_rows(rows: list[dict], primary_key: list[str]) -> list[dict]:
