@@ -18,7 +18,9 @@ sources.yaml overrides them with `quote_budget`, `quote_max_passage` and `link_r
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,15 +155,48 @@ def passages(spans: list[dict]) -> list[Passage]:
     ...     {"span_id": "c", "start": 20, "end": 25, "quote": "", "prefix": "", "suffix": ""}])]
     [(0, 9, ['a', 'b'])]
     """
-    ranges = sorted((r, s["span_id"]) for s in spans if (r := published_range(s)) is not None)
-    out: list[Passage] = []
-    for (start, end), span_id in ranges:
-        if out and start <= out[-1].end:  # overlapping or touching: one passage can be read off
-            out[-1].end = max(out[-1].end, end)
-            out[-1].span_ids.append(span_id)
+    ranges, joined = _joined(spans)
+    return [_passage(ranges, stretch) for stretch in joined]
+
+
+def _joined(spans: list[dict]) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, int, int]]]:
+    """The published ranges (start, end, span id) in text order, and the passages over them."""
+    ranges = [
+        (s["start"] - len(s.get("prefix") or ""), s["end"] + len(s.get("suffix") or ""), s["span_id"])
+        for s in spans
+        if published_range(s) is not None
+    ]
+    return _passages_of(ranges)
+
+
+def _passages_of(
+    ranges: list[tuple[int, int, str]],
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, int, int]]]:
+    """The ranges sorted in text order, and the passages over them.
+
+    A passage is (start, end, i, j): the ranges `i` to `j - 1` make it up. Plain tuples, since
+    every build measures every source: `Passage` objects are made only for those reported.
+    """
+    ranges.sort()
+    joined: list[tuple[int, int, int, int]] = []
+    if not ranges:
+        return ranges, joined
+    first, (start, end, _) = 0, ranges[0]
+    for k in range(1, len(ranges)):
+        r_start, r_end, _ = ranges[k]
+        if r_start <= end:  # overlapping or touching: one passage can be read off
+            if r_end > end:
+                end = r_end
         else:
-            out.append(Passage(start, end, [span_id]))
-    return out
+            joined.append((start, end, first, k))
+            first, start, end = k, r_start, r_end
+    joined.append((start, end, first, len(ranges)))
+    return ranges, joined
+
+
+def _passage(ranges: list[tuple[int, int, str]], stretch: tuple[int, int, int, int]) -> Passage:
+    start, end, i, j = stretch
+    return Passage(start, end, [r[2] for r in ranges[i:j]])
 
 
 @dataclass
@@ -194,18 +229,23 @@ class Figures:
 
 def figures(source: dict, spans: list[dict]) -> Figures:
     """The figures of one source row (terms filled in) from the rows of its spans."""
-    joined = passages(spans)
+    return _figures(source, *_joined(spans))
+
+
+def _figures(source: dict, ranges: list[tuple[int, int, str]], joined: list[tuple[int, int, int, int]]) -> Figures:
     limit = source["quote_max_passage"]
+    # The longest passage, the first in text order among equals.
+    longest = max(joined, key=lambda p: (p[1] - p[0], -p[0]), default=None)
     return Figures(
         source_id=source["source_id"],
         chars=source["chars"],
-        quoted_chars=sum(p.length for p in joined),
-        longest=max(joined, key=lambda p: (p.length, -p.start), default=None),
+        quoted_chars=sum(end - start for start, end, _, _ in joined),
+        longest=None if longest is None else _passage(ranges, longest),
         budget=source["quote_budget"],
         max_passage=limit,
         link_required=bool(source["link_required"]),
         url=source.get("url"),
-        over_passage=[p for p in joined if p.length > limit],
+        over_passage=[_passage(ranges, p) for p in joined if p[1] - p[0] > limit],
     )
 
 
@@ -225,22 +265,40 @@ def _has_terms(source: dict) -> bool:
 
 def figures_by_source(sources: list[dict], spans: list[dict]) -> dict[str, Figures]:
     """`figures` for every source row whose terms are well-formed, by source id (sorted)."""
-    by_source: dict[str, list[dict]] = {}
-    for span in spans:
-        by_source.setdefault(span["source_id"], []).append(span)
+    # The published ranges of each source's spans (as `published_range`): this runs over every
+    # span of every build, so the values are fetched at C speed and a source's spans, which
+    # follow each other, are handled a run at a time.
+    by_source: dict[str, list[tuple[int, int, str]]] = {}
+    columns = ("source_id", "quote", "start", "end", "prefix", "suffix", "span_id")
+    try:
+        values = list(map(operator.itemgetter(*columns), spans))
+    except KeyError:  # rows lacking a column (made by hand): the general way
+        values = [tuple(s.get(c) for c in columns) for s in spans]
+    for source_id, run in itertools.groupby(values, key=operator.itemgetter(0)):
+        by_source.setdefault(source_id, []).extend(
+            [
+                (start - len(prefix or ""), end + len(suffix or ""), span_id)
+                for _, quote, start, end, prefix, suffix, span_id in run
+                if quote
+            ]
+        )
     return {
-        s["source_id"]: figures(s, by_source.get(s["source_id"], []))
+        s["source_id"]: _figures(s, *_passages_of(by_source.get(s["source_id"], [])))
         for s in sorted(sources, key=lambda s: s["source_id"])
         if _has_terms(s)
     }
 
 
-def measure(sources: list[dict], spans: list[dict]) -> None:
-    """Fill the measured columns of every source row (`quoted_chars`, `longest_passage`), in place."""
+def measure(sources: list[dict], spans: list[dict]) -> dict[str, Figures]:
+    """Fill the measured columns of every source row (`quoted_chars`, `longest_passage`), in place.
+
+    Returns the figures by source id, for `check_terms` to judge without measuring again.
+    """
     found = figures_by_source(sources, spans)
     for row in sources:
         if (f := found.get(row["source_id"])) is not None:
             row["quoted_chars"], row["longest_passage"] = f.quoted_chars, f.longest_passage
+    return found
 
 
 def spans_to_withhold(source: dict, spans: list[dict]) -> list[str]:
@@ -280,17 +338,23 @@ def _named(span_ids: list[str], spans: dict[str, dict]) -> str:
     return _listed([f"{sid} ({len(spans[sid]['quote'])} chars)" for sid in span_ids])
 
 
-def check_terms(sources: list[dict], origins: list, spans: list[dict]) -> list[Problem]:
+def check_terms(
+    sources: list[dict], origins: list, spans: list[dict], found: dict[str, Figures] | None = None
+) -> list[Problem]:
     """One problem per source that goes over its quoting terms, on its entry in sources.yaml.
 
-    `origins` are the source rows' origins (same order), for the file and line of each entry.
+    `origins` are the source rows' origins (same order), for the file and line of each entry;
+    `found` the figures `measure` returned for the same rows, if it was run on them.
     """
+    if found is None:
+        found = figures_by_source(sources, spans)
+    over_terms = [(source_id, f) for source_id, f in found.items() if not f.within_terms]
+    if not over_terms:
+        return []
     origin_of = {row["source_id"]: origin for row, origin in zip(sources, origins, strict=False)}
     span_rows = {s["span_id"]: s for s in spans}
     problems = []
-    for source_id, f in figures_by_source(sources, spans).items():
-        if f.within_terms:
-            continue
+    for source_id, f in over_terms:
         source = next(s for s in sources if s["source_id"] == source_id)
         own = [s for s in spans if s["source_id"] == source_id]
         over = []

@@ -564,3 +564,16 @@ def test_the_column_check_refuses_any_bad_text_value(values):
     )
     assert _clean(schema, [{"note": "fine"}])
     assert not _clean(schema, [{"note": v} for v in values])
+
+
+def test_column_values_are_taken_once_and_forgotten_when_a_table_changes():
+    from pipeline.validate.checks import _ColumnValues
+
+    rows, other = [{"id": "a"}, {"id": "b"}, {}], [{"id": "a"}]
+    values = _ColumnValues()
+    first = values.of(rows, "id")
+    assert first == {"a", "b", None} and values.of(rows, "id") is first
+    rows[0]["id"] = "c"  # as check_cells normalises a value
+    kept = values.of(other, "id")
+    values.forget(rows)
+    assert values.of(rows, "id") == {"c", "b", None} and values.of(other, "id") is kept

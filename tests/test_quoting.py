@@ -56,6 +56,26 @@ def test_touching_spans_join_into_one_passage_but_a_gap_does_not():
     assert [(p.start, p.end) for p in apart] == [(0, 10), (11, 20)]
 
 
+def test_figures_by_source_match_figures_of_each_source_however_its_spans_are_spread():
+    """The corpus-wide measure, which takes each source's spans a run at a time, agrees with `figures` per source."""
+    other = {**source(), "source_id": "t"}
+    spans = [span("a", 10, 20), span("b", 15, 30), {**span("c", 0, 5), "source_id": "t"}, span("d", 40, 50)]
+    spans[1].pop("prefix")  # a row lacking a column (made by hand) is measured the general way
+    found = quoting.figures_by_source([other, source()], spans)
+    assert list(found) == ["s", "t"]
+    assert found["s"] == quoting.figures(source(), [s for s in spans if s["source_id"] == "s"])
+    assert (found["t"].quoted_chars, found["s"].quoted_chars) == (5, 20 + 10)
+
+
+def test_check_terms_judges_the_figures_measure_returned_as_it_would_its_own():
+    sources, spans = [source(budget=10)], [span("a", 0, 20), span("b", 30, 35)]
+    found = quoting.measure(sources, spans)
+    assert sources[0]["quoted_chars"] == 25
+    given = quoting.check_terms(sources, [None], spans, found)
+    assert [p.message for p in given] == [p.message for p in quoting.check_terms(sources, [None], spans)]
+    assert "publish 25 characters" in given[0].message
+
+
 def test_a_withheld_span_publishes_nothing_and_breaks_a_passage():
     spans = [span("a", 0, 60), span("b", 60, 120, quote=""), span("c", 120, 180)]
     f = quoting.figures(source(), spans)

@@ -147,7 +147,9 @@ def check(ctx: BuildContext, corpus: Corpus, parts: list) -> Tables:
     problems = corpus.problems + tables.problems
     if ctx.enforce_terms and not problems:
         # Whether a source keeps to its terms needs all of its spans: with spans refused, the figures would mislead.
-        problems += quoting.check_terms(tables.rows["sources"], tables.origins["sources"], tables.rows["spans"])
+        problems += quoting.check_terms(
+            tables.rows["sources"], tables.origins["sources"], tables.rows["spans"], tables.quoted
+        )
     # A place already blamed by an earlier stage is not blamed again for the same mistake.
     blamed = {(p.file, p.line) for p in problems if p.file}
     cell_problems = [q for p in parts for q in p.cell_problems]

@@ -8,6 +8,7 @@ ids of claims are derived here, and `casualty_estimates` is computed from `casua
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Tables:
     # Partition tables whose rows the merge changed (a derived column), so that copies the
     # partitions stored of them (SQLite entry files) are replaced.
     restated: set[str] = field(default_factory=set)
+    # What the published spans reproduce of each source (quoting.Figures by source id), as measured by the merge.
+    quoted: dict = field(default_factory=dict)
 
     def drop_origins(self) -> None:
         """Forget where rows came from (messages then lack file:line) to keep partitions small."""
@@ -388,37 +391,48 @@ def merge_tables(corpus: Corpus, parts: list[Tables], meta: Metadata) -> Tables:
     for source in corpus.sources.values():
         tables.add("sources", _row_of(meta["sources"].field_names, source.row), source.origin)
     with_lines = all(p.lines or not any(p.rows.values()) for p in parts)
-    for name in meta.tables:
-        rows, origins = tables.rows.setdefault(name, []), tables.origins.setdefault(name, [])
-        lines = tables.lines.setdefault(name, [])
-        filled_rows, filled_lines = [], []
-        for part in parts:
-            part_rows = part.rows.get(name, [])
+    filled_rows: dict[str, list[dict]] = {}
+    filled_lines: dict[str, list[str]] = {}
+    for name in meta.tables:  # (sources has its rows already)
+        tables.rows.setdefault(name, [])
+        tables.origins.setdefault(name, [])
+        tables.lines.setdefault(name, [])
+        filled_rows[name], filled_lines[name] = [], []
+    # A part at a time, only the tables it has rows in (not every table of every part).
+    for part in parts:
+        for name, part_rows in part.rows.items():
+            if name not in filled_rows or not part_rows:
+                continue
             # Rows the build filled in follow every written one, as if built in one pass.
             cut = len(part_rows) - part.filled.get(name, 0)
-            rows += part_rows[:cut]
-            origins += part.origins.get(name, [])[:cut]
-            filled_rows += part_rows[cut:]
+            tables.rows[name] += part_rows[:cut]
+            tables.origins[name] += part.origins.get(name, [])[:cut]
+            filled_rows[name] += part_rows[cut:]
             if with_lines:
-                lines += part.lines.get(name, [])[:cut]
-                filled_lines += part.lines.get(name, [])[cut:]
-        rows += filled_rows
-        origins += [None] * len(filled_rows)
-        lines += filled_lines
+                part_lines = part.lines.get(name, [])
+                tables.lines[name] += part_lines[:cut]
+                filled_lines[name] += part_lines[cut:]
+    for name in meta.tables:
+        tables.rows[name] += filled_rows[name]
+        tables.origins[name] += [None] * len(filled_rows[name])
+        tables.lines[name] += filled_lines[name]
     for part in parts:
         tables.problems += part.problems
     if derive_demand_outcomes(tables.rows.get("demands", []), tables.rows.get("demand_outcomes", [])):
         tables.lines.pop("demands", None)  # the partitions rendered them before the change
         tables.restated.add("demands")
-    quoting.measure(tables.rows["sources"], tables.rows["spans"])
-    source_of_span: dict[str | None, str] = {r["span_id"]: r["source_id"] for r in tables.rows["spans"]}
+    tables.quoted = quoting.measure(tables.rows["sources"], tables.rows["spans"])
+    spans = tables.rows["spans"]
+    source_of_span: dict[str | None, str] = dict(
+        zip(map(operator.itemgetter("span_id"), spans), map(operator.itemgetter("source_id"), spans), strict=True)
+    )
     parent_of = {r["event_id"]: r.get("parent_event_id") for r in tables.rows.get("events", [])}
     columns = meta["casualty_estimates"].field_names
     for row in estimate_casualties(tables.rows["casualties"], source_of_span, parent_of):
         tables.add("casualty_estimates", _row_of(columns, row), None)
     if "event_summary" in meta.tables:
         columns = meta["event_summary"].field_names
-        for row in event_summary(tables.rows):
+        for row in event_summary(tables.rows, source_of_span):
             tables.add("event_summary", _row_of(columns, row), None)
     return tables
 

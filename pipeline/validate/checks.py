@@ -49,8 +49,11 @@ def _suggest(value: str, allowed) -> str:
 class _Checker:
     """Checks one table's rows; collects problems."""
 
-    def __init__(self, schema: TableSchema, tables: Tables, problems: list[Problem]):
+    def __init__(
+        self, schema: TableSchema, tables: Tables, problems: list[Problem], values: _ColumnValues | None = None
+    ):
         self.schema = schema
+        self.values = values if values is not None else _ColumnValues()
         self.name = schema.name
         # A table without rows (no places in a corpus, say) may be missing from a Tables made by hand.
         self.rows = tables.rows.get(schema.name, [])
@@ -129,6 +132,7 @@ class _Checker:
         return value
 
     def check_cells(self) -> None:
+        self.values.forget(self.rows)  # the values are normalised below
         schema = self.schema
         specs = [(n, schema.fields[n]["type"], schema.constraints(n), schema.required(n)) for n in schema.field_names]
         for i, row in enumerate(self.rows):
@@ -203,8 +207,8 @@ class _Checker:
     def check_keys(self) -> None:
         pk = self.schema.primary_key
         # One column: its plain values (no 1-tuples) decide it just as well.
-        keys = _column(self.rows, pk[0]) if len(pk) == 1 else _distinct(self.rows, pk)
-        if len(set(keys)) == len(keys):
+        distinct = self.values.of(self.rows, pk[0]) if len(pk) == 1 else set(_distinct(self.rows, pk))
+        if len(distinct) == len(self.rows):
             return  # every key distinct: the usual case, without the bookkeeping below
         seen: dict[tuple, int] = {}
         for i, row in enumerate(self.rows):
@@ -249,12 +253,29 @@ def _reference_hint(value, pool: list[str], resource: str) -> str:
     return f"define it under '{resource}:' in an annotation file, or fix the id"
 
 
-def _column(rows: list[dict], name: str) -> list:
-    """Each row's value in column name (None where absent), in row order, at C speed where every row has it."""
-    try:
-        return list(map(operator.itemgetter(name), rows))
-    except KeyError:
-        return [row.get(name) for row in rows]
+class _ColumnValues:
+    """The distinct values of a table's column, taken once per validation: several checks ask for the same ones.
+
+    Kept by the identity of the table's list of rows; `forget` drops a table's when its cells change.
+    """
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[int, str], set] = {}
+
+    def of(self, rows: list[dict], name: str) -> set:
+        """The set of the rows' values in column name (None where absent); not to be changed by the caller."""
+        key = (id(rows), name)
+        found = self._sets.get(key)
+        if found is None:
+            try:
+                found = set(map(operator.itemgetter(name), rows))
+            except KeyError:
+                found = {row.get(name) for row in rows}
+            self._sets[key] = found
+        return found
+
+    def forget(self, rows: list[dict]) -> None:
+        self._sets = {key: found for key, found in self._sets.items() if key[0] != id(rows)}
 
 
 def _distinct(rows: list[dict], columns) -> list:
@@ -280,7 +301,7 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
     for name, schema in meta.tables.items():
         checker = checkers[name]
         for fk in schema.foreign_keys:
-            if _resolves(tables, checker.rows, fk, index):
+            if _resolves(tables, checker.rows, fk, index, checker.values):
                 continue  # every reference resolves: the usual case, decided on sets
             known = _keys(tables, fk.resource, fk.reference_fields, index)
             for i, row in enumerate(checker.rows):
@@ -297,21 +318,29 @@ def _check_foreign_keys(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                 )
 
 
-def _keys(tables: Tables, resource: str, columns: tuple[str, ...], index: dict, plain: bool = False) -> set:
+def _keys(
+    tables: Tables,
+    resource: str,
+    columns: tuple[str, ...],
+    index: dict,
+    plain: bool = False,
+    values: _ColumnValues | None = None,
+) -> set:
     """The distinct values of columns in resource's rows, as tuples (as plain values with `plain` and one column)."""
     key = (resource, columns, plain)
     if key not in index:
         rows = tables.rows.get(resource, [])
-        index[key] = set(_column(rows, columns[0])) if plain else set(_distinct(rows, columns))
+        index[key] = (values or _ColumnValues()).of(rows, columns[0]) if plain else set(_distinct(rows, columns))
     return index[key]
 
 
-def _resolves(tables: Tables, rows: list[dict], fk, index: dict) -> bool:
+def _resolves(tables: Tables, rows: list[dict], fk, index: dict, values: _ColumnValues) -> bool:
     """Whether every reference of rows through fk without an empty part is known (decided on sets)."""
     if len(fk.fields) == 1 and len(fk.reference_fields) == 1:
-        values = set(_column(rows, fk.fields[0]))
-        values.discard(None)
-        return values <= _keys(tables, fk.resource, fk.reference_fields, index, plain=True)
+        unknown = values.of(rows, fk.fields[0]) - _keys(
+            tables, fk.resource, fk.reference_fields, index, plain=True, values=values
+        )
+        return not unknown or unknown == {None}
     known = _keys(tables, fk.resource, fk.reference_fields, index)
     return all(None in v for v in set(_distinct(rows, fk.fields)) - known)
 
@@ -333,7 +362,7 @@ def _check_overlapping_ids(checkers: dict[str, _Checker]) -> None:
     which readers, the codebook and linked-data exports treat as one namespace.
     """
     present = [(t, c) for t, c in ID_SPACES if t in checkers]
-    ids = [set(_column(checkers[t].rows, c)) for t, c in present]
+    ids = [checkers[t].values.of(checkers[t].rows, c) for t, c in present]
     if not any(a & b for i, a in enumerate(ids) for b in ids[i + 1 :]):
         return  # no id shared by two tables: the usual case, decided on sets of ids
     owner: dict[str, tuple[str, int]] = {}
@@ -400,7 +429,7 @@ def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Che
         for claim_table in meta.claim_tables.values():
             for fk in meta[claim_table].foreign_keys:
                 if fk.resource == table and len(fk.fields) == 1:
-                    reached |= set(_column(tables.rows[claim_table], fk.fields[0]))
+                    reached |= checkers[claim_table].values.of(tables.rows[claim_table], fk.fields[0])
         checker = checkers[table]
         for i, row in enumerate(checker.rows):
             if row.get(id_col) and row[id_col] not in reached:
@@ -410,6 +439,12 @@ def _check_reachability(meta: Metadata, tables: Tables, checkers: dict[str, _Che
                     id_col,
                     f"{id_col} '{row[id_col]}' is not supported by any span; cite it from a span or remove it",
                 )
+
+
+def _check_cells(checker: _Checker) -> None:
+    """`checker.check_cells()`, skipped where `_clean` finds the rows clean at C speed."""
+    if checker.rows and not _clean(checker.schema, checker.rows):
+        checker.check_cells()
 
 
 def check_cells(tables: Tables, meta: Metadata) -> list[Problem]:
@@ -618,12 +653,13 @@ def validate_tables(
     whose cells `check_cells` checked already, and `cell_problems` says whether it found any.
     """
     problems: list[Problem] = []
-    checkers = {name: _Checker(schema, tables, problems) for name, schema in meta.tables.items()}
+    values = _ColumnValues()
+    checkers = {name: _Checker(schema, tables, problems, values) for name, schema in meta.tables.items()}
     derived = [name for name, schema in meta.tables.items() if schema.derived_from]
     for name, checker in checkers.items():
         if name not in derived:
             if name not in checked:
-                checker.check_cells()
+                _check_cells(checker)
             checker.check_keys()
     _check_overlapping_ids(checkers)
     _check_provenance({n: c for n, c in checkers.items() if n not in derived})
@@ -631,7 +667,7 @@ def validate_tables(
     # Derived tables only repeat their inputs' problems; check them once the inputs are sound.
     if not problems and not cell_problems and not partial:
         for name in derived:
-            checkers[name].check_cells()
+            _check_cells(checkers[name])
             checkers[name].check_keys()
     if not partial and {*meta.claimed_tables, *meta.claim_tables.values()} <= set(tables.rows):
         _check_reachability(meta, tables, checkers)

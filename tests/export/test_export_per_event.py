@@ -35,3 +35,28 @@ def test_its_triples_are_all_in_the_dataset_graph(tmp_path):
 
 def test_it_sorts_after_the_whole_graph_for_tools_that_read_the_first_json_ld_file():
     assert per_event_filename(META) > NAMES["jsonld"]
+
+
+def test_each_event_starts_a_line_and_each_claim_and_estimate_is_a_line_of_its_own(tmp_path):
+    build(FIXTURES / "mini" / "raw", tmp_path / "dist")
+    text = (tmp_path / "dist" / per_event_filename(META)).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    (event_line,) = [line for line in lines if line.startswith('    {"@id": "event/')]
+    assert event_line.endswith('"estimates": [')
+    claim_lines = [line for line in lines if line.startswith('      {"@id": "casualty/')]
+    assert len(claim_lines) == 2
+    # Each line of a claim is the whole claim, as JSON of its own.
+    assert [json.loads(line.rstrip(","))["@id"] for line in claim_lines] == [
+        "casualty/mini-killed-12-killed",
+        "casualty/mini-killed-3-killed",
+    ]
+    assert text.startswith('{\n  "@context": {\n') and text.endswith("\n  ]\n}\n")
+
+
+def test_the_layout_holds_the_json_the_indented_form_held():
+    from pipeline.engine.build import assemble
+    from pipeline.write.linked.per_event import per_event_bytes, per_event_document
+
+    tables = assemble(FIXTURES / "mini" / "raw", META)
+    indented = json.dumps(per_event_document(tables, META), indent=2, ensure_ascii=False)
+    assert json.loads(per_event_bytes(tables, META)) == json.loads(indented)
