@@ -150,6 +150,16 @@ def test_the_replaced_build_is_removed_after_the_swap(mini_raw, tmp_path):
     assert staging_folders(tmp_path) == []
 
 
+def test_the_build_command_leaves_no_replaced_build_when_it_exits(mini_raw, tmp_path):
+    """The thread removing the replaced build is waited for at exit: no 1.6 GB folder stays beside dist/."""
+    dist = tmp_path / "dist"
+    for _ in range(2):
+        proc = start_build(mini_raw, dist)
+        assert proc.wait(timeout=120) == 0, proc.communicate()
+        change_a_claim(mini_raw)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".dist.")) == [".dist.lock"]
+
+
 def test_a_replaced_build_left_behind_is_removed_and_never_put_back(mini_raw, tmp_path):
     """A process that ends before its thread has removed the replaced build leaves it; the next build removes it."""
     dist = tmp_path / "dist"

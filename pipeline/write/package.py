@@ -231,8 +231,9 @@ def _discard(old: Path, dist_dir: Path) -> None:
 
 
 def _remove_in_background(folder: Path) -> None:
-    """rmtree in a daemon thread: if the process ends first, the next build's `_recover` goes on with it."""
-    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, daemon=True).start()
+    """rmtree in a thread that the interpreter waits for at exit, so `pipeline build` leaves no
+    `.dist.replaced-*` behind; if the process is killed first, the next build's `_recover` goes on with it."""
+    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, daemon=False).start()
 
 
 def _pause_for_tests() -> None:
