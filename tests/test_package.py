@@ -118,3 +118,24 @@ def test_the_rename_fallback_swaps_whole_folders(mini_raw, tmp_path, monkeypatch
     build(mini_raw, dist)
     assert "the newspaper" in (dist / "casualties.csv").read_text(encoding="utf-8")
     assert staging_folders(tmp_path) == []
+
+
+def test_tables_are_written_a_slice_at_a_time_with_their_size_and_hash(tmp_path, monkeypatch):
+    from pipeline.metadata import load_metadata
+    from pipeline.rows.tables import Tables
+
+    meta = load_metadata(ROOT / "datapackage.json")
+    columns = meta["actors"].field_names
+    tables = Tables(
+        rows={
+            "actors": [
+                dict.fromkeys(columns) | {"actor_id": f"a{n:02d}", "name": "Wörker 🏭"} for n in range(9, -1, -1)
+            ]
+        }
+    )
+    monkeypatch.setattr(package, "_LINES_PER_SLICE", 3)  # the header and ten rows in four slices
+    files = package.write_tables(tables, meta, tmp_path)
+    data = (tmp_path / "actors.csv").read_bytes()
+    lines = package.csv_lines(package.sorted_rows(tables.rows["actors"], ["actor_id"]), columns)
+    assert data == (",".join(columns) + "\n" + "".join(lines)).encode("utf-8")
+    assert files["actors.csv"] == package.file_entry(data)

@@ -127,6 +127,10 @@ def read(ctx: BuildContext, fragments: list | None = None) -> tuple[Corpus, list
         ctx.engine,
     )
     ctx.stats.update(part_stats)
+    # Only the per-file stage reads the texts (to anchor spans): the whole-corpus half would
+    # hold them (as large as the spans table) through the merge and the checks for nothing.
+    for source in corpus.sources.values():
+        source.text = ""
     clock.lap("read+anchor+build rows (per file)")
     for part in parts:
         for step, seconds in part.seconds.items():
@@ -245,17 +249,17 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     clock.lap("hand the rest of the rows to SQLite")
     files = write_tables(tables, meta, stage)
     digests = write_descriptor(meta, files, stage)
-    known = {name: (len(files[name]), digests[name]) for name in digests}
+    known = {name: (files[name]["bytes"], digests[name]) for name in digests}
+    # The exports read the CSV files back when they need them: held here, the rows' lines
+    # would only raise the peak memory of what follows.
+    tables.lines.clear()
     out = Output(tables, meta, stage)
     for writer in file_writers():
         name, data = writer.name(meta), writer.render(out)
         (stage / name).write_bytes(data)
         if writer.hashed:
             known[name] = (len(data), hashlib.sha256(data).hexdigest())
-    # The exports read the CSV files back when they need them: held here, their bytes and
-    # the rows' lines would only raise the peak memory of what follows.
-    del files
-    tables.lines.clear()
+        del data  # before the next writer renders
     clock.lap(
         "write CSV, descriptor, codebook"
     )  # and the other whole-file writers; the name stays for bench/RESULTS.md

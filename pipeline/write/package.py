@@ -115,8 +115,14 @@ class _Appender:
         self.write = lines.append
 
 
-def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None) -> bytes:
-    """One table as CSV bytes: header, rows sorted by primary key, LF line ends.
+# Lines of a CSV file joined and encoded at a time by `table_csv`.
+_LINES_PER_SLICE = 4096
+
+
+def table_csv(
+    rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None
+) -> Iterator[bytes]:
+    """One table as CSV: header, rows sorted by primary key, LF line ends; its UTF-8 bytes a slice at a time.
 
     `lines` are the rows already rendered by `csv_lines` (by the partitions), in row order.
     """
@@ -124,8 +130,11 @@ def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], line
         lines = csv_lines(rows, columns)
     keys = _sort_keys(rows, primary_key)
     order = sorted(range(len(rows)), key=keys.__getitem__)
-    head = csv_lines([dict(zip(columns, columns, strict=False))], columns)
-    return "".join(head + [lines[i] for i in order]).encode("utf-8")
+    ordered = csv_lines([dict(zip(columns, columns, strict=False))], columns) + [lines[i] for i in order]
+    # Slices, not the whole file: one str of a whole table takes four bytes a character as soon
+    # as one character lies outside the BMP (an emoji in a quote), four times the file's size.
+    for i in range(0, len(ordered), _LINES_PER_SLICE):
+        yield "".join(ordered[i : i + _LINES_PER_SLICE]).encode("utf-8")
 
 
 def json_bytes(data) -> bytes:
@@ -137,8 +146,8 @@ def file_entry(data: bytes) -> dict:
     return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
 
 
-def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
-    """The published descriptor: the root metadata with inline schemas and file stats."""
+def package_descriptor(meta: Metadata, files: dict[str, dict]) -> dict:
+    """The published descriptor: the root metadata with inline schemas and file stats (`file_entry` by file name)."""
     desc = {k: v for k, v in meta.descriptor.items() if k != "resources"}
     desc["resources"] = []
     for res in meta.descriptor["resources"]:
@@ -153,23 +162,29 @@ def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
                 "schema": schema.descriptor,
             }
         )
-        entry.update(file_entry(files[res["path"]]))
+        entry.update(files[res["path"]])
         desc["resources"].append(entry)
     return desc
 
 
-def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, bytes]:
-    """Write every table's CSV into out_dir; return the bytes written by file name."""
+def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, dict]:
+    """Write every table's CSV into out_dir; return the `file_entry` of each (size and hash) by file name."""
     files = {}
     for name, schema in meta.tables.items():
-        data = table_csv(tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name))
-        (out_dir / schema.path).write_bytes(data)
-        files[schema.path] = data
+        digest, size = hashlib.sha256(), 0
+        with open(out_dir / schema.path, "wb") as fh:
+            for data in table_csv(
+                tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name)
+            ):
+                fh.write(data)
+                digest.update(data)
+                size += len(data)
+        files[schema.path] = {"bytes": size, "hash": "sha256:" + digest.hexdigest()}
     return files
 
 
-def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> dict[str, str]:
-    """Write datapackage.json; return the SHA-256 of every table file it lists, by file name."""
+def write_descriptor(meta: Metadata, files: dict[str, dict], out_dir: Path) -> dict[str, str]:
+    """Write datapackage.json from each table file's `file_entry`; return the SHA-256 of every one, by file name."""
     descriptor = package_descriptor(meta, files)
     (out_dir / "datapackage.json").write_bytes(json_bytes(descriptor))
     return {res["path"]: res["hash"].removeprefix("sha256:") for res in descriptor["resources"]}

@@ -35,3 +35,15 @@ def test_its_triples_are_all_in_the_dataset_graph(tmp_path):
 
 def test_it_sorts_after_the_whole_graph_for_tools_that_read_the_first_json_ld_file():
     assert per_event_filename(META) > NAMES["jsonld"]
+
+
+def test_its_bytes_are_those_of_json_dumps_whatever_the_slices(tmp_path, monkeypatch):
+    from pipeline.rows.tables import Tables
+    from pipeline.write.linked import per_event
+
+    tables = Tables()
+    for n in range(3):
+        tables.add("events", {"event_id": f"e{n}", "name": f"Strike {n} – 🏭"}, None)
+    monkeypatch.setattr(per_event, "_PIECES_PER_SLICE", 7)  # many slices, cut anywhere
+    whole = json.dumps(per_event.per_event_document(tables, META), indent=2, ensure_ascii=False) + "\n"
+    assert per_event.per_event_bytes(tables, META) == whole.encode("utf-8")

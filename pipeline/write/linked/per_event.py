@@ -12,6 +12,7 @@ file of a folder as the whole graph (`check-linked-data`) keep on reading.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from pipeline.metadata import Metadata
@@ -21,6 +22,9 @@ from pipeline.write.linked.graph import WIKIDATA, _extra_properties, iri_key, ne
 
 # Reverse terms: a claim or estimate points at its event with schema:about.
 REVERSE_TERMS = {"claims": {"@reverse": "schema:about"}, "estimates": {"@reverse": "schema:about"}}
+
+# Pieces of JSON text joined and encoded at a time by `per_event_bytes`.
+_PIECES_PER_SLICE = 65536
 
 
 def per_event_filename(meta: Metadata) -> str:
@@ -91,7 +95,14 @@ def per_event_document(tables: Tables, meta: Metadata) -> dict:
 
 def per_event_bytes(tables: Tables, meta: Metadata) -> bytes:
     """The document as deterministic JSON: two-space indent, keys in the order written, LF, final newline."""
-    return (json.dumps(per_event_document(tables, meta), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # What json.dumps writes, but encoded a slice of its pieces at a time: with an indent it
+    # lists every piece (millions, eight times the file's size) before joining them.
+    pieces = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(per_event_document(tables, meta))
+    encoded = []
+    while text := "".join(itertools.islice(pieces, _PIECES_PER_SLICE)):
+        encoded.append(text.encode("utf-8"))
+    encoded.append(b"\n")
+    return b"".join(encoded)
 
 
 def _claim(r: dict, span: dict | None, language: dict[str, str]) -> dict:
