@@ -10,6 +10,7 @@ every stage needs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -131,6 +132,7 @@ def read(ctx: BuildContext, fragments: list | None = None) -> tuple[Corpus, list
     # hold them (as large as the spans table) through the merge and the checks for nothing.
     for source in corpus.sources.values():
         source.text = ""
+    release_free_memory()
     clock.lap("read+anchor+build rows (per file)")
     for part in parts:
         for step, seconds in part.seconds.items():
@@ -253,6 +255,7 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     # The exports read the CSV files back when they need them: held here, the rows' lines
     # would only raise the peak memory of what follows.
     tables.lines.clear()
+    release_free_memory()
     out = Output(tables, meta, stage)
     for writer in file_writers():
         name, data = writer.name(meta), writer.render(out)
@@ -278,6 +281,30 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     linked.finish(known)
     clock.lap("export RDF: description")
     return sorted(p.name for p in stage.iterdir())
+
+
+def release_free_memory() -> None:
+    """Hand the pages the C allocator holds free back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    Texts and CSV lines longer than 512 bytes live in malloc's heap, not Python's arenas: freed
+    amid rows that stay, their pages stay with the process (about 180 MB of a 200k build's lines)
+    until trimmed. A trim takes some 15 ms.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc():
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
 
 
 def set_temporal_coverage(meta: Metadata, tables: Tables) -> None:
