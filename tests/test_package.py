@@ -120,38 +120,22 @@ def test_the_rename_fallback_swaps_whole_folders(mini_raw, tmp_path, monkeypatch
     assert staging_folders(tmp_path) == []
 
 
+def _csv(*args) -> bytes:
+    return b"".join(package.table_csv(*args))
+
+
 def test_table_csv_writes_rows_in_key_order_whether_or_not_they_came_in_it():
     columns, pk = ["id", "n"], ["id"]
     rows = [{"id": "a", "n": 1}, {"id": "b", "n": None}, {"id": "c", "n": 3}]
-    in_order = package.table_csv(rows, columns, pk)
+    in_order = _csv(rows, columns, pk)
     assert in_order == b"id,n\na,1\nb,\nc,3\n"
-    assert package.table_csv(rows[::-1], columns, pk) == in_order
+    assert _csv(rows[::-1], columns, pk) == in_order
     lines = package.csv_lines(rows[::-1], columns)
-    assert package.table_csv(rows[::-1], columns, pk, lines) == in_order
-
-
-def _gone_soon(parent: Path, prefix: str) -> bool:
-    """Whether every folder named with prefix next to dist/ is removed within a few seconds (by a thread)."""
-    deadline = time.monotonic() + 10
-    while any(p.name.startswith(prefix) for p in parent.iterdir()):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def test_the_replaced_build_is_removed_after_the_swap(mini_raw, tmp_path):
-    dist = tmp_path / "dist"
-    build(mini_raw, dist)
-    change_a_claim(mini_raw)
-    build(mini_raw, dist)
-    assert "the newspaper" in (dist / "casualties.csv").read_text(encoding="utf-8")
-    assert _gone_soon(tmp_path, ".dist.replaced-")
-    assert staging_folders(tmp_path) == []
+    assert _csv(rows[::-1], columns, pk, lines) == in_order
 
 
 def test_the_build_command_leaves_no_replaced_build_when_it_exits(mini_raw, tmp_path):
-    """The thread removing the replaced build is waited for at exit: no 1.6 GB folder stays beside dist/."""
+    """The replaced build is removed before the command ends: no copy of it stays beside dist/."""
     dist = tmp_path / "dist"
     for _ in range(2):
         proc = start_build(mini_raw, dist)
@@ -160,28 +144,38 @@ def test_the_build_command_leaves_no_replaced_build_when_it_exits(mini_raw, tmp_
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".dist.")) == [".dist.lock"]
 
 
-def test_a_replaced_build_left_behind_is_removed_and_never_put_back(mini_raw, tmp_path):
-    """A process that ends before its thread has removed the replaced build leaves it; the next build removes it."""
-    dist = tmp_path / "dist"
-    build(mini_raw, dist)
-    os.rename(dist, tmp_path / ".dist.replaced-left")
-    with pytest.raises(RuntimeError), package.staged_dist(dist):
-        raise RuntimeError("the new build fails")
-    assert not dist.exists()  # not the replaced build back in dist/'s place
-    assert _gone_soon(tmp_path, ".dist.replaced-")
-
-
 def test_rows_with_a_key_of_several_columns_sort_as_their_tuples_do():
     columns = pk = ["a", "b"]
     # "x" is a prefix of "x-1": as in a tuple, ("x", "z") comes before ("x-1", "a").
     rows = [{"a": "x-1", "b": "a"}, {"a": "x", "b": "z"}, {"a": "x", "b": "b"}, {"a": "x\0", "b": "a"}]
     expected = sorted(rows, key=lambda r: (r["a"], r["b"]))
-    assert package.table_csv(rows, columns, pk) == package.table_csv(expected, columns, pk)
-    assert package.table_csv(rows, columns, pk).decode().splitlines()[1:] == [
+    assert _csv(rows, columns, pk) == _csv(expected, columns, pk)
+    assert _csv(rows, columns, pk).decode().splitlines()[1:] == [
         "x,b",
         "x,z",
         "x\0,a",
         "x-1,a",
     ]
     without_nul = [r for r in rows if "\0" not in r["a"]]  # joined keys, not tuples
-    assert package.table_csv(without_nul, columns, pk).decode().splitlines()[1:] == ["x,b", "x,z", "x-1,a"]
+    assert _csv(without_nul, columns, pk).decode().splitlines()[1:] == ["x,b", "x,z", "x-1,a"]
+
+
+def test_tables_are_written_a_slice_at_a_time_with_their_size_and_hash(tmp_path, monkeypatch):
+    from pipeline.metadata import load_metadata
+    from pipeline.rows.tables import Tables
+
+    meta = load_metadata(ROOT / "datapackage.json")
+    columns = meta["actors"].field_names
+    tables = Tables(
+        rows={
+            "actors": [
+                dict.fromkeys(columns) | {"actor_id": f"a{n:02d}", "name": "Wörker 🏭"} for n in range(9, -1, -1)
+            ]
+        }
+    )
+    monkeypatch.setattr(package, "_LINES_PER_SLICE", 3)  # the header and ten rows in four slices
+    files = package.write_tables(tables, meta, tmp_path)
+    data = (tmp_path / "actors.csv").read_bytes()
+    lines = package.csv_lines(package.sorted_rows(tables.rows["actors"], ["actor_id"]), columns)
+    assert data == (",".join(columns) + "\n" + "".join(lines)).encode("utf-8")
+    assert files["actors.csv"] == package.file_entry(data)

@@ -20,7 +20,6 @@ import operator
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,8 +122,14 @@ class _Appender:
         self.write = lines.append
 
 
-def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None) -> bytes:
-    """One table as CSV bytes: header, rows sorted by primary key, LF line ends.
+# Lines of a CSV file joined and encoded at a time by `table_csv`.
+_LINES_PER_SLICE = 4096
+
+
+def table_csv(
+    rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None
+) -> Iterator[bytes]:
+    """One table as CSV: header, rows sorted by primary key, LF line ends; its UTF-8 bytes a slice at a time.
 
     `lines` are the rows already rendered by `csv_lines` (by the partitions), in row order.
     """
@@ -134,10 +139,13 @@ def table_csv(rows: list[dict], columns: list[str], primary_key: list[str], line
     head = csv_lines([dict(zip(columns, columns, strict=False))], columns)
     # Partitions come in file order and most tables are in key order already: then the sort
     # (stable) would keep every line where it is, and one pass comparing neighbours says so.
-    if not any(map(operator.lt, itertools.islice(keys, 1, None), keys)):
-        return "".join(head + lines).encode("utf-8")
-    order = sorted(range(len(rows)), key=keys.__getitem__)
-    return "".join(head + [lines[i] for i in order]).encode("utf-8")
+    if any(map(operator.lt, itertools.islice(keys, 1, None), keys)):
+        lines = [lines[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
+    # Slices, not the whole file: one str of a whole table takes four bytes a character as soon
+    # as one character lies outside the BMP (an emoji in a quote), four times the file's size.
+    yield "".join(head).encode("utf-8")
+    for i in range(0, len(lines), _LINES_PER_SLICE):
+        yield "".join(lines[i : i + _LINES_PER_SLICE]).encode("utf-8")
 
 
 def json_bytes(data) -> bytes:
@@ -149,8 +157,8 @@ def file_entry(data: bytes) -> dict:
     return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
 
 
-def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
-    """The published descriptor: the root metadata with inline schemas and file stats."""
+def package_descriptor(meta: Metadata, files: dict[str, dict]) -> dict:
+    """The published descriptor: the root metadata with inline schemas and file stats (`file_entry` by file name)."""
     desc = {k: v for k, v in meta.descriptor.items() if k != "resources"}
     desc["resources"] = []
     for res in meta.descriptor["resources"]:
@@ -165,23 +173,29 @@ def package_descriptor(meta: Metadata, files: dict[str, bytes]) -> dict:
                 "schema": schema.descriptor,
             }
         )
-        entry.update(file_entry(files[res["path"]]))
+        entry.update(files[res["path"]])
         desc["resources"].append(entry)
     return desc
 
 
-def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, bytes]:
-    """Write every table's CSV into out_dir; return the bytes written by file name."""
+def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, dict]:
+    """Write every table's CSV into out_dir; return the `file_entry` of each (size and hash) by file name."""
     files = {}
     for name, schema in meta.tables.items():
-        data = table_csv(tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name))
-        (out_dir / schema.path).write_bytes(data)
-        files[schema.path] = data
+        digest, size = hashlib.sha256(), 0
+        with open(out_dir / schema.path, "wb") as fh:
+            for data in table_csv(
+                tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name)
+            ):
+                fh.write(data)
+                digest.update(data)
+                size += len(data)
+        files[schema.path] = {"bytes": size, "hash": "sha256:" + digest.hexdigest()}
     return files
 
 
-def write_descriptor(meta: Metadata, files: dict[str, bytes], out_dir: Path) -> dict[str, str]:
-    """Write datapackage.json; return the SHA-256 of every table file it lists, by file name."""
+def write_descriptor(meta: Metadata, files: dict[str, dict], out_dir: Path) -> dict[str, str]:
+    """Write datapackage.json from each table file's `file_entry`; return the SHA-256 of every one, by file name."""
     descriptor = package_descriptor(meta, files)
     (out_dir / "datapackage.json").write_bytes(json_bytes(descriptor))
     return {res["path"]: res["hash"].removeprefix("sha256:") for res in descriptor["resources"]}
@@ -212,28 +226,6 @@ def _recover(dist_dir: Path) -> None:
         os.rename(olds.pop(), dist_dir)
     for stale in [*olds, *dist_dir.parent.glob(f".{dist_dir.name}.tmp-*")]:
         shutil.rmtree(stale, ignore_errors=True)
-    # Replaced builds a build left to its thread when it ended first: never put back, only removed.
-    for replaced in dist_dir.parent.glob(f".{dist_dir.name}.replaced-*"):
-        _remove_in_background(replaced)
-
-
-def _discard(old: Path, dist_dir: Path) -> None:
-    """Remove the folder holding the build dist/ replaced, in a thread: unlinking its large files
-    took half a second of every build. Renamed first, so that `_recover` never puts it back."""
-    try:
-        replaced = Path(tempfile.mkdtemp(prefix=f".{dist_dir.name}.replaced-", dir=dist_dir.parent))
-        os.rmdir(replaced)
-        os.rename(old, replaced)
-    except OSError:  # the new build is in place already: removing the old one here only costs time
-        shutil.rmtree(old, ignore_errors=True)
-        return
-    _remove_in_background(replaced)
-
-
-def _remove_in_background(folder: Path) -> None:
-    """rmtree in a thread that the interpreter waits for at exit, so `pipeline build` leaves no
-    `.dist.replaced-*` behind; if the process is killed first, the next build's `_recover` goes on with it."""
-    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, daemon=False).start()
 
 
 def _pause_for_tests() -> None:
@@ -246,17 +238,18 @@ def _pause_for_tests() -> None:
         time.sleep(0.01)
 
 
-def _swap_in(new: Path, dist_dir: Path) -> Path | None:
-    """Put `new` in the place of dist_dir; the folder now holding the build it replaced, if any."""
+def _swap_in(new: Path, dist_dir: Path) -> None:
     if dist_dir.exists() and _exchange(new, dist_dir):
-        return new
+        shutil.rmtree(new, ignore_errors=True)
+        return
     old = None
     if dist_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{dist_dir.name}.old-", dir=dist_dir.parent))
         os.rmdir(old)
         os.rename(dist_dir, old)
     os.rename(new, dist_dir)
-    return old
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -284,9 +277,7 @@ def staged_dist(dist_dir: Path) -> Iterator[Path]:
                         os.fsync(fh.fileno())
             os.chmod(stage, 0o755)
             _pause_for_tests()
-            old = _swap_in(stage, dist_dir)
-            if old is not None:
-                _discard(old, dist_dir)
+            _swap_in(stage, dist_dir)
         finally:
             if stage.exists():
                 shutil.rmtree(stage, ignore_errors=True)

@@ -60,3 +60,15 @@ def test_the_layout_holds_the_json_the_indented_form_held():
     tables = assemble(FIXTURES / "mini" / "raw", META)
     indented = json.dumps(per_event_document(tables, META), indent=2, ensure_ascii=False)
     assert json.loads(per_event_bytes(tables, META)) == json.loads(indented)
+
+
+def test_text_outside_the_bmp_is_written_as_utf8_and_reads_back():
+    from pipeline.rows.tables import Tables
+    from pipeline.write.linked import per_event
+
+    tables = Tables()
+    for n in range(3):
+        tables.add("events", {"event_id": f"e{n}", "name": f"Strike {n} – 🏭"}, None)
+    data = per_event.per_event_bytes(tables, META)
+    assert json.loads(data) == json.loads(json.dumps(per_event.per_event_document(tables, META)))
+    assert "Strike 2 – 🏭".encode() in data

@@ -103,9 +103,11 @@ def per_event_bytes(tables: Tables, meta: Metadata) -> bytes:
     """
     doc = per_event_document(tables, meta)
     context = json.dumps(doc["@context"], indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    nodes = ",\n    ".join(_node_text(node, "    ") for node in doc["@graph"])
-    graph = f"[\n    {nodes}\n  ]" if nodes else "[]"
-    return f'{{\n  "@context": {context},\n  "@graph": {graph}\n}}\n'.encode()
+    # Each node encoded on its own: one str of the whole file would take four bytes a character
+    # as soon as one character lies outside the BMP (an emoji in a quote).
+    nodes = b",\n    ".join(_node_text(node, "    ").encode("utf-8") for node in doc["@graph"])
+    graph = b"[\n    " + nodes + b"\n  ]" if nodes else b"[]"
+    return f'{{\n  "@context": {context},\n  "@graph": '.encode() + graph + b"\n}\n"
 
 
 def _node_text(node: dict, indent: str) -> str:
