@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import quoting
+from pipeline.engine import incremental
 from pipeline.engine.partition import PartitionCache, build_partitions
 from pipeline.engine.progress import Progress
 from pipeline.errors import BuildFailed
@@ -33,6 +34,7 @@ from pipeline.validate.checks import validate_tables
 from pipeline.write import Output, file_writers
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
 from pipeline.write.linked import LinkedData
+from pipeline.write.linked.per_event import per_event_bytes, per_event_filename
 from pipeline.write.package import staged_dist, write_descriptor, write_tables
 
 
@@ -51,6 +53,7 @@ class BuildContext:
     scratch: Path | None = None  # where partitions render linked-data fragments when there is no cache
     origins: bool = False  # keep every row's file:line (for messages), at some cost
     enforce_terms: bool = True  # refuse sources over their quoting terms (`pipeline stats` shows them instead)
+    full_build_reason: str = ""  # why the build could not splice the last one (engine/incremental.py)
 
 
 @dataclass
@@ -61,9 +64,13 @@ class BuildResult:
     files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
+    # Rows per table, where `tables` does not hold every row (a one-file rebuild holds only the entities).
+    row_counts: dict[str, int] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
+        if self.row_counts is not None:
+            return dict(self.row_counts)
         return {name: len(rows) for name, rows in self.tables.rows.items()}
 
 
@@ -224,7 +231,15 @@ def build(
 
 
 def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
+    if ctx.cache_dir is not None:
+        result = _build_incremental(ctx, dist_dir, start)
+        if result is not None:
+            return result
+        ctx.timings.clear()
+    ctx.stats["incremental"] = 0
     corpus, parts = read(ctx)
+    facts = _part_facts(ctx, parts)
+    recorded: dict = {}
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
@@ -234,24 +249,52 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         if fresh is not None:
             stack.callback(fresh.kill)
         tables = check(ctx, corpus, parts)
+        sources = incremental.sources_key(corpus) if facts is not None else ""
         del corpus, parts
         clock = _Clock(ctx.timings)
-        files = _write(ctx, tables, stage, linked, fresh, clock)
+        files = _write(ctx, tables, stage, linked, fresh, clock, recorded if facts is not None else None)
     clock.lap("swap dist/ in")
+    if facts is not None and ctx.cache_dir is not None:
+        incremental.record(
+            ctx.meta,
+            ctx.raw_dir,
+            dist_dir,
+            ctx.cache_dir,
+            sources,
+            facts,
+            tables,
+            recorded["indexes"],
+            recorded["per_event"],
+            recorded["linked"],
+            recorded["files"],
+        )
+        clock.lap("record the build for the next one")
     ctx.progress.close()
     ctx.timings["total"] = time.perf_counter() - start
     return BuildResult(tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats)
 
 
-def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, fresh, clock: _Clock) -> list[str]:
-    """Every writer, into the staged folder: CSV and descriptor, the whole-file writers, Parquet, SQLite, linked data."""
+def _write(
+    ctx: BuildContext,
+    tables: Tables,
+    stage: Path,
+    linked: LinkedData,
+    fresh,
+    clock: _Clock,
+    recorded: dict | None = None,
+) -> list[str]:
+    """Every writer, into the staged folder: CSV and descriptor, the whole-file writers, Parquet, SQLite, linked data.
+
+    `recorded`, if given, receives where the rows, claims and fragments went (`incremental.record`).
+    """
     meta, cache_dir = ctx.meta, ctx.cache_dir
     ctx.progress.stage("writing")
     set_temporal_coverage(meta, tables)
     if fresh is not None:
         fresh.finish(tables)  # the rows the partitions' entry files lack, validated now
     clock.lap("hand the rest of the rows to SQLite")
-    files = write_tables(tables, meta, stage)
+    indexes: dict | None = {} if recorded is not None else None
+    files = write_tables(tables, meta, stage, indexes)
     digests = write_descriptor(meta, files, stage)
     known = {name: (files[name]["bytes"], digests[name]) for name in digests}
     # The exports read the CSV files back when they need them: held here, the rows' lines
@@ -259,8 +302,13 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     tables.lines.clear()
     release_free_memory()
     out = Output(tables, meta, stage)
+    per_event: list = []
     for writer in file_writers():
-        name, data = writer.name(meta), writer.render(out)
+        name = writer.name(meta)
+        if recorded is not None and name == per_event_filename(meta):
+            data = per_event_bytes(tables, meta, per_event)
+        else:
+            data = writer.render(out)
         (stage / name).write_bytes(data)
         if writer.hashed:
             known[name] = (len(data), hashlib.sha256(data).hexdigest())
@@ -282,7 +330,109 @@ def _write(ctx: BuildContext, tables: Tables, stage: Path, linked: LinkedData, f
     # Last: the dataset's description lists every file written before it.
     linked.finish(known)
     clock.lap("export RDF: description")
+    if recorded is not None:
+        recorded.update(indexes=indexes, per_event=per_event, linked=linked.layout(), files=files)
     return sorted(p.name for p in stage.iterdir())
+
+
+def _part_facts(ctx: BuildContext, parts: list) -> list | None:
+    """What the record of this build keeps of each partition (`incremental.PartFacts`); None if a partition is not in the cache."""
+    if ctx.cache_dir is None:
+        return None
+    folder = os.path.realpath(ctx.cache_dir / "partitions")
+    facts = []
+    for part in parts:
+        if part.entry is None or os.path.dirname(os.path.dirname(os.path.realpath(part.entry))) != folder:
+            return None
+        facts.append(incremental.part_facts(ctx.meta, part.display, os.path.basename(part.entry), part.tables.rows))
+    return facts
+
+
+def _build_incremental(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult | None:
+    """The build as a splice of the last one (engine/incremental.py); None if it has to go the full way."""
+    from pipeline.engine.partition import read_entry
+    from pipeline.read.annotations import display_path
+    from pipeline.write.exports import _last_state
+
+    assert ctx.cache_dir is not None
+    clock = _Clock(ctx.timings)
+    meta = ctx.meta
+    try:
+        last = incremental.load(ctx.cache_dir)
+    except incremental.NotIncremental as exc:
+        ctx.full_build_reason = str(exc)
+        return None
+    clock.lap("read the record of the last build")
+    corpus = Corpus()
+    read_sources(ctx.raw_dir, meta, corpus)
+    if corpus.problems:
+        return None
+    paths = annotation_paths(ctx.raw_dir, corpus.problems)
+    if corpus.problems:
+        return None
+    clock.lap("read sources")
+    cache = PartitionCache(ctx.cache_dir, environment_key(meta))
+    displays = [display_path(p, ctx.raw_dir) for p in paths]
+    keys = [cache.key(p, d) for p, d in zip(paths, displays, strict=True)]
+    clock.lap("hash the annotation files")
+    try:
+        changed = incremental.plan(
+            meta, last, ctx.raw_dir, dist_dir, incremental.sources_key(corpus), displays, keys, cache
+        )
+        state = _last_state(meta, ctx.cache_dir / "sqlite")
+        if state is None or state["tables"] != {n: last.hashes[s.path][1] for n, s in meta.tables.items()}:
+            raise incremental.NotIncremental("the SQLite cache is not the last build's")
+        new, part_stats = build_partitions(
+            [paths[i] for i in changed],
+            ctx.raw_dir,
+            meta,
+            corpus.sources,
+            corpus.broken_sources,
+            cache,
+            ctx.jobs,
+            None,
+            False,
+            corpus.sources_incomplete,
+            ctx.scratch,
+            ctx.engine,
+            keep=frozenset(keys),
+        )
+        clock.lap("read+anchor+build rows (changed files)")
+        old = {i: read_entry(cache.entry(last.parts[i][1]), last.parts[i][1]) for i in changed}
+        entities = [read_entry(cache.entry(last.parts[i][1]), last.parts[i][1]) for i in last.entity_parts]
+        if None in old.values() or None in entities:
+            raise incremental.NotIncremental("the last build's cache entries are not readable")
+        delta = incremental.check(
+            meta,
+            last,
+            changed,
+            old,
+            dict(zip(changed, new, strict=True)),
+            entities,
+            [s.row for s in corpus.sources.values()],
+        )
+        for i in changed:
+            delta.facts[i].key = keys[i]
+        clock.lap("check the change")
+        with staged_dist(dist_dir) as stage:
+            record = incremental.write(meta, delta, dist_dir, stage, ctx.cache_dir, ctx.timings)
+            clock.last = time.perf_counter()
+        clock.lap("swap dist/ in")
+    except incremental.NotIncremental as exc:
+        ctx.full_build_reason = str(exc)
+        return None
+    record.files = incremental.dist_stats(dist_dir)
+    incremental.save(record, ctx.cache_dir)
+    clock.lap("record the build for the next one")
+    ctx.stats.update(part_stats)
+    ctx.stats.update(cached=len(paths) - part_stats["built"], incremental=1)
+    ctx.timings["total"] = time.perf_counter() - start
+    ctx.progress.close()
+    counts = {name: len(index["keys"]) for name, index in record.tables.items()}
+    tables = Tables(rows={**delta.entity_rows, **delta.derived})
+    return BuildResult(
+        tables=tables, files=sorted(record.files), timings=ctx.timings, partitions=ctx.stats, row_counts=counts
+    )
 
 
 def release_free_memory() -> None:

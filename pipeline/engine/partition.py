@@ -514,12 +514,14 @@ def build_partitions(
     incomplete: bool = False,
     scratch: Path | None = None,
     engine=None,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[list[Partition], dict[str, int]]:
     """Every file's partition, in the order of `paths`, from the cache where it still holds.
 
     With `scratch`, partitions also render their linked-data fragments: into the cache next to
     the partition if there is one, else into the scratch folder. The files to build run on
     `engine` (`pipeline.engine.engines`; default: a local process pool of `jobs` workers).
+    The cache keeps the entries of `keep` besides those of paths (a one-file rebuild's other files).
     """
     results: list[Partition | None] = [None] * len(paths)
     keys: list[str | None] = [None] * len(paths)
@@ -559,7 +561,7 @@ def build_partitions(
         if progress:
             progress(1)
     if cache is not None and not origins:
-        cache.prune({key for key in keys if key is not None})
+        cache.prune({key for key in keys if key is not None} | keep)
     # Every slot is filled by now: from the cache above or by the engine.
     return cast("list[Partition]", results), {"cached": len(paths) - len(todo), "built": len(todo)}
 

@@ -92,24 +92,41 @@ def event_summary(rows: dict[str, list[dict]], source_of_span: dict | None = Non
     sub-events' rows, so that no claim, mention or figure is counted in two rows.
     `source_of_span` maps each span id to its source id, if the caller has it already.
     """
-    events = rows.get("events", [])
-    tree = event_tree(events)
     if source_of_span is None:
         source_of_span = {r["span_id"]: r["source_id"] for r in rows.get("spans", [])}
-    places = {p["place_id"]: p for p in rows.get("places", []) if p.get("place_id")}
-    estimates = {(r["event_id"], r["category"]): r for r in rows.get("casualty_estimates", [])}
     n_claims: dict[str, int] = {}
     for r in rows.get("casualties", []):
         n_claims[r["event_id"]] = n_claims.get(r["event_id"], 0) + 1
     mentions: dict[str, list[str]] = {}
     for r in rows.get("event_mentions", []):
         mentions.setdefault(r["event_id"], []).append(r["span_id"])
+    counted = {}
+    for event_id, spans in mentions.items():
+        # The sources of the mentions' spans (a span of no known source left out), at C speed.
+        sources = set(map(source_of_span.get, spans, itertools.repeat(_UNKNOWN)))
+        sources.discard(_UNKNOWN)
+        counted[event_id] = (len(spans), len(sources))
+    return summary_rows(rows, n_claims, counted)
+
+
+def summary_rows(
+    rows: dict[str, list[dict]], n_claims: dict[str, int], mentions: dict[str, tuple[int, int]]
+) -> list[dict]:
+    """`event_summary` from its counts: claims per event, and (mentions, distinct sources of their spans) per event.
+
+    `rows` needs only `events`, `places` and `casualty_estimates`: the one-file rebuild keeps
+    the counts, not the claims (engine/incremental.py).
+    """
+    events = rows.get("events", [])
+    tree = event_tree(events)
+    places = {p["place_id"]: p for p in rows.get("places", []) if p.get("place_id")}
+    estimates = {(r["event_id"], r["category"]): r for r in rows.get("casualty_estimates", [])}
     out = []
     for e in sorted(events, key=lambda e: e["event_id"]):
         event_id = e["event_id"]
         level, top = tree[event_id]
         place = places.get(e.get("place_id"), {})
-        spans = mentions.get(event_id, [])
+        n_mentions, n_sources = mentions.get(event_id, (0, 0))
         row = {
             "event_id": event_id,
             "name": e.get("name"),
@@ -136,10 +153,7 @@ def event_summary(rows: dict[str, list[dict]], source_of_span: dict | None = Non
             row[f"{category}_high"] = estimate.get("high")
             row[f"{category}_open_ended"] = estimate.get("open_ended", False)
         row["n_claims"] = n_claims.get(event_id, 0)
-        # The sources of the mentions' spans (a span of no known source left out), at C speed.
-        sources = set(map(source_of_span.get, spans, itertools.repeat(_UNKNOWN)))
-        sources.discard(_UNKNOWN)
-        row["n_sources"] = len(sources)
-        row["n_mentions"] = len(spans)
+        row["n_sources"] = n_sources
+        row["n_mentions"] = n_mentions
         out.append(row)
     return out

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -127,11 +128,17 @@ _LINES_PER_SLICE = 4096
 
 
 def table_csv(
-    rows: list[dict], columns: list[str], primary_key: list[str], lines: list[str] | None = None
+    rows: list[dict],
+    columns: list[str],
+    primary_key: list[str],
+    lines: list[str] | None = None,
+    index: TableIndex | None = None,
 ) -> Iterator[bytes]:
     """One table as CSV: header, rows sorted by primary key, LF line ends; its UTF-8 bytes a slice at a time.
 
     `lines` are the rows already rendered by `csv_lines` (by the partitions), in row order.
+    `index`, if given, receives the sorted keys and each line's length in bytes, for the next
+    build to splice the file (engine/incremental.py).
     """
     if lines is None or len(lines) != len(rows):
         lines = csv_lines(rows, columns)
@@ -140,12 +147,36 @@ def table_csv(
     # Partitions come in file order and most tables are in key order already: then the sort
     # (stable) would keep every line where it is, and one pass comparing neighbours says so.
     if any(map(operator.lt, itertools.islice(keys, 1, None), keys)):
-        lines = [lines[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
+        order = sorted(range(len(rows)), key=keys.__getitem__)
+        lines = [lines[i] for i in order]
+        keys = [keys[i] for i in order]
+    head_bytes = "".join(head).encode("utf-8")
+    if index is not None:
+        index.head = len(head_bytes)
+        index.keys = keys
+        index.lengths = line_lengths(lines)
     # Slices, not the whole file: one str of a whole table takes four bytes a character as soon
     # as one character lies outside the BMP (an emoji in a quote), four times the file's size.
-    yield "".join(head).encode("utf-8")
+    yield head_bytes
     for i in range(0, len(lines), _LINES_PER_SLICE):
         yield "".join(lines[i : i + _LINES_PER_SLICE]).encode("utf-8")
+
+
+@dataclass
+class TableIndex:
+    """Where each row of a written CSV file is: its sorted keys (`_sort_keys`) and each line's length in bytes after the header's."""
+
+    head: int = 0
+    keys: list = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+
+def line_lengths(lines: list[str]) -> list[int]:
+    """The UTF-8 length of each line: its length in characters unless it holds any beyond ASCII (checked at C speed)."""
+    lengths = list(map(len, lines))
+    for i in itertools.compress(range(len(lines)), map(operator.not_, map(str.isascii, lines))):
+        lengths[i] = len(lines[i].encode("utf-8"))
+    return lengths
 
 
 def json_bytes(data) -> bytes:
@@ -178,14 +209,22 @@ def package_descriptor(meta: Metadata, files: dict[str, dict]) -> dict:
     return desc
 
 
-def write_tables(tables: Tables, meta: Metadata, out_dir: Path) -> dict[str, dict]:
-    """Write every table's CSV into out_dir; return the `file_entry` of each (size and hash) by file name."""
+def write_tables(
+    tables: Tables, meta: Metadata, out_dir: Path, indexes: dict[str, TableIndex] | None = None
+) -> dict[str, dict]:
+    """Write every table's CSV into out_dir; return the `file_entry` of each (size and hash) by file name.
+
+    `indexes`, if given, receives each table's `TableIndex` by table name.
+    """
     files = {}
     for name, schema in meta.tables.items():
         digest, size = hashlib.sha256(), 0
+        index = None
+        if indexes is not None:
+            index = indexes[name] = TableIndex()
         with open(out_dir / schema.path, "wb") as fh:
             for data in table_csv(
-                tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name)
+                tables.rows.get(name, []), schema.field_names, schema.primary_key, tables.lines.get(name), index
             ):
                 fh.write(data)
                 digest.update(data)

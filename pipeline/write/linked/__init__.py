@@ -74,6 +74,9 @@ class LinkedData:
         # so a description without files gives the same (`finish` checks that it did).
         self.heads = _heads(description_graph(meta, {}, list(self.names.values())))
         self.owed: dict[str, int] | None = None
+        # Where each file's corpus-wide part starts and ends (`add_corpus`), for `layout`.
+        self.corpus_at: dict[str, tuple[int, int]] = {}
+        self.rewritten = False
         self.corpus: tuple | None = None
         self.child = None
         # A partition with problems has no fragments: the build is about to fail, copy nothing.
@@ -127,7 +130,9 @@ class LinkedData:
         owed = self._partitions()
         for fmt in _layout():
             with open(self.paths[fmt], "ab") as out:
+                start = out.tell()
                 owed[fmt] = stream.append(out, parts[fmt], owed[fmt])
+                self.corpus_at[fmt] = (start, out.tell())
 
     def finish(self, known: dict[str, tuple[int, str]] | None = None) -> list[str]:
         """Append the dataset's description and the tails, write the context; return the names written."""
@@ -142,6 +147,7 @@ class LinkedData:
         if heads != self.heads:
             # The heads came to depend on the files described: write each file again in one go.
             tables, cache_dir = self.corpus
+            self.rewritten = True
             corpus = stream.corpus_fragments(tables, self.meta, cache_dir)
             for fmt, (tail, skip) in _layout().items():
                 parts = chain((part[fmt] for part in self.fragments), corpus[fmt], stream.chunks(fmt, described))
@@ -154,6 +160,41 @@ class LinkedData:
                     out.write(tail.encode("utf-8"))
         (self.out_dir / self.names["context"]).write_bytes(jsonld.context_bytes(described))
         return sorted(exports)
+
+    def layout(self) -> dict[str, dict] | None:
+        """Per format, where each partition's fragment and the corpus-wide part lie in the finished file; None if unknown.
+
+        The next build copies these ranges of the files instead of the fragments (engine/incremental.py).
+        """
+        if self.rewritten or set(self.corpus_at) != set(_layout()):
+            return None
+        out = {}
+        for fmt, (_, skip) in _layout().items():
+            at, parts = len(self.heads[fmt].encode("utf-8")), []
+            for part in self.fragments:
+                length = fragment_length(part[fmt])
+                if length and skip:
+                    length, skip = length - skip, 0
+                parts.append((at, length))
+                at += length
+            start, end = self.corpus_at[fmt]
+            if at != start:
+                return None
+            out[fmt] = {"parts": parts, "corpus": (start, end)}
+        return out
+
+
+def fragment_length(fragment) -> int:
+    """The bytes of one fragment (its bytes, a file, or a slice of one)."""
+    import os
+
+    from pipeline.write.linked.stream import FileSlice
+
+    if isinstance(fragment, FileSlice):
+        return fragment.length
+    if isinstance(fragment, bytes):
+        return len(fragment)
+    return os.stat(fragment).st_size
 
 
 def _worth_a_child(fragments: list[dict[str, FileSlice]]) -> bool:

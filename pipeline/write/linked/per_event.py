@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import operator
+from dataclasses import dataclass
 
 from pipeline.metadata import Metadata
 from pipeline.rows.tables import Tables
@@ -95,28 +96,89 @@ def per_event_document(tables: Tables, meta: Metadata) -> dict:
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
-def per_event_bytes(tables: Tables, meta: Metadata) -> bytes:
+def per_event_bytes(tables: Tables, meta: Metadata, layout: list | None = None) -> bytes:
     """The document as deterministic JSON, keys in the order written, LF, final newline.
 
     The context is indented by two spaces; in `@graph`, each event starts a line with its own
     properties, and each of its embedded estimates and claims is one line of its own.
+    `layout`, if given, receives where each event's node and claims are (`EventLayout`), for the
+    next build to splice the claims of the events a change touches (engine/incremental.py).
     """
     doc = per_event_document(tables, meta)
-    context = json.dumps(doc["@context"], indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    head = per_event_head(doc["@context"])
     # Each node encoded on its own: one str of the whole file would take four bytes a character
     # as soon as one character lies outside the BMP (an emoji in a quote).
-    nodes = b",\n    ".join(_node_text(node, "    ").encode("utf-8") for node in doc["@graph"])
-    graph = b"[\n    " + nodes + b"\n  ]" if nodes else b"[]"
-    return f'{{\n  "@context": {context},\n  "@graph": '.encode() + graph + b"\n}\n"
+    texts = []
+    offset = len(head) + len(GRAPH_OPEN)
+    for node in doc["@graph"]:
+        claims: list[str] = []
+        data = _node_text(node, NODE_INDENT, claims).encode("utf-8")
+        if layout is not None:
+            encoded = [c.encode("utf-8") for c in claims]
+            start = len(data) - len(CLAIMS_CLOSE) - sum(map(len, encoded)) - len(CLAIM_SEPARATOR) * (len(encoded) - 1)
+            ids = [claim["@id"] for claim in node.get("claims", [])]
+            layout.append(
+                EventLayout(node["@id"], offset, len(data), start if claims else -1, ids, list(map(len, encoded)))
+            )
+        offset += len(data) + len(NODE_SEPARATOR)
+        texts.append(data)
+    return per_event_join(head, texts)
 
 
-def _node_text(node: dict, indent: str) -> str:
-    """A node on one line, but for its lists of nodes (estimates, claims): one line per item, below it."""
+NODE_INDENT = "    "
+# Between two nodes of `@graph`, between two claims of a node, and what ends a node's claims.
+NODE_SEPARATOR = b",\n" + NODE_INDENT.encode()
+CLAIM_SEPARATOR = b",\n" + NODE_INDENT.encode() + b"  "
+CLAIMS_CLOSE = b"\n" + NODE_INDENT.encode() + b"]}"
+GRAPH_OPEN = b"[\n" + NODE_INDENT.encode()
+
+
+@dataclass
+class EventLayout:
+    """Where one event's node is in the file, and its claims (the node's last list, one claim a line) in the node.
+
+    `claims_at` is the offset of the first claim's text in the node (-1: no claims); `claim_ids`
+    the claims' `@id`s in order, `claim_lengths` their texts' lengths in bytes.
+    """
+
+    node_id: str
+    offset: int
+    length: int
+    claims_at: int
+    claim_ids: list[str]
+    claim_lengths: list[int]
+
+
+def per_event_head(context: dict) -> bytes:
+    """The file up to its first node: the context, then the start of `@graph`."""
+    text = json.dumps(context, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return f'{{\n  "@context": {text},\n  "@graph": '.encode()
+
+
+def per_event_join(head: bytes, nodes: list[bytes]) -> bytes:
+    """The whole file from its head and the nodes' texts in order."""
+    graph = GRAPH_OPEN + NODE_SEPARATOR.join(nodes) + b"\n  ]" if nodes else b"[]"
+    return head + graph + b"\n}\n"
+
+
+def claim_text(claim: dict) -> str:
+    """One claim as the line `per_event_bytes` writes (without its indent)."""
+    return _ONE_LINE(claim)
+
+
+def _node_text(node: dict, indent: str, claims: list[str] | None = None) -> str:
+    """A node on one line, but for its lists of nodes (estimates, claims): one line per item, below it.
+
+    `claims`, if given, receives the texts of the node's claims.
+    """
     inner = indent + "  "
     items = []
     for key, value in node.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            lines = f",\n{inner}".join(map(_ONE_LINE, value))
+            texts = list(map(_ONE_LINE, value))
+            if key == "claims" and claims is not None:
+                claims[:] = texts
+            lines = f",\n{inner}".join(texts)
             items.append(f"{_ONE_LINE(key)}: [\n{inner}{lines}\n{indent}]")
         else:
             items.append(f"{_ONE_LINE(key)}: {_ONE_LINE(value)}")

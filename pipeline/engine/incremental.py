@@ -1,0 +1,889 @@
+"""The one-file rebuild: the last build's outputs carried over, and only what the changed annotation files change spliced in.
+
+After every build with a cache, `LastBuild` records in the cache what the next build needs to
+change the outputs instead of writing them again: the partitions (file and cache key) that
+made the build, where each row's line is in each CSV file (sorted keys, line lengths), where
+each partition's fragment is in each linked-data file, where each event's claims are in the
+per-event JSON-LD, and the few whole-corpus figures a change can move (references to events
+and actors, the casualty claims behind the estimates and summaries, the mentions' sources per
+event, which files annotate each source).
+
+A later build whose sources, entities and file list are unchanged, and whose changed files
+only touch their own claims (spans, mentions, event actors, casualties, demands, outcomes),
+checks the difference against those records and splices it into the last outputs (`Delta`).
+Anything else goes the full way (`NotIncremental`), which also gives the messages: a new or
+removed file, a changed source or entity, a span or demand another file cites, a change that
+moves the corpus-wide linked data or the quoting figures, a duplicate key, a broken reference,
+any problem. The last outputs are trusted only while every file of dist/ has the size, times
+and inode recorded, and the cache's entries their checksums.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import itertools
+import mmap
+import operator
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from pipeline.engine import entryfile
+from pipeline.metadata import Metadata
+
+FORMAT = "pipeline-last-build/1"
+# More changed files than this share of the corpus: the full path is about as quick.
+MAX_CHANGED_SHARE = 0.1
+LINKED_FORMATS = ("turtle", "ntriples", "jsonld")
+
+
+class NotIncremental(Exception):
+    """The change is one the splice does not handle, or the last build's records cannot be trusted: build in full."""
+
+
+def state_path(cache_dir: Path) -> Path:
+    return cache_dir / "last-build" / "state"
+
+
+def delta_tables(meta: Metadata) -> tuple[str, ...]:
+    """The tables a splice may change: the spans and the claim tables (each row belongs to one annotation file)."""
+    return tuple(n for n in (meta.SPANS, *meta.claim_tables.values()) if n in meta.tables)
+
+
+def cited_within(meta: Metadata) -> dict[str, list[tuple[str, str]]]:
+    """For each splice table another splice table cites: the (citing table, column) pairs."""
+    tables = delta_tables(meta)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in tables:
+        for fk in meta[name].foreign_keys:
+            if fk.resource in tables and len(fk.fields) == 1:
+                out.setdefault(fk.resource, []).append((name, fk.fields[0]))
+    return out
+
+
+def _column(rows: list[dict], name: str) -> list:
+    return [r.get(name) for r in rows]
+
+
+@dataclass
+class PartFacts:
+    """What the splice needs to know of one partition besides its rows: its file, key, sources and outside citations."""
+
+    display: str
+    key: str
+    sources: set[str]
+    # Per cited table: the ids its rows cite that it does not define itself.
+    outside: dict[str, set]
+    entities: bool  # holds rows of tables a splice may not change (events, actors, places, ...)
+
+
+def part_facts(meta: Metadata, display: str, key: str, rows: dict[str, list[dict]]) -> PartFacts:
+    spans = rows.get(meta.SPANS, [])
+    outside = {}
+    for parent, citing in cited_within(meta).items():
+        (pk,) = meta[parent].primary_key
+        own = set(_column(rows.get(parent, []), pk))
+        cited: set = set()
+        for table, column in citing:
+            cited.update(_column(rows.get(table, []), column))
+        cited.discard(None)
+        outside[parent] = cited - own
+    allowed = set(delta_tables(meta))
+    return PartFacts(
+        display,
+        key,
+        set(_column(spans, "source_id")),
+        outside,
+        any(rows_ for name, rows_ in rows.items() if name not in allowed),
+    )
+
+
+@dataclass
+class Figures:
+    """The whole-corpus figures a splice updates: references per event and actor, casualty claims, mentions' sources."""
+
+    # Per claimed table (events, actors): how many claim rows cite each id.
+    reached: dict[str, dict[str, int]] = field(default_factory=dict)
+    # casualty_id -> [event_id, category, count_min, count_max, span_id, source of the span]
+    casualties: dict[str, list] = field(default_factory=dict)
+    # event_id -> {source of a mention's span ("" if none): mentions}
+    mentions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, meta: Metadata, rows: dict[str, list[dict]], source_of_span, sign: int = 1) -> None:
+        """Count rows in (sign 1) or out (sign -1)."""
+        for table in meta.claimed_tables:
+            counts = self.reached.setdefault(table, {})
+            for claim_table in meta.claim_tables.values():
+                for fk in meta[claim_table].foreign_keys:
+                    if fk.resource == table and len(fk.fields) == 1:
+                        for value, n in Counter(_column(rows.get(claim_table, []), fk.fields[0])).items():
+                            if value is not None:
+                                counts[value] = counts.get(value, 0) + sign * n
+        for r in rows.get("casualties", []):
+            if sign > 0:
+                self.casualties[r["casualty_id"]] = [
+                    r.get("event_id"),
+                    r.get("category"),
+                    r.get("count_min"),
+                    r.get("count_max"),
+                    r.get("span_id"),
+                    source_of_span(r.get("span_id")),
+                ]
+            else:
+                self.casualties.pop(r["casualty_id"], None)
+        mentions = rows.get("event_mentions", [])
+        pairs = Counter(zip(_column(mentions, "event_id"), map(source_of_span, _column(mentions, "span_id"))))
+        for (event_id, source), n in pairs.items():
+            per_event = self.mentions.setdefault(event_id, {})
+            per_event[source or ""] = per_event.get(source or "", 0) + sign * n
+            if per_event[source or ""] == 0:
+                del per_event[source or ""]
+
+    def estimate_rows(self, parent_of: dict) -> list[dict]:
+        from pipeline.rows.tables import estimate_casualties
+
+        names = ("event_id", "category", "count_min", "count_max", "span_id")
+        claims = [dict(zip(names, c, strict=False)) for c in self.casualties.values()]
+        sources = {c[4]: c[5] for c in self.casualties.values()}
+        return estimate_casualties(claims, sources, parent_of)
+
+    def summary_counts(self) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+        n_claims = Counter(c[0] for c in self.casualties.values())
+        mentions = {
+            e: (sum(per.values()), sum(1 for s, n in per.items() if s and n)) for e, per in self.mentions.items() if per
+        }
+        return dict(n_claims), mentions
+
+
+@dataclass
+class LastBuild:
+    """What the last build made and where, for the next one to splice (`record`, `load`)."""
+
+    env: str
+    raw: str
+    dist: str
+    sources: str
+    parts: list[list[str]]  # [display, cache key] in build order
+    source_parts: dict[str, list[int]]
+    outside: dict[str, list]  # per cited table: ids some partition cites but does not define
+    entity_parts: list[int]
+    files: dict[str, list[int]]  # file of dist/ -> [size, mtime_ns, ctime_ns, inode]
+    hashes: dict[str, list]  # CSV file -> [bytes, sha256]
+    tables: dict[str, dict]  # table -> {"head": bytes, "keys": sorted keys, "lengths": bytes of each line}
+    figures: Figures
+    per_event: list[list]  # `EventLayout` fields, one list per event
+    linked: dict[str, dict]  # format -> {"parts": [[offset, length]], "corpus": [start, end]}
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            **{k: v for k, v in self.__dict__.items() if k != "figures"},
+            "figures": self.figures.__dict__,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LastBuild:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise NotIncremental("no record of the last build in this format")
+        try:
+            fields = {k: v for k, v in data.items() if k != "format"}
+            fields["figures"] = Figures(**fields["figures"])
+            last = cls(**fields)
+            for table in last.tables.values():
+                # JSON has no tuples: keys of several columns come back as lists.
+                if table["keys"] and isinstance(table["keys"][0], list):
+                    table["keys"] = list(map(tuple, table["keys"]))
+                if len(table["keys"]) != len(table["lengths"]):
+                    raise NotIncremental("the record of the last build is inconsistent")
+        except (KeyError, TypeError, IndexError) as exc:
+            raise NotIncremental("the record of the last build is not readable") from exc
+        return last
+
+
+def sources_key(corpus) -> str:
+    """Hash of everything the sources give a build: their rows (from sources.yaml and the texts) and which are unusable."""
+    h = hashlib.sha256()
+    h.update(repr(sorted((sid, sorted(s.row.items())) for sid, s in corpus.sources.items())).encode())
+    h.update(repr((sorted(corpus.broken_sources), corpus.sources_incomplete, len(corpus.problems))).encode())
+    return h.hexdigest()
+
+
+def dist_stats(dist_dir: Path) -> dict[str, list[int]]:
+    out = {}
+    for entry in os.scandir(dist_dir):
+        st = entry.stat(follow_symlinks=False)
+        out[entry.name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return out
+
+
+def source_of(tables_rows: dict[str, list[dict]], meta: Metadata):
+    spans = tables_rows.get(meta.SPANS, [])
+    return dict(zip(_column(spans, "span_id"), _column(spans, "source_id"), strict=True)).get
+
+
+def record(
+    meta: Metadata,
+    raw_dir: Path,
+    dist_dir: Path,
+    cache_dir: Path,
+    sources: str,
+    facts: list[PartFacts],
+    tables,
+    indexes: dict,
+    per_event: list,
+    linked: dict | None,
+    files: dict[str, dict],
+) -> None:
+    """Write the record of a full build that just replaced dist_dir (nothing if it lacks what a splice needs)."""
+    path = state_path(cache_dir)
+    if linked is None or not per_event and tables.rows.get("events"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return
+    figures = Figures()
+    figures.add(meta, tables.rows, source_of(tables.rows, meta))
+    source_parts: dict[str, list[int]] = {}
+    outside: dict[str, set] = {}
+    for i, f in enumerate(facts):
+        for sid in f.sources:
+            source_parts.setdefault(sid, []).append(i)
+        for parent, ids in f.outside.items():
+            outside.setdefault(parent, set()).update(ids)
+    last = LastBuild(
+        env=_env(meta),
+        raw=os.path.realpath(raw_dir),
+        dist=os.path.realpath(dist_dir),
+        sources=sources,
+        parts=[[f.display, f.key] for f in facts],
+        source_parts=source_parts,
+        outside={k: sorted(v, key=str) for k, v in outside.items()},
+        entity_parts=[i for i, f in enumerate(facts) if f.entities],
+        files=dist_stats(dist_dir),
+        hashes={path_: [entry["bytes"], entry["hash"].removeprefix("sha256:")] for path_, entry in files.items()},
+        tables={name: {"head": ix.head, "keys": ix.keys, "lengths": ix.lengths} for name, ix in indexes.items()},
+        figures=figures,
+        per_event=[[e.node_id, e.offset, e.length, e.claims_at, e.claim_ids, e.claim_lengths] for e in per_event],
+        linked={fmt: {"parts": v["parts"], "corpus": v["corpus"]} for fmt, v in linked.items()},
+    )
+    save(last, cache_dir)
+
+
+def save(last: LastBuild, cache_dir: Path) -> None:
+    path = state_path(cache_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = entryfile.encode(last.to_json())
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        entryfile.write_sealed(str(tmp), None, data, [])
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        with contextlib.suppress(OSError):
+            path.unlink()  # a cache that cannot be written only costs time
+
+
+def forget(cache_dir: Path | None) -> None:
+    """Drop the record (a build is about to replace dist/ in full, or failed)."""
+    if cache_dir is not None:
+        with contextlib.suppress(OSError):
+            state_path(cache_dir).unlink()
+
+
+def load(cache_dir: Path) -> LastBuild:
+    try:
+        fields, _, _ = entryfile.read_sealed(str(state_path(cache_dir)), None, fragments=False)
+    except (OSError, entryfile.EntryError) as exc:
+        raise NotIncremental("no usable record of the last build") from exc
+    return LastBuild.from_json(fields)
+
+
+def _env(meta: Metadata) -> str:
+    from pipeline.fingerprint import environment_key
+
+    return environment_key(meta)
+
+
+# ---- the splice ------------------------------------------------------------------------------
+
+
+@dataclass
+class TableSplice:
+    """One CSV file's change: the old rows' positions to drop and the new (key, line) to put in."""
+
+    name: str
+    removed: list[int]
+    added: list[tuple]  # (key, line bytes), sorted by key
+
+
+@dataclass
+class Delta:
+    """A checked change of a few partitions, ready to be written over the last build's outputs."""
+
+    last: LastBuild
+    changed: list[int]
+    new_parts: dict[int, object]  # index -> Partition (with its fragments)
+    new_rows: dict[str, list[dict]]  # splice table -> the changed partitions' rows (demand outcomes derived)
+    entity_rows: dict[str, list[dict]]  # every other table but sources and the derived ones
+    splices: dict[str, TableSplice]
+    derived: dict[str, list[dict]]  # derived table -> all its rows
+    figures: Figures
+    claims: dict[
+        str, list[tuple[str, bytes]]
+    ]  # event node @id -> its claims (id, text; b"" if unchanged) after the change
+    old_claims: dict[str, list[str]]  # event node @id -> its claims' casualty ids before, in order
+    facts: dict[int, PartFacts]
+
+
+def plan(
+    meta: Metadata,
+    last: LastBuild,
+    raw_dir: Path,
+    dist_dir: Path,
+    sources_fingerprint: str,
+    displays: list[str],
+    keys: list[str],
+    cache,
+) -> list[int]:
+    """The indexes of the changed files if the last build's records hold for this build; raises NotIncremental."""
+    if last.env != _env(meta):
+        raise NotIncremental("the code or schemas changed")
+    if last.raw != os.path.realpath(raw_dir) or last.dist != os.path.realpath(dist_dir):
+        raise NotIncremental("another raw/ or dist/ folder")
+    if last.sources != sources_fingerprint:
+        raise NotIncremental("the sources changed")
+    if [p[0] for p in last.parts] != displays:
+        raise NotIncremental("annotation files were added, removed or renamed")
+    try:
+        if dist_stats(dist_dir) != last.files:
+            raise NotIncremental("dist/ changed since the last build")
+    except OSError as exc:
+        raise NotIncremental("dist/ is not readable") from exc
+    changed = [i for i, (p, key) in enumerate(zip(last.parts, keys, strict=True)) if p[1] != key]
+    if len(changed) > max(1, MAX_CHANGED_SHARE * len(keys)):
+        raise NotIncremental("too many files changed")
+    if set(changed) & set(last.entity_parts):
+        raise NotIncremental("a file defining entities changed")
+    for fmt in LINKED_FORMATS:
+        parts = last.linked[fmt]["parts"]
+        first = next((i for i, (_, length) in enumerate(parts) if length), len(parts))
+        if changed and min(changed) <= first:
+            raise NotIncremental("the first fragment of a linked-data file changed")
+    # Parts whose entries must still be readable: the changed files' old ones and the entities'.
+    for i in [*changed, *last.entity_parts]:
+        if not cache.entry(last.parts[i][1]).is_file():
+            raise NotIncremental("the last build's cache entries are gone")
+    return changed
+
+
+def _rows_of(part) -> dict[str, list[dict]]:
+    return {name: rows for name, rows in part.tables.rows.items() if rows}
+
+
+def check(
+    meta: Metadata,
+    last: LastBuild,
+    changed: list[int],
+    old_parts: dict[int, object],
+    new_parts: dict[int, object],
+    entity_parts: list,
+    sources: list[dict],
+) -> Delta:
+    """Check the change of the changed partitions against the last build's records; the `Delta`, or NotIncremental."""
+    from pipeline import quoting
+    from pipeline.rows.tables import Tables, derive_demand_outcomes
+    from pipeline.validate.checks import ID_SPACES, _check_provenance, _Checker, _ColumnValues, check_cells
+    from pipeline.write.package import _sort_keys, csv_lines
+
+    allowed = set(delta_tables(meta))
+    old_rows: dict[str, list[dict]] = {n: [] for n in allowed}
+    new_rows: dict[str, list[dict]] = {n: [] for n in allowed}
+    new_lines: dict[str, list[str]] = {n: [] for n in allowed}
+    facts = {}
+    for i in changed:
+        old, new = old_parts[i], new_parts[i]
+        if new.tables.problems or new.cell_problems or not new.fragments:
+            raise NotIncremental("a changed file has problems")
+        for part, rows in ((old, old_rows), (new, new_rows)):
+            for name, part_rows in _rows_of(part).items():
+                if name not in allowed:
+                    raise NotIncremental("a changed file defines entities")
+                rows[name] += part_rows
+        for name, part_rows in _rows_of(new).items():
+            lines = new.tables.lines.get(name)
+            new_lines[name] += (
+                lines
+                if lines is not None and len(lines) == len(part_rows)
+                else csv_lines(part_rows, meta[name].field_names)
+            )
+        old_facts = part_facts(meta, last.parts[i][0], last.parts[i][1], _rows_of(old))
+        facts[i] = part_facts(meta, new.display, "", _rows_of(new))
+        if any(facts[i].outside.values()):
+            raise NotIncremental("a changed file cites a span or demand of another file")
+        for parent, ids in last.outside.items():
+            (pk,) = meta[parent].primary_key
+            if set(ids) & set(_column(_rows_of(old).get(parent, []), pk)):
+                raise NotIncremental("another file cites a span or demand of a changed file")
+        # Quoting figures: every span of a touched source must be in the changed files.
+        for sid in old_facts.sources | facts[i].sources:
+            if not set(last.source_parts.get(sid, [])) <= set(changed):
+                raise NotIncremental("a touched source is also annotated elsewhere")
+    entity_rows: dict[str, list[dict]] = {}
+    for part in entity_parts:
+        for name, rows in _rows_of(part).items():
+            entity_rows.setdefault(name, []).extend(rows)
+
+    # Demands' outcomes are derived from the outcome claims, all in the demand's own file.
+    if "demands" in allowed and "demand_outcomes" in allowed:
+        for rows in (old_rows, new_rows):
+            rows["demands"] = list(rows["demands"])
+            derive_demand_outcomes(rows["demands"], rows["demand_outcomes"])
+        # Rendered again, as the merge does when it derived an outcome.
+        new_lines["demands"] = csv_lines(new_rows["demands"], meta["demands"].field_names)
+
+    # Row-local checks the whole-corpus stage makes: provenance pairs.
+    problems: list = []
+    probe = Tables(rows=dict(new_rows))
+    probe.drop_origins()
+    values = _ColumnValues()
+    _check_provenance({n: _Checker(meta[n], probe, problems, values) for n in new_rows})
+    if problems:
+        raise NotIncremental("a changed row has an unchecked external id")
+
+    # Keys: the splice of every CSV file the change touches; a duplicate key means the full way.
+    splices: dict[str, TableSplice] = {}
+    for name in sorted(allowed):
+        if not old_rows[name] and not new_rows[name]:
+            continue
+        pk = meta[name].primary_key
+        index = last.tables[name]
+        keys = index["keys"]
+        removed = []
+        for k in _sort_keys(old_rows[name], pk):
+            at = bisect.bisect_left(keys, k)
+            if at == len(keys) or keys[at] != k:
+                raise NotIncremental(f"a row of {name} is not where the last build put it")
+            removed.append(at)
+        gone = set(removed)
+        added_keys = _sort_keys(new_rows[name], pk)
+        if len(set(added_keys)) != len(added_keys):
+            raise NotIncremental("a duplicate key")
+        for k in added_keys:
+            at = bisect.bisect_left(keys, k)
+            if at < len(keys) and keys[at] == k and at not in gone:
+                raise NotIncremental("a duplicate key")
+        if any(None in (r.get(c) for c in pk) for r in new_rows[name]):
+            raise NotIncremental("an empty key")
+        added = sorted(zip(added_keys, (line.encode("utf-8") for line in new_lines[name]), strict=True))
+        splices[name] = TableSplice(name, sorted(removed), added)
+
+    # A span or demand a changed file no longer has is cited by nothing else (checked above);
+    # every reference of a changed row must resolve.
+    ids: dict[str, set] = {name: set() for name, schema in meta.tables.items() if len(schema.primary_key) == 1}
+    ids["sources"] = {s["source_id"] for s in sources}
+    for name, rows in entity_rows.items():
+        if len(meta[name].primary_key) == 1:
+            ids[name] = set(_column(rows, meta[name].primary_key[0]))
+    for name in allowed:
+        if len(meta[name].primary_key) == 1:
+            ids[name] = set(_column(new_rows[name], meta[name].primary_key[0]))
+    for name in allowed:
+        for fk in meta[name].foreign_keys:
+            if len(fk.fields) != 1 or fk.resource not in ids:
+                raise NotIncremental("a reference the splice cannot check")
+            cited = set(_column(new_rows[name], fk.fields[0]))
+            cited.discard(None)
+            if not cited <= ids[fk.resource]:
+                raise NotIncremental("a reference that does not resolve")
+    # Ids new to the corpus must not name a thing of another kind.
+    for table, column in ID_SPACES:
+        if table in allowed:
+            fresh = set(_column(new_rows[table], column)) - set(_column(old_rows[table], column))
+            for other, other_column in ID_SPACES:
+                if other != table and other in ids and fresh & ids[other]:
+                    raise NotIncremental("an id names two kinds of thing")
+
+    # Quoting figures of the touched sources: unchanged, or the full way (they are in sources.csv
+    # and the corpus-wide linked data).
+    touched = {r["source_id"] for r in old_rows[meta.SPANS]} | {r["source_id"] for r in new_rows[meta.SPANS]}
+    touched_sources = [dict(s) for s in sources if s["source_id"] in touched]
+    if set(touched) - {s["source_id"] for s in touched_sources}:
+        raise NotIncremental("a span of an unknown source")
+    before = quoting.figures_by_source(touched_sources, old_rows[meta.SPANS])
+    after = quoting.figures_by_source(touched_sources, new_rows[meta.SPANS])
+    if {k: (f.quoted_chars, f.longest_passage) for k, f in before.items()} != {
+        k: (f.quoted_chars, f.longest_passage) for k, f in after.items()
+    }:
+        raise NotIncremental("the quoting figures of a source changed")
+    if touched - {r["source_id"] for r in new_rows[meta.SPANS]}:
+        raise NotIncremental("a source lost all its spans")
+
+    # Corpus-wide linked data: its inputs from the claim tables must be the same.
+    for table, columns in (
+        ("event_actors", ("event_id", "actor_id")),
+        ("casualties", ("event_id", "category", "casualty_id")),
+        ("demands", ("demand_id", "outcome")),
+    ):
+        if table in allowed:
+            old_pairs = Counter(tuple(r.get(c) for c in columns) for r in old_rows[table])
+            new_pairs = Counter(tuple(r.get(c) for c in columns) for r in new_rows[table])
+            if old_pairs != new_pairs:
+                raise NotIncremental("the corpus-wide linked data would change")
+
+    # The whole-corpus figures: reachability, and the derived tables recomputed from them.
+    figures = Figures(
+        reached={k: dict(v) for k, v in last.figures.reached.items()},
+        casualties=dict(last.figures.casualties),
+        mentions={k: dict(v) for k, v in last.figures.mentions.items()},
+    )
+    figures.add(meta, old_rows, source_of(old_rows, meta), -1)
+    figures.add(meta, new_rows, source_of(new_rows, meta), +1)
+    for table in meta.claimed_tables:
+        (id_col,) = meta[table].primary_key
+        counts = figures.reached.get(table, {})
+        if any(counts.get(r.get(id_col), 0) <= 0 for r in entity_rows.get(table, []) if r.get(id_col)):
+            raise NotIncremental("an entity no span supports any more")
+    derived = _derived(meta, entity_rows, figures)
+    cell_problems = check_cells(Tables(rows=derived), meta)
+    if cell_problems:
+        raise NotIncremental("a derived row does not check")
+
+    claims, old_claims = _claims(meta, last, old_rows, new_rows, sources)
+    return Delta(last, changed, new_parts, new_rows, entity_rows, splices, derived, figures, claims, old_claims, facts)
+
+
+def _derived(meta: Metadata, entity_rows: dict[str, list[dict]], figures: Figures) -> dict[str, list[dict]]:
+    """Every row of the derived tables (casualty_estimates, event_summary), from the figures."""
+    from pipeline.rows.summary import summary_rows
+    from pipeline.rows.tables import _row_of
+
+    events = entity_rows.get("events", [])
+    parent_of = {r["event_id"]: r.get("parent_event_id") for r in events}
+    out = {}
+    columns = meta["casualty_estimates"].field_names
+    out["casualty_estimates"] = [_row_of(columns, r) for r in figures.estimate_rows(parent_of)]
+    if "event_summary" in meta.tables:
+        n_claims, mentions = figures.summary_counts()
+        rows = {**entity_rows, "casualty_estimates": out["casualty_estimates"]}
+        columns = meta["event_summary"].field_names
+        out["event_summary"] = [_row_of(columns, r) for r in summary_rows(rows, n_claims, mentions)]
+    # A derived table of the entities alone (event_places) stays as it was.
+    moved = set(delta_tables(meta)) | {"casualty_estimates"}
+    unknown = {n for n, s in meta.tables.items() if set(s.derived_from) & moved} - set(out)
+    if unknown:
+        raise NotIncremental(f"derived tables the splice does not know: {sorted(unknown)}")
+    return out
+
+
+def _claims(meta, last: LastBuild, old_rows, new_rows, sources: list[dict]) -> tuple[dict, dict]:
+    """The claims of every event node the change touches, after it ((casualty id, text or b"" if unchanged) in order), and before it (ids)."""
+    from pipeline.write.linked.graph import iri_key
+    from pipeline.write.linked.per_event import _claim, claim_text
+
+    language = {r["source_id"]: (r.get("language") or "").lower() for r in sources}
+    spans = {r["span_id"]: r for r in new_rows.get(meta.SPANS, [])}
+    dropped = {r["casualty_id"] for r in old_rows.get("casualties", [])}
+    fresh: dict[str, list[tuple[str, bytes]]] = {}
+    for r in new_rows.get("casualties", []):
+        text = claim_text(_claim(r, spans.get(r["span_id"]), language)).encode("utf-8")
+        fresh.setdefault(f"event/{iri_key(r['event_id'])}", []).append((r["casualty_id"], text))
+    touched = set(fresh)
+    touched |= {f"event/{iri_key(r['event_id'])}" for r in old_rows.get("casualties", [])}
+    # The casualty ids of each event's claims in the last build, in the order the file has them.
+    old_ids: dict[str, list[str]] = {}
+    for cid, c in last.figures.casualties.items():
+        node = f"event/{iri_key(c[0])}"
+        if node in touched:
+            old_ids.setdefault(node, []).append(cid)
+    out = {}
+    for node in touched:
+        old_ids[node] = sorted(old_ids.get(node, []))
+        out[node] = [(cid, b"") for cid in old_ids[node] if cid not in dropped] + fresh.get(node, [])
+        out[node].sort(key=operator.itemgetter(0))
+    return out, old_ids
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def splice_csv(old_path: Path, new_path: Path, index: dict, splice: TableSplice) -> tuple[int, str, dict]:
+    """Write the old file with the splice applied; its size, SHA-256 and new index."""
+    keys, lengths = index["keys"], index["lengths"]
+    offsets = [index["head"], *itertools.accumulate(lengths, initial=index["head"])][1:]
+    # offsets[i] is where row i starts; offsets[len] the end.
+    digest, size = hashlib.sha256(), 0
+    new_keys: list = []
+    new_lengths: list[int] = []
+    removed = splice.removed
+    with open(old_path, "rb") as fh, open(new_path, "wb") as out:
+        old = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(fh.fileno()).st_size else b""
+        view = memoryview(old)
+        try:
+            if len(view) != offsets[-1]:
+                raise NotIncremental(f"{old_path.name} is not the file the last build wrote")
+
+            def put(data) -> None:
+                nonlocal size
+                out.write(data)
+                digest.update(data)
+                size += len(data)
+
+            def copy(a: int, b: int) -> None:
+                # Old rows a..b-1 but the removed ones, as few slices as possible.
+                lo = bisect.bisect_left(removed, a)
+                hi = bisect.bisect_left(removed, b)
+                start = a
+                for r in [*removed[lo:hi], b]:
+                    if start < r:
+                        put(view[offsets[start] : offsets[r]])
+                        new_keys.extend(keys[start:r])
+                        new_lengths.extend(lengths[start:r])
+                    start = r + 1
+
+            put(view[: index["head"]])
+            at = 0
+            for key, line in splice.added:
+                to = bisect.bisect_left(keys, key)
+                copy(at, to)
+                put(line)
+                new_keys.append(key)
+                new_lengths.append(len(line))
+                at = to
+            copy(at, len(keys))
+        finally:
+            view.release()
+            if isinstance(old, mmap.mmap):
+                old.close()
+    return size, digest.hexdigest(), {"head": index["head"], "keys": new_keys, "lengths": new_lengths}
+
+
+def splice_per_event(old_path: Path, new_path: Path, last: LastBuild, claims: dict, old_claims: dict) -> list[list]:
+    """Write the per-event JSON-LD with the touched events' claims replaced; the new layout."""
+    from pipeline.write.linked.per_event import CLAIM_SEPARATOR, CLAIMS_CLOSE
+
+    layout = []
+    with open(old_path, "rb") as fh:
+        old = fh.read()
+    pieces = []
+    at = 0
+    shift = 0
+    for node_id, offset, length, claims_at, ids, lengths in last.per_event:
+        if node_id not in claims:
+            layout.append([node_id, offset + shift, length, claims_at, ids, lengths])
+            continue
+        if claims_at < 0 or not claims[node_id]:
+            raise NotIncremental("an event gains its first claim or loses its last")
+        node = old[offset : offset + length]
+        # Old claims' texts, by casualty id, from the node as the last build wrote it.
+        texts = []
+        pos = claims_at
+        for n in lengths:
+            texts.append(node[pos : pos + n])
+            pos += n + len(CLAIM_SEPARATOR)
+        if pos - len(CLAIM_SEPARATOR) + len(CLAIMS_CLOSE) != length:
+            raise NotIncremental("the per-event file is not the one the last build wrote")
+        old_ids = old_claims.get(node_id, [])
+        if len(old_ids) != len(texts):
+            raise NotIncremental("the per-event file is not the one the last build wrote")
+        by_id = dict(zip(old_ids, texts, strict=True))
+        new_texts = [text or by_id[cid] for cid, text in claims[node_id]]
+        new_node = node[:claims_at] + CLAIM_SEPARATOR.join(new_texts) + CLAIMS_CLOSE
+        pieces += [old[at:offset], new_node]
+        at = offset + length
+        new_ids = [f"casualty/{_iri(cid)}" for cid, _ in claims[node_id]]
+        layout.append([node_id, offset + shift, len(new_node), claims_at, new_ids, list(map(len, new_texts))])
+        shift += len(new_node) - length
+    pieces.append(old[at:])
+    new_path.write_bytes(b"".join(pieces))
+    return layout
+
+
+def _iri(value: str) -> str:
+    from pipeline.write.linked.graph import iri_key
+
+    return iri_key(value)
+
+
+class OldRange(NamedTuple):
+    """`length` bytes from `offset` of the last build's file."""
+
+    offset: int
+    length: int
+
+
+def copy_ranges(old_path: Path, out, ranges: list) -> None:
+    """Append to out each `OldRange` of old_path, or fragment (bytes, `FileSlice`), in order (the kernel copies ranges)."""
+    from pipeline.write.linked.stream import FileSlice, append
+
+    with open(old_path, "rb") as fh:
+        end = max((r.offset + r.length for r in ranges if isinstance(r, OldRange)), default=0)
+        if os.fstat(fh.fileno()).st_size < end:
+            raise NotIncremental(f"{old_path.name} is shorter than the last build wrote")
+    append(out, (FileSlice(str(old_path), r.offset, r.length) if isinstance(r, OldRange) else r for r in ranges))
+
+
+def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: Path, timings: dict) -> LastBuild:
+    """Every output of the build into stage from the last build's (in dist_dir) and the delta; the record to keep.
+
+    Raises NotIncremental when an output turns out to need the full way (the stage is then dropped).
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.rows.tables import Tables
+    from pipeline.write import Output, file_writers
+    from pipeline.write.exports import write_parquet, write_sqlite
+    from pipeline.write.linked import _heads, _layout, export_names, file_stats
+    from pipeline.write.linked.graph import description_graph
+    from pipeline.write.linked.per_event import per_event_filename
+    from pipeline.write.package import TableIndex, table_csv, write_descriptor
+
+    began = time.perf_counter()
+    last = delta.last
+    names = export_names(meta)
+    exports = list(names.values())
+    pool = ThreadPoolExecutor(max_workers=3)
+    try:
+        linked_job = pool.submit(_linked_parts, meta, delta, dist_dir, stage)
+        files: dict[str, dict] = {}
+        tables_index = dict(last.tables)
+        for name, schema in meta.tables.items():
+            old, new = dist_dir / schema.path, stage / schema.path
+            if name in delta.splices:
+                size, digest, tables_index[name] = splice_csv(old, new, last.tables[name], delta.splices[name])
+                files[schema.path] = {"bytes": size, "hash": "sha256:" + digest}
+            elif name in delta.derived:
+                index = TableIndex()
+                data = b"".join(table_csv(delta.derived[name], schema.field_names, schema.primary_key, None, index))
+                if name == "casualty_estimates" and data != old.read_bytes():
+                    raise NotIncremental("the casualty estimates changed (the corpus-wide linked data with them)")
+                new.write_bytes(data)
+                tables_index[name] = {"head": index.head, "keys": index.keys, "lengths": index.lengths}
+                files[schema.path] = {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+            else:
+                _link(old, new)
+                size, digest = last.hashes[schema.path]
+                files[schema.path] = {"bytes": size, "hash": "sha256:" + digest}
+        from pipeline.engine.build import set_temporal_coverage
+
+        entity_tables = Tables(rows={**delta.entity_rows, **delta.derived})
+        set_temporal_coverage(meta, entity_tables)
+        digests = write_descriptor(meta, files, stage)
+        known = {name: (files[name]["bytes"], digests[name]) for name in digests}
+        per_event = per_event_filename(meta)
+        layout = splice_per_event(dist_dir / per_event, stage / per_event, last, delta.claims, delta.old_claims)
+        out = Output(entity_tables, meta, stage)
+        for writer in file_writers():
+            name = writer.name(meta)
+            if name == per_event:
+                data = (stage / name).read_bytes()
+            else:
+                data = writer.render(out)
+                (stage / name).write_bytes(data)
+            if writer.hashed:
+                known[name] = (len(data), hashlib.sha256(data).hexdigest())
+        timings["splice CSV, descriptor, per-event JSON-LD"] = time.perf_counter() - began
+        changed_rows = Tables(rows={**delta.new_rows, **delta.derived})
+        parquet = pool.submit(write_parquet, meta, stage, digests, cache_dir)
+        sqlite = pool.submit(write_sqlite, changed_rows, meta, stage, digests, cache_dir, None)
+        parquet.result()
+        sqlite.result()
+        linked_layout = linked_job.result()
+        timings["Parquet, SQLite, linked-data ranges"] = (
+            time.perf_counter() - began - timings["splice CSV, descriptor, per-event JSON-LD"]
+        )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    described = description_graph(meta, file_stats(stage, known, frozenset(exports)), exports)
+    if _heads(described) != _heads(description_graph(meta, {}, exports)):
+        raise NotIncremental("the linked-data heads depend on the files")
+    from pipeline.write.linked import jsonld, stream
+
+    for fmt, (tail, _) in _layout().items():
+        with open(stage / names[fmt], "ab") as fh:
+            stream.append(fh, stream.chunks(fmt, described))
+            fh.write(tail.encode("utf-8"))
+    (stage / names["context"]).write_bytes(jsonld.context_bytes(described))
+    if {p.name for p in stage.iterdir()} != set(last.files):
+        raise NotIncremental("the build would write other files than the last one")
+    parts = [list(p) for p in last.parts]
+    source_parts = {sid: list(ix) for sid, ix in last.source_parts.items()}
+    for i in delta.changed:
+        parts[i][1] = delta.facts[i].key
+        for ix in source_parts.values():
+            if i in ix:
+                ix.remove(i)
+        for sid in delta.facts[i].sources:
+            source_parts.setdefault(sid, []).append(i)
+    return LastBuild(
+        env=last.env,
+        raw=last.raw,
+        dist=last.dist,
+        sources=last.sources,
+        parts=parts,
+        source_parts={sid: sorted(ix) for sid, ix in source_parts.items() if ix},
+        outside=last.outside,
+        entity_parts=last.entity_parts,
+        files={},
+        hashes={p: [e["bytes"], e["hash"].removeprefix("sha256:")] for p, e in files.items()},
+        tables=tables_index,
+        figures=delta.figures,
+        per_event=layout,
+        linked=linked_layout,
+    )
+
+
+def _link(old: Path, new: Path) -> None:
+    """new as a second name of old (an unchanged file), or a copy where links are not possible."""
+    import shutil
+
+    try:
+        os.link(old, new)
+    except OSError:
+        shutil.copyfile(old, new)
+
+
+def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path) -> dict[str, dict]:
+    """Each linked-data file up to its description: the last one's ranges with the changed partitions' fragments; the new layout."""
+    from pipeline.write.linked import export_names
+
+    names = export_names(meta)
+    layout = {}
+    for fmt in LINKED_FORMATS:
+        old = delta.last.linked[fmt]
+        parts = old["parts"]
+        ranges: list = []
+        new_parts = []
+        at = parts[0][0] if parts else old["corpus"][0]
+
+        def add(piece, ranges=ranges) -> None:
+            # Neighbouring ranges of the old file are copied as one.
+            if isinstance(piece, OldRange) and ranges and isinstance(ranges[-1], OldRange):
+                o, n = ranges[-1]
+                if o + n == piece.offset:
+                    ranges[-1] = OldRange(o, n + piece.length)
+                    return
+            ranges.append(piece)
+
+        add(OldRange(0, at))
+        changed = set(delta.changed)
+        for i, (offset, length) in enumerate(parts):
+            if i in changed:
+                fragment = delta.new_parts[i].fragments[fmt]
+                add(fragment)
+                length = fragment.length
+            elif length:
+                add(OldRange(offset, length))
+            new_parts.append([at, length])
+            at += length
+        start, end = old["corpus"]
+        add(OldRange(start, end - start))
+        path = stage / names[fmt]
+        with open(path, "wb") as out:
+            copy_ranges(dist_dir / names[fmt], out, ranges)
+            out.flush()
+            os.fsync(out.fileno())
+        layout[fmt] = {"parts": new_parts, "corpus": [at, at + end - start]}
+    return layout
