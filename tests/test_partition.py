@@ -11,6 +11,11 @@ from pipeline.metadata import load_metadata
 from tests.conftest import ROOT, snapshot
 from tests.oracles.one_pass import build_tables, read_corpus
 
+
+def cache_counts(result) -> dict[str, int]:
+    """The partitions a build took from the cache and built (not whether it spliced the last build: test_incremental.py)."""
+    return {k: v for k, v in result.partitions.items() if k in ("cached", "built")}
+
 META = load_metadata(ROOT / "datapackage.json")
 
 
@@ -25,7 +30,7 @@ def test_parallel_cached_and_serial_builds_write_the_same_bytes(mini_raw, tmp_pa
     build(mini_raw, tmp_path / "serial", jobs=1)
     build(mini_raw, tmp_path / "parallel", jobs=2, cache_dir=tmp_path / "cache")
     again = build(mini_raw, tmp_path / "cached", cache_dir=tmp_path / "cache")
-    assert again.partitions == {"cached": 1, "built": 0}
+    assert cache_counts(again) == {"cached": 1, "built": 0}
     assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel") == snapshot(tmp_path / "cached")
 
 
@@ -36,13 +41,13 @@ def test_a_changed_file_is_built_again_and_the_others_are_reused(mini_raw, tmp_p
     (mini_raw / "annotations" / "entities.yaml").write_text(head.replace("source: mini-news\n", ""), encoding="utf-8")
     ann.write_text("source: mini-news\nspans:\n" + spans, encoding="utf-8")
     cache = tmp_path / "cache"
-    assert build(mini_raw, tmp_path / "a", cache_dir=cache).partitions == {"cached": 0, "built": 2}
+    assert cache_counts(build(mini_raw, tmp_path / "a", cache_dir=cache)) == {"cached": 0, "built": 2}
     ann.write_text(
         ann.read_text(encoding="utf-8").replace("claimant: the article", "claimant: the revised article"),
         encoding="utf-8",
     )
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
-    assert result.partitions == {"cached": 1, "built": 1}
+    assert cache_counts(result) == {"cached": 1, "built": 1}
     assert "the revised article" in (tmp_path / "b" / "casualties.csv").read_text(encoding="utf-8")
 
 
@@ -59,7 +64,7 @@ def test_a_cached_file_is_built_again_when_its_source_text_changes(mini_raw, tmp
         sources.read_text(encoding="utf-8").replace(old_hash, hashlib.sha256(new).hexdigest()), encoding="utf-8"
     )
     result = build(mini_raw, tmp_path / "b", cache_dir=cache)
-    assert result.partitions == {"cached": 0, "built": 1}
+    assert cache_counts(result) == {"cached": 0, "built": 1}
     build(mini_raw, tmp_path / "fresh")
     assert snapshot(tmp_path / "b") == snapshot(tmp_path / "fresh")
 

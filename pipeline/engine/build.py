@@ -236,7 +236,7 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         if result is not None:
             return result
         ctx.timings.clear()
-    ctx.stats["incremental"] = 0
+        ctx.stats["incremental"] = 0
     corpus, parts = read(ctx)
     facts = _part_facts(ctx, parts)
     recorded: dict = {}
@@ -339,10 +339,11 @@ def _part_facts(ctx: BuildContext, parts: list) -> list | None:
     """What the record of this build keeps of each partition (`incremental.PartFacts`); None if a partition is not in the cache."""
     if ctx.cache_dir is None:
         return None
-    folder = os.path.realpath(ctx.cache_dir / "partitions")
+    # The entries' paths as `PartitionCache` makes them: <cache>/partitions/<2 hex>/<key>.
+    folder = str(ctx.cache_dir / "partitions")
     facts = []
     for part in parts:
-        if part.entry is None or os.path.dirname(os.path.dirname(os.path.realpath(part.entry))) != folder:
+        if part.entry is None or os.path.dirname(os.path.dirname(part.entry)) != folder:
             return None
         facts.append(incremental.part_facts(ctx.meta, part.display, os.path.basename(part.entry), part.tables.rows))
     return facts

@@ -30,10 +30,15 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.engine import entryfile
 from pipeline.metadata import Metadata
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pipeline.engine.partition import Partition
 
 FORMAT = "pipeline-last-build/1"
 # More changed files than this share of the corpus: the full path is about as quick.
@@ -66,7 +71,11 @@ def cited_within(meta: Metadata) -> dict[str, list[tuple[str, str]]]:
 
 
 def _column(rows: list[dict], name: str) -> list:
-    return [r.get(name) for r in rows]
+    """The values of one column (None where a row lacks it), at C speed where every row has it."""
+    try:
+        return list(map(operator.itemgetter(name), rows))
+    except KeyError:
+        return [r.get(name) for r in rows]
 
 
 @dataclass
@@ -136,7 +145,9 @@ class Figures:
             else:
                 self.casualties.pop(r["casualty_id"], None)
         mentions = rows.get("event_mentions", [])
-        pairs = Counter(zip(_column(mentions, "event_id"), map(source_of_span, _column(mentions, "span_id"))))
+        pairs = Counter(
+            zip(_column(mentions, "event_id"), map(source_of_span, _column(mentions, "span_id")), strict=True)
+        )
         for (event_id, source), n in pairs.items():
             per_event = self.mentions.setdefault(event_id, {})
             per_event[source or ""] = per_event.get(source or "", 0) + sign * n
@@ -181,7 +192,8 @@ class LastBuild:
     def to_json(self) -> dict:
         return {
             "format": FORMAT,
-            **{k: v for k, v in self.__dict__.items() if k != "figures"},
+            **{k: v for k, v in self.__dict__.items() if k not in ("figures", "tables")},
+            "tables": {name: _pack(index) for name, index in self.tables.items()},
             "figures": self.figures.__dict__,
         }
 
@@ -192,16 +204,51 @@ class LastBuild:
         try:
             fields = {k: v for k, v in data.items() if k != "format"}
             fields["figures"] = Figures(**fields["figures"])
+            fields["tables"] = {name: _unpack(index) for name, index in fields["tables"].items()}
             last = cls(**fields)
-            for table in last.tables.values():
-                # JSON has no tuples: keys of several columns come back as lists.
-                if table["keys"] and isinstance(table["keys"][0], list):
-                    table["keys"] = list(map(tuple, table["keys"]))
-                if len(table["keys"]) != len(table["lengths"]):
-                    raise NotIncremental("the record of the last build is inconsistent")
-        except (KeyError, TypeError, IndexError) as exc:
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
             raise NotIncremental("the record of the last build is not readable") from exc
         return last
+
+
+def _pack(index: dict) -> dict:
+    """A table's index for JSON: text keys as one text (a line each), lengths as little-endian 32-bit integers in base64.
+
+    Hundreds of thousands of separate strings and numbers took most of the time to write and read the record.
+    """
+    import array
+    import base64
+    import sys
+
+    keys, lengths = index["keys"], index["lengths"]
+    lengths_array = array.array("I", lengths)
+    if sys.byteorder == "big":
+        lengths_array.byteswap()
+    packed = {"head": index["head"], "count": len(keys), "lengths": base64.b64encode(lengths_array.tobytes()).decode()}
+    if all(type(k) is str for k in keys) and not any("\n" in k for k in keys):
+        packed["text_keys"] = "\n".join(keys)
+    else:
+        packed["keys"] = keys
+    return packed
+
+
+def _unpack(packed: dict) -> dict:
+    import array
+    import base64
+    import sys
+
+    lengths = array.array("I")
+    lengths.frombytes(base64.b64decode(packed["lengths"], validate=True))
+    if sys.byteorder == "big":
+        lengths.byteswap()
+    if "text_keys" in packed:
+        keys = packed["text_keys"].split("\n") if packed["count"] else []
+    else:
+        # JSON has no tuples: keys of several columns come back as lists.
+        keys = [tuple(k) if isinstance(k, list) else k for k in packed["keys"]]
+    if not (len(keys) == len(lengths) == packed["count"]) or not isinstance(packed["head"], int):
+        raise NotIncremental("the record of the last build is inconsistent")
+    return {"head": packed["head"], "keys": keys, "lengths": lengths.tolist()}
 
 
 def sources_key(corpus) -> str:
@@ -324,7 +371,7 @@ class Delta:
 
     last: LastBuild
     changed: list[int]
-    new_parts: dict[int, object]  # index -> Partition (with its fragments)
+    new_parts: dict[int, Partition]  # index -> the changed file's partition (with its fragments)
     new_rows: dict[str, list[dict]]  # splice table -> the changed partitions' rows (demand outcomes derived)
     entity_rows: dict[str, list[dict]]  # every other table but sources and the derived ones
     splices: dict[str, TableSplice]
@@ -386,172 +433,219 @@ def check(
     meta: Metadata,
     last: LastBuild,
     changed: list[int],
-    old_parts: dict[int, object],
-    new_parts: dict[int, object],
-    entity_parts: list,
+    old_parts: Mapping[int, Partition | None],
+    new_parts: Mapping[int, Partition],
+    entity_parts: list[Partition | None],
     sources: list[dict],
 ) -> Delta:
-    """Check the change of the changed partitions against the last build's records; the `Delta`, or NotIncremental."""
-    from pipeline import quoting
-    from pipeline.rows.tables import Tables, derive_demand_outcomes
-    from pipeline.validate.checks import ID_SPACES, _check_provenance, _Checker, _ColumnValues, check_cells
-    from pipeline.write.package import _sort_keys, csv_lines
+    """Check the change of the changed partitions against the last build's records; the `Delta`, or NotIncremental.
 
-    allowed = set(delta_tables(meta))
-    old_rows: dict[str, list[dict]] = {n: [] for n in allowed}
-    new_rows: dict[str, list[dict]] = {n: [] for n in allowed}
-    new_lines: dict[str, list[str]] = {n: [] for n in allowed}
-    facts = {}
+    The checks are those of the whole-corpus stage (`validate.checks`), on the changed rows
+    against the records: keys, references, ids of two kinds, external ids' provenance, every
+    event and actor still cited, the quoting figures, the derived tables' cells.
+    """
+    from pipeline.rows.tables import Tables
+    from pipeline.validate.checks import check_cells
+
+    change = _Change(meta, last, changed)
     for i in changed:
         old, new = old_parts[i], new_parts[i]
+        if old is None:
+            raise NotIncremental("the last build's cache entries are not readable")
+        change.add(i, old, new)
+    entity_rows: dict[str, list[dict]] = {}
+    for part in entity_parts:
+        if part is None:
+            raise NotIncremental("the last build's cache entries are not readable")
+        for name, rows in _rows_of(part).items():
+            entity_rows.setdefault(name, []).extend(rows)
+    change.derive_outcomes()
+    change.check_provenance()
+    splices = {name: change.splice(name) for name in sorted(change.allowed) if change.touches(name)}
+    change.check_references(entity_rows, sources)
+    change.check_quoting(sources)
+    change.check_corpus_inputs()
+    figures = Figures(
+        reached={k: dict(v) for k, v in last.figures.reached.items()},
+        casualties=dict(last.figures.casualties),
+        mentions={k: dict(v) for k, v in last.figures.mentions.items()},
+    )
+    figures.add(meta, change.old_rows, source_of(change.old_rows, meta), -1)
+    figures.add(meta, change.new_rows, source_of(change.new_rows, meta), +1)
+    for table in meta.claimed_tables:
+        (id_col,) = meta[table].primary_key
+        counts = figures.reached.get(table, {})
+        if any(counts.get(r[id_col], 0) <= 0 for r in entity_rows.get(table, []) if r.get(id_col)):
+            raise NotIncremental("an entity no span supports any more")
+    derived = _derived(meta, entity_rows, figures)
+    if check_cells(Tables(rows=derived), meta):
+        raise NotIncremental("a derived row does not check")
+    claims, old_claims = _claims(meta, last, change.old_rows, change.new_rows, sources)
+    return Delta(
+        last,
+        changed,
+        dict(new_parts),
+        change.new_rows,
+        entity_rows,
+        splices,
+        derived,
+        figures,
+        claims,
+        old_claims,
+        change.facts,
+    )
+
+
+class _Change:
+    """The rows of the changed partitions before and after, and the checks on them (`check`)."""
+
+    def __init__(self, meta: Metadata, last: LastBuild, changed: list[int]):
+        self.meta, self.last, self.changed = meta, last, changed
+        self.allowed = set(delta_tables(meta))
+        self.old_rows: dict[str, list[dict]] = {n: [] for n in self.allowed}
+        self.new_rows: dict[str, list[dict]] = {n: [] for n in self.allowed}
+        self.new_lines: dict[str, list[str]] = {n: [] for n in self.allowed}
+        self.facts: dict[int, PartFacts] = {}
+
+    def add(self, i: int, old: Partition, new: Partition) -> None:
+        """One changed partition: its rows before and after; only its own spans, demands and sources."""
+        from pipeline.write.package import csv_lines
+
         if new.tables.problems or new.cell_problems or not new.fragments:
             raise NotIncremental("a changed file has problems")
-        for part, rows in ((old, old_rows), (new, new_rows)):
+        for part, rows in ((old, self.old_rows), (new, self.new_rows)):
             for name, part_rows in _rows_of(part).items():
-                if name not in allowed:
+                if name not in self.allowed:
                     raise NotIncremental("a changed file defines entities")
                 rows[name] += part_rows
         for name, part_rows in _rows_of(new).items():
             lines = new.tables.lines.get(name)
-            new_lines[name] += (
-                lines
-                if lines is not None and len(lines) == len(part_rows)
-                else csv_lines(part_rows, meta[name].field_names)
-            )
-        old_facts = part_facts(meta, last.parts[i][0], last.parts[i][1], _rows_of(old))
-        facts[i] = part_facts(meta, new.display, "", _rows_of(new))
-        if any(facts[i].outside.values()):
+            if lines is None or len(lines) != len(part_rows):
+                lines = csv_lines(part_rows, self.meta[name].field_names)
+            self.new_lines[name] += lines
+        old_facts = part_facts(self.meta, self.last.parts[i][0], self.last.parts[i][1], _rows_of(old))
+        self.facts[i] = facts = part_facts(self.meta, new.display, "", _rows_of(new))
+        if any(facts.outside.values()):
             raise NotIncremental("a changed file cites a span or demand of another file")
-        for parent, ids in last.outside.items():
-            (pk,) = meta[parent].primary_key
+        for parent, ids in self.last.outside.items():
+            (pk,) = self.meta[parent].primary_key
             if set(ids) & set(_column(_rows_of(old).get(parent, []), pk)):
                 raise NotIncremental("another file cites a span or demand of a changed file")
         # Quoting figures: every span of a touched source must be in the changed files.
-        for sid in old_facts.sources | facts[i].sources:
-            if not set(last.source_parts.get(sid, [])) <= set(changed):
+        for sid in old_facts.sources | facts.sources:
+            if not set(self.last.source_parts.get(sid, [])) <= set(self.changed):
                 raise NotIncremental("a touched source is also annotated elsewhere")
-    entity_rows: dict[str, list[dict]] = {}
-    for part in entity_parts:
-        for name, rows in _rows_of(part).items():
-            entity_rows.setdefault(name, []).extend(rows)
 
-    # Demands' outcomes are derived from the outcome claims, all in the demand's own file.
-    if "demands" in allowed and "demand_outcomes" in allowed:
-        for rows in (old_rows, new_rows):
-            rows["demands"] = list(rows["demands"])
-            derive_demand_outcomes(rows["demands"], rows["demand_outcomes"])
-        # Rendered again, as the merge does when it derived an outcome.
-        new_lines["demands"] = csv_lines(new_rows["demands"], meta["demands"].field_names)
+    def touches(self, name: str) -> bool:
+        return bool(self.old_rows[name] or self.new_rows[name])
 
-    # Row-local checks the whole-corpus stage makes: provenance pairs.
-    problems: list = []
-    probe = Tables(rows=dict(new_rows))
-    probe.drop_origins()
-    values = _ColumnValues()
-    _check_provenance({n: _Checker(meta[n], probe, problems, values) for n in new_rows})
-    if problems:
-        raise NotIncremental("a changed row has an unchecked external id")
+    def derive_outcomes(self) -> None:
+        """Demands' outcomes, derived from the outcome claims (all in the demand's own file), before and after."""
+        from pipeline.rows.tables import derive_demand_outcomes
+        from pipeline.write.package import csv_lines
 
-    # Keys: the splice of every CSV file the change touches; a duplicate key means the full way.
-    splices: dict[str, TableSplice] = {}
-    for name in sorted(allowed):
-        if not old_rows[name] and not new_rows[name]:
-            continue
-        pk = meta[name].primary_key
-        index = last.tables[name]
-        keys = index["keys"]
+        if {"demands", "demand_outcomes"} <= self.allowed:
+            for rows in (self.old_rows, self.new_rows):
+                rows["demands"] = list(rows["demands"])
+                derive_demand_outcomes(rows["demands"], rows["demand_outcomes"])
+            # Rendered again, as the merge does when it derived an outcome.
+            self.new_lines["demands"] = csv_lines(self.new_rows["demands"], self.meta["demands"].field_names)
+
+    def check_provenance(self) -> None:
+        from pipeline.rows.tables import Tables
+        from pipeline.validate.checks import _check_provenance, _Checker, _ColumnValues
+
+        problems: list = []
+        probe = Tables(rows=dict(self.new_rows))
+        probe.drop_origins()
+        values = _ColumnValues()
+        _check_provenance({n: _Checker(self.meta[n], probe, problems, values) for n in self.new_rows})
+        if problems:
+            raise NotIncremental("a changed row has an unchecked external id")
+
+    def splice(self, name: str) -> TableSplice:
+        """Where the table's changed rows leave and enter its CSV file; a duplicate key means the full way."""
+        from pipeline.write.package import _sort_keys
+
+        pk = self.meta[name].primary_key
+        keys = self.last.tables[name]["keys"]
+        old_keys, added_keys = _sort_keys(self.old_rows[name], pk), _sort_keys(self.new_rows[name], pk)
+        # One kind of key throughout (texts; tuples where a key is not all text), as the last build sorted them.
+        kinds = {type(k) for k in itertools.chain(old_keys, added_keys, keys[:1])}
+        if kinds - {str}:
+            raise NotIncremental(f"keys of {name} the splice does not sort")
         removed = []
-        for k in _sort_keys(old_rows[name], pk):
+        for k in old_keys:
             at = bisect.bisect_left(keys, k)
             if at == len(keys) or keys[at] != k:
                 raise NotIncremental(f"a row of {name} is not where the last build put it")
             removed.append(at)
         gone = set(removed)
-        added_keys = _sort_keys(new_rows[name], pk)
         if len(set(added_keys)) != len(added_keys):
             raise NotIncremental("a duplicate key")
         for k in added_keys:
             at = bisect.bisect_left(keys, k)
             if at < len(keys) and keys[at] == k and at not in gone:
                 raise NotIncremental("a duplicate key")
-        if any(None in (r.get(c) for c in pk) for r in new_rows[name]):
+        if any(None in (r.get(c) for c in pk) for r in self.new_rows[name]):
             raise NotIncremental("an empty key")
-        added = sorted(zip(added_keys, (line.encode("utf-8") for line in new_lines[name]), strict=True))
-        splices[name] = TableSplice(name, sorted(removed), added)
+        lines = (line.encode("utf-8") for line in self.new_lines[name])
+        return TableSplice(name, sorted(removed), sorted(zip(added_keys, lines, strict=True)))
 
-    # A span or demand a changed file no longer has is cited by nothing else (checked above);
-    # every reference of a changed row must resolve.
-    ids: dict[str, set] = {name: set() for name, schema in meta.tables.items() if len(schema.primary_key) == 1}
-    ids["sources"] = {s["source_id"] for s in sources}
-    for name, rows in entity_rows.items():
-        if len(meta[name].primary_key) == 1:
-            ids[name] = set(_column(rows, meta[name].primary_key[0]))
-    for name in allowed:
-        if len(meta[name].primary_key) == 1:
-            ids[name] = set(_column(new_rows[name], meta[name].primary_key[0]))
-    for name in allowed:
-        for fk in meta[name].foreign_keys:
-            if len(fk.fields) != 1 or fk.resource not in ids:
-                raise NotIncremental("a reference the splice cannot check")
-            cited = set(_column(new_rows[name], fk.fields[0]))
-            cited.discard(None)
-            if not cited <= ids[fk.resource]:
-                raise NotIncremental("a reference that does not resolve")
-    # Ids new to the corpus must not name a thing of another kind.
-    for table, column in ID_SPACES:
-        if table in allowed:
-            fresh = set(_column(new_rows[table], column)) - set(_column(old_rows[table], column))
-            for other, other_column in ID_SPACES:
-                if other != table and other in ids and fresh & ids[other]:
+    def check_references(self, entity_rows: dict[str, list[dict]], sources: list[dict]) -> None:
+        """Every reference of a changed row resolves; no new id names a thing of another kind."""
+        from pipeline.validate.checks import ID_SPACES
+
+        meta = self.meta
+        ids: dict[str, set] = {name: set() for name, schema in meta.tables.items() if len(schema.primary_key) == 1}
+        ids["sources"] = {s["source_id"] for s in sources}
+        for name, rows in [*entity_rows.items(), *((n, self.new_rows[n]) for n in self.allowed)]:
+            if len(meta[name].primary_key) == 1:
+                ids[name] = set(_column(rows, meta[name].primary_key[0]))
+        for name in self.allowed:
+            for fk in meta[name].foreign_keys:
+                if len(fk.fields) != 1 or fk.resource not in ids:
+                    raise NotIncremental("a reference the splice cannot check")
+                cited = set(_column(self.new_rows[name], fk.fields[0]))
+                cited.discard(None)
+                if not cited <= ids[fk.resource]:
+                    raise NotIncremental("a reference that does not resolve")
+        for table, column in ID_SPACES:
+            if table in self.allowed:
+                fresh = set(_column(self.new_rows[table], column)) - set(_column(self.old_rows[table], column))
+                if any(fresh & ids[other] for other, _ in ID_SPACES if other != table and other in ids):
                     raise NotIncremental("an id names two kinds of thing")
 
-    # Quoting figures of the touched sources: unchanged, or the full way (they are in sources.csv
-    # and the corpus-wide linked data).
-    touched = {r["source_id"] for r in old_rows[meta.SPANS]} | {r["source_id"] for r in new_rows[meta.SPANS]}
-    touched_sources = [dict(s) for s in sources if s["source_id"] in touched]
-    if set(touched) - {s["source_id"] for s in touched_sources}:
-        raise NotIncremental("a span of an unknown source")
-    before = quoting.figures_by_source(touched_sources, old_rows[meta.SPANS])
-    after = quoting.figures_by_source(touched_sources, new_rows[meta.SPANS])
-    if {k: (f.quoted_chars, f.longest_passage) for k, f in before.items()} != {
-        k: (f.quoted_chars, f.longest_passage) for k, f in after.items()
-    }:
-        raise NotIncremental("the quoting figures of a source changed")
-    if touched - {r["source_id"] for r in new_rows[meta.SPANS]}:
-        raise NotIncremental("a source lost all its spans")
+    def check_quoting(self, sources: list[dict]) -> None:
+        """The touched sources' quoting figures are unchanged (they are in sources.csv and the corpus-wide linked data)."""
+        from pipeline import quoting
 
-    # Corpus-wide linked data: its inputs from the claim tables must be the same.
-    for table, columns in (
-        ("event_actors", ("event_id", "actor_id")),
-        ("casualties", ("event_id", "category", "casualty_id")),
-        ("demands", ("demand_id", "outcome")),
-    ):
-        if table in allowed:
-            old_pairs = Counter(tuple(r.get(c) for c in columns) for r in old_rows[table])
-            new_pairs = Counter(tuple(r.get(c) for c in columns) for r in new_rows[table])
-            if old_pairs != new_pairs:
-                raise NotIncremental("the corpus-wide linked data would change")
+        spans = self.meta.SPANS
+        touched = set(_column(self.old_rows[spans], "source_id")) | set(_column(self.new_rows[spans], "source_id"))
+        rows = [dict(s) for s in sources if s["source_id"] in touched]
+        if touched - {s["source_id"] for s in rows}:
+            raise NotIncremental("a span of an unknown source")
+        before = quoting.figures_by_source(rows, self.old_rows[spans])
+        after = quoting.figures_by_source(rows, self.new_rows[spans])
+        if {k: (f.quoted_chars, f.longest_passage) for k, f in before.items()} != {
+            k: (f.quoted_chars, f.longest_passage) for k, f in after.items()
+        }:
+            raise NotIncremental("the quoting figures of a source changed")
+        if touched - set(_column(self.new_rows[spans], "source_id")):
+            raise NotIncremental("a source lost all its spans")
 
-    # The whole-corpus figures: reachability, and the derived tables recomputed from them.
-    figures = Figures(
-        reached={k: dict(v) for k, v in last.figures.reached.items()},
-        casualties=dict(last.figures.casualties),
-        mentions={k: dict(v) for k, v in last.figures.mentions.items()},
-    )
-    figures.add(meta, old_rows, source_of(old_rows, meta), -1)
-    figures.add(meta, new_rows, source_of(new_rows, meta), +1)
-    for table in meta.claimed_tables:
-        (id_col,) = meta[table].primary_key
-        counts = figures.reached.get(table, {})
-        if any(counts.get(r.get(id_col), 0) <= 0 for r in entity_rows.get(table, []) if r.get(id_col)):
-            raise NotIncremental("an entity no span supports any more")
-    derived = _derived(meta, entity_rows, figures)
-    cell_problems = check_cells(Tables(rows=derived), meta)
-    if cell_problems:
-        raise NotIncremental("a derived row does not check")
-
-    claims, old_claims = _claims(meta, last, old_rows, new_rows, sources)
-    return Delta(last, changed, new_parts, new_rows, entity_rows, splices, derived, figures, claims, old_claims, facts)
+    def check_corpus_inputs(self) -> None:
+        """What the corpus-wide linked data reads of the claim tables (`graph.corpus_inputs`) is the same."""
+        for table, columns in (
+            ("event_actors", ("event_id", "actor_id")),
+            ("casualties", ("event_id", "category", "casualty_id")),
+            ("demands", ("demand_id", "outcome")),
+        ):
+            if table in self.allowed:
+                old = Counter(tuple(r.get(c) for c in columns) for r in self.old_rows[table])
+                new = Counter(tuple(r.get(c) for c in columns) for r in self.new_rows[table])
+                if old != new:
+                    raise NotIncremental("the corpus-wide linked data would change")
 
 
 def _derived(meta: Metadata, entity_rows: dict[str, list[dict]], figures: Figures) -> dict[str, list[dict]]:
@@ -746,7 +840,7 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
     exports = list(names.values())
     pool = ThreadPoolExecutor(max_workers=3)
     try:
-        linked_job = pool.submit(_linked_parts, meta, delta, dist_dir, stage)
+        linked_job = pool.submit(_timed, _linked_parts, meta, delta, dist_dir, stage)
         files: dict[str, dict] = {}
         tables_index = dict(last.tables)
         for name, schema in meta.tables.items():
@@ -786,11 +880,11 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
                 known[name] = (len(data), hashlib.sha256(data).hexdigest())
         timings["splice CSV, descriptor, per-event JSON-LD"] = time.perf_counter() - began
         changed_rows = Tables(rows={**delta.new_rows, **delta.derived})
-        parquet = pool.submit(write_parquet, meta, stage, digests, cache_dir)
-        sqlite = pool.submit(write_sqlite, changed_rows, meta, stage, digests, cache_dir, None)
-        parquet.result()
-        sqlite.result()
-        linked_layout = linked_job.result()
+        parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
+        sqlite = pool.submit(_timed, write_sqlite, changed_rows, meta, stage, digests, cache_dir, None)
+        timings["  export Parquet (in a thread)"] = parquet.result()[1]
+        timings["  export SQLite (in a thread)"] = sqlite.result()[1]
+        linked_layout, timings["  linked-data ranges (in a thread)"] = linked_job.result()
         timings["Parquet, SQLite, linked-data ranges"] = (
             time.perf_counter() - began - timings["splice CSV, descriptor, per-event JSON-LD"]
         )
@@ -833,6 +927,15 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
         per_event=layout,
         linked=linked_layout,
     )
+
+
+def _timed(function, *args) -> tuple:
+    """function(*args) and the seconds it took."""
+    import time
+
+    began = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - began
 
 
 def _link(old: Path, new: Path) -> None:

@@ -26,8 +26,9 @@ def file_sha256(path: Path) -> str | None:
         if not stat.S_ISREG(info.st_mode):
             return None
         # One build checks the SQLite cache twice (before and after the rows are checked): the
-        # same unchanged file is hashed once.
-        seen = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        # same unchanged file is hashed once. The change time too: a write that puts the old
+        # size and modification time back (utime) cannot put it back.
+        seen = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         if seen in _HASHED:
             return _HASHED[seen]
         digest = hashlib.sha256()
