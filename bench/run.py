@@ -399,8 +399,8 @@ def main(argv: list[str] | None = None) -> None:
         path, before = _touch_one_source(raw)
         changed = path.name
         try:
-            # A rebuild reads the raw files and the cache (not the old dist/, which it replaces).
-            warmed["rebuild"] = warm(files_below(raw, ROOT / "datapackage.json", ROOT / "schemas", cache))
+            # A rebuild reads the raw files, the cache and the last dist/ (it splices the last outputs).
+            warmed["rebuild"] = warm(files_below(raw, ROOT / "datapackage.json", ROOT / "schemas", cache, dist))
             rebuild.append(_child(build_argv))
         finally:
             path.write_bytes(before)
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"rows: {sum(counts.values()):,} ({', '.join(f'{n:,} {k}' for k, n in counts.items())})")
     references = f", {fmt_mb(warmed['references'])} for each reference" if "references" in warmed else ""
     print(f"inputs read before each run: {fmt_mb(warmed['build'])} for the full build, "
-          f"{fmt_mb(warmed['rebuild'])} for the rebuild (with the cache){references}; then sync")
+          f"{fmt_mb(warmed['rebuild'])} for the rebuild (with the cache and the last dist/){references}; then sync")
     runs_note = f"median [min-max] of {args.runs} runs" if args.runs > 1 else "1 run"
     partitions = " / ".join(sorted({str(r.result["partitions"]) for r in full}))
     print_build(f"our full build (empty cache: {partitions}), stages from BuildResult.timings, {runs_note}:", full)

@@ -239,7 +239,7 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         ctx.stats["incremental"] = 0
     corpus, parts = read(ctx)
     facts = _part_facts(ctx, parts)
-    recorded: dict = {}
+    recorded: dict | None = {"facts": facts} if facts is not None else None
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
@@ -249,25 +249,17 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         if fresh is not None:
             stack.callback(fresh.kill)
         tables = check(ctx, corpus, parts)
-        sources = incremental.sources_key(corpus) if facts is not None else ""
+        if recorded is not None:
+            recorded.update(sources=incremental.sources_key(corpus), dist=dist_dir)
         del corpus, parts
         clock = _Clock(ctx.timings)
-        files = _write(ctx, tables, stage, linked, fresh, clock, recorded if facts is not None else None)
+        files = _write(ctx, tables, stage, linked, fresh, clock, recorded)
     clock.lap("swap dist/ in")
-    if facts is not None and ctx.cache_dir is not None:
-        incremental.record(
-            ctx.meta,
-            ctx.raw_dir,
-            dist_dir,
-            ctx.cache_dir,
-            sources,
-            facts,
-            tables,
-            recorded["indexes"],
-            recorded["per_event"],
-            recorded["linked"],
-            recorded["files"],
-        )
+    if ctx.cache_dir is not None:
+        if recorded is not None and recorded.get("prepared") is not None:
+            incremental.save_prepared(recorded["prepared"], dist_dir, ctx.cache_dir)
+        else:
+            incremental.forget(ctx.cache_dir)
         clock.lap("record the build for the next one")
     ctx.progress.close()
     ctx.timings["total"] = time.perf_counter() - start
@@ -324,14 +316,29 @@ def _write(
         sqlite = pool.submit(_timed, write_sqlite, tables, meta, stage, digests, cache_dir, fresh)
         linked.add_corpus(tables, cache_dir)
         clock.lap("export RDF: fragments and corpus-wide part")
+        if recorded is not None and indexes is not None:
+            # While Parquet and SQLite run: the record for the next build (engine/incremental.py).
+            recorded["prepared"] = incremental.prepare(
+                meta,
+                ctx.raw_dir,
+                recorded["dist"],
+                recorded["sources"],
+                recorded["facts"],
+                tables,
+                indexes,
+                per_event,
+                linked.layout(),
+                files,
+            )
+            clock.lap("prepare the record for the next build (while Parquet and SQLite run)")
         clock.timings["  export Parquet (in a thread)"] = parquet.result()
         clock.timings["  export SQLite (in a thread)"] = sqlite.result()
     clock.lap("wait for Parquet and SQLite")
     # Last: the dataset's description lists every file written before it.
     linked.finish(known)
     clock.lap("export RDF: description")
-    if recorded is not None:
-        recorded.update(indexes=indexes, per_event=per_event, linked=linked.layout(), files=files)
+    if recorded is not None and linked.rewritten:
+        recorded["prepared"] = None  # the files were written again in one go: the layout is not the one recorded
     return sorted(p.name for p in stage.iterdir())
 
 

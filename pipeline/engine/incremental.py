@@ -132,18 +132,15 @@ class Figures:
                         for value, n in Counter(_column(rows.get(claim_table, []), fk.fields[0])).items():
                             if value is not None:
                                 counts[value] = counts.get(value, 0) + sign * n
-        for r in rows.get("casualties", []):
-            if sign > 0:
-                self.casualties[r["casualty_id"]] = [
-                    r.get("event_id"),
-                    r.get("category"),
-                    r.get("count_min"),
-                    r.get("count_max"),
-                    r.get("span_id"),
-                    source_of_span(r.get("span_id")),
-                ]
-            else:
-                self.casualties.pop(r["casualty_id"], None)
+        casualties = rows.get("casualties", [])
+        ids = _column(casualties, "casualty_id")
+        if sign > 0:
+            columns = [_column(casualties, c) for c in ("event_id", "category", "count_min", "count_max", "span_id")]
+            columns.append(list(map(source_of_span, columns[-1])))
+            self.casualties.update(zip(ids, map(list, zip(*columns, strict=True)), strict=True))
+        else:
+            for cid in ids:
+                self.casualties.pop(cid, None)
         mentions = rows.get("event_mentions", [])
         pairs = Counter(
             zip(_column(mentions, "event_id"), map(source_of_span, _column(mentions, "span_id")), strict=True)
@@ -186,13 +183,14 @@ class LastBuild:
     hashes: dict[str, list]  # CSV file -> [bytes, sha256]
     tables: dict[str, dict]  # table -> {"head": bytes, "keys": sorted keys, "lengths": bytes of each line}
     figures: Figures
-    per_event: list[list]  # `EventLayout` fields, one list per event
+    per_event: list[list]  # per event: [node @id, offset, length, claims_at, claims' lengths] (`EventLayout`)
     linked: dict[str, dict]  # format -> {"parts": [[offset, length]], "corpus": [start, end]}
 
     def to_json(self) -> dict:
         return {
             "format": FORMAT,
-            **{k: v for k, v in self.__dict__.items() if k not in ("figures", "tables")},
+            "files": self.files,  # first: `save_prepared` fills it in
+            **{k: v for k, v in self.__dict__.items() if k not in ("figures", "tables", "files")},
             "tables": {name: _pack(index) for name, index in self.tables.items()},
             "figures": self.figures.__dict__,
         }
@@ -225,8 +223,9 @@ def _pack(index: dict) -> dict:
     if sys.byteorder == "big":
         lengths_array.byteswap()
     packed = {"head": index["head"], "count": len(keys), "lengths": base64.b64encode(lengths_array.tobytes()).decode()}
-    if all(type(k) is str for k in keys) and not any("\n" in k for k in keys):
-        packed["text_keys"] = "\n".join(keys)
+    joined = "\n".join(keys) if set(map(type, keys)) <= {str} else None
+    if joined is not None and joined.count("\n") == max(len(keys) - 1, 0) and (keys != [""]):
+        packed["text_keys"] = joined
     else:
         packed["keys"] = keys
     return packed
@@ -272,11 +271,10 @@ def source_of(tables_rows: dict[str, list[dict]], meta: Metadata):
     return dict(zip(_column(spans, "span_id"), _column(spans, "source_id"), strict=True)).get
 
 
-def record(
+def prepare(
     meta: Metadata,
     raw_dir: Path,
     dist_dir: Path,
-    cache_dir: Path,
     sources: str,
     facts: list[PartFacts],
     tables,
@@ -284,13 +282,14 @@ def record(
     per_event: list,
     linked: dict | None,
     files: dict[str, dict],
-) -> None:
-    """Write the record of a full build that just replaced dist_dir (nothing if it lacks what a splice needs)."""
-    path = state_path(cache_dir)
-    if linked is None or not per_event and tables.rows.get("events"):
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return
+) -> bytes | None:
+    """The record of a full build as it is about to replace dist_dir, but for the files' stats (`save_prepared`).
+
+    None if the build lacks what a splice needs. Made while the build waits for Parquet and
+    SQLite, so that it costs the build no time of its own.
+    """
+    if linked is None or (not per_event and tables.rows.get("events")):
+        return None
     figures = Figures()
     figures.add(meta, tables.rows, source_of(tables.rows, meta))
     source_parts: dict[str, list[int]] = {}
@@ -309,27 +308,53 @@ def record(
         source_parts=source_parts,
         outside={k: sorted(v, key=str) for k, v in outside.items()},
         entity_parts=[i for i, f in enumerate(facts) if f.entities],
-        files=dist_stats(dist_dir),
+        files={},
         hashes={path_: [entry["bytes"], entry["hash"].removeprefix("sha256:")] for path_, entry in files.items()},
         tables={name: {"head": ix.head, "keys": ix.keys, "lengths": ix.lengths} for name, ix in indexes.items()},
         figures=figures,
-        per_event=[[e.node_id, e.offset, e.length, e.claims_at, e.claim_ids, e.claim_lengths] for e in per_event],
+        per_event=[[e.node_id, e.offset, e.length, e.claims_at, e.claim_lengths] for e in per_event],
         linked={fmt: {"parts": v["parts"], "corpus": v["corpus"]} for fmt, v in linked.items()},
     )
-    save(last, cache_dir)
+    try:
+        return entryfile.encode(last.to_json())
+    except (TypeError, ValueError):
+        return None
+
+
+# How a prepared record holds the place of the files' stats (`LastBuild.to_json` writes them first).
+_NO_FILES = b'"files":{}'
+
+
+def save_prepared(data: bytes, dist_dir: Path, cache_dir: Path) -> None:
+    """Write a prepared record with the stats of dist_dir's files, now that the build replaced it."""
+    try:
+        stats = entryfile.encode({"files": dist_stats(dist_dir)})[1:-1]
+    except OSError:
+        forget(cache_dir)
+        return
+    if _NO_FILES not in data[:200]:
+        raise ValueError("not a prepared record")
+    _write(data.replace(_NO_FILES, stats, 1), cache_dir)
 
 
 def save(last: LastBuild, cache_dir: Path) -> None:
+    try:
+        data = entryfile.encode(last.to_json())
+    except (TypeError, ValueError):
+        forget(cache_dir)
+        return
+    _write(data, cache_dir)
+
+
+def _write(data: bytes, cache_dir: Path) -> None:
     path = state_path(cache_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = entryfile.encode(last.to_json())
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         entryfile.write_sealed(str(tmp), None, data, [])
         os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        with contextlib.suppress(OSError):
-            path.unlink()  # a cache that cannot be written only costs time
+    except OSError:
+        forget(cache_dir)  # a cache that cannot be written only costs time
 
 
 def forget(cache_dir: Path | None) -> None:
@@ -763,9 +788,9 @@ def splice_per_event(old_path: Path, new_path: Path, last: LastBuild, claims: di
     pieces = []
     at = 0
     shift = 0
-    for node_id, offset, length, claims_at, ids, lengths in last.per_event:
+    for node_id, offset, length, claims_at, lengths in last.per_event:
         if node_id not in claims:
-            layout.append([node_id, offset + shift, length, claims_at, ids, lengths])
+            layout.append([node_id, offset + shift, length, claims_at, lengths])
             continue
         if claims_at < 0 or not claims[node_id]:
             raise NotIncremental("an event gains its first claim or loses its last")
@@ -786,18 +811,11 @@ def splice_per_event(old_path: Path, new_path: Path, last: LastBuild, claims: di
         new_node = node[:claims_at] + CLAIM_SEPARATOR.join(new_texts) + CLAIMS_CLOSE
         pieces += [old[at:offset], new_node]
         at = offset + length
-        new_ids = [f"casualty/{_iri(cid)}" for cid, _ in claims[node_id]]
-        layout.append([node_id, offset + shift, len(new_node), claims_at, new_ids, list(map(len, new_texts))])
+        layout.append([node_id, offset + shift, len(new_node), claims_at, list(map(len, new_texts))])
         shift += len(new_node) - length
     pieces.append(old[at:])
     new_path.write_bytes(b"".join(pieces))
     return layout
-
-
-def _iri(value: str) -> str:
-    from pipeline.write.linked.graph import iri_key
-
-    return iri_key(value)
 
 
 class OldRange(NamedTuple):
