@@ -29,7 +29,7 @@ from pipeline.fingerprint import environment_key
 from pipeline.metadata import Metadata, load_metadata
 from pipeline.read.annotations import Corpus, annotation_paths, read_sources
 from pipeline.rows.summary import temporal_coverage
-from pipeline.rows.tables import Tables, merge_tables
+from pipeline.rows.tables import Tables, _row_of, merge_tables
 from pipeline.validate.checks import validate_tables
 from pipeline.write import Output, file_writers
 from pipeline.write.exports import start_sqlite, write_parquet, write_sqlite
@@ -417,7 +417,8 @@ def _build_incremental(ctx: BuildContext, dist_dir: Path, start: float) -> Build
             old,
             dict(zip(changed, new, strict=True)),
             entities,
-            [s.row for s in corpus.sources.values()],
+            [_row_of(meta["sources"].field_names, s.row) for s in corpus.sources.values()],
+            dist_dir,
         )
         for i in changed:
             delta.facts[i].key = keys[i]

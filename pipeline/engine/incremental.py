@@ -121,6 +121,10 @@ class Figures:
     casualties: dict[str, list] = field(default_factory=dict)
     # event_id -> {source of a mention's span ("" if none): mentions}
     mentions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # "event_id NUL actor_id" -> event_actors rows stating that pair
+    pairs: dict[str, int] = field(default_factory=dict)
+    # demand_id -> its derived outcome
+    outcomes: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, meta: Metadata, rows: dict[str, list[dict]], source_of_span, sign: int = 1) -> None:
         """Count rows in (sign 1) or out (sign -1)."""
@@ -141,6 +145,19 @@ class Figures:
         else:
             for cid in ids:
                 self.casualties.pop(cid, None)
+        actors = rows.get("event_actors", [])
+        for pair, n in Counter(
+            map("\0".join, zip(_column(actors, "event_id"), _column(actors, "actor_id"), strict=True))
+        ).items():
+            self.pairs[pair] = self.pairs.get(pair, 0) + sign * n
+            if self.pairs[pair] <= 0:
+                del self.pairs[pair]
+        demands = rows.get("demands", [])
+        if sign > 0:
+            self.outcomes.update(zip(_column(demands, "demand_id"), _column(demands, "outcome"), strict=True))
+        else:
+            for demand_id in _column(demands, "demand_id"):
+                self.outcomes.pop(demand_id, None)
         mentions = rows.get("event_mentions", [])
         pairs = Counter(
             zip(_column(mentions, "event_id"), map(source_of_span, _column(mentions, "span_id")), strict=True)
@@ -158,6 +175,18 @@ class Figures:
         claims = [dict(zip(names, c, strict=False)) for c in self.casualties.values()]
         sources = {c[4]: c[5] for c in self.casualties.values()}
         return estimate_casualties(claims, sources, parent_of)
+
+    def corpus_rows(self) -> dict[str, list[dict]]:
+        """The rows of the claim tables `graph.corpus_graph` reads, as far as it reads them."""
+        casualties = sorted(self.casualties.items())
+        return {
+            "event_actors": [
+                {"event_id": e, "actor_id": a}
+                for e, a in (p.split("\0") for p, n in sorted(self.pairs.items()) for _ in range(n))
+            ],
+            "casualties": [{"event_id": c[0], "category": c[1], "casualty_id": cid} for cid, c in casualties],
+            "demands": [{"demand_id": d, "outcome": o} for d, o in sorted(self.outcomes.items())],
+        }
 
     def summary_counts(self) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
         n_claims = Counter(c[0] for c in self.casualties.values())
@@ -185,6 +214,7 @@ class LastBuild:
     figures: Figures
     per_event: list[list]  # per event: [node @id, offset, length, claims_at, claims' lengths] (`EventLayout`)
     linked: dict[str, dict]  # format -> {"parts": [[offset, length]], "corpus": [start, end]}
+    quoted: dict[str, list]  # source_id -> [quoted_chars, longest_passage], for sources with quoting terms
 
     def to_json(self) -> dict:
         return {
@@ -314,6 +344,7 @@ def prepare(
         figures=figures,
         per_event=[[e.node_id, e.offset, e.length, e.claims_at, e.claim_lengths] for e in per_event],
         linked={fmt: {"parts": v["parts"], "corpus": v["corpus"]} for fmt, v in linked.items()},
+        quoted={sid: [f.quoted_chars, f.longest_passage] for sid, f in tables.quoted.items()},
     )
     try:
         return entryfile.encode(last.to_json())
@@ -407,6 +438,11 @@ class Delta:
     ]  # event node @id -> its claims (id, text; b"" if unchanged) after the change
     old_claims: dict[str, list[str]]  # event node @id -> its claims' casualty ids before, in order
     facts: dict[int, PartFacts]
+    source_rows: list[dict] = field(default_factory=list)  # every source row, quoting figures measured
+    quoted: dict[str, list] = field(default_factory=dict)
+    derived_csv: dict[str, tuple[bytes, dict]] = field(default_factory=dict)  # derived table -> (file, index)
+    estimate_events: set = field(default_factory=set)  # events whose estimates change
+    corpus_changed: bool = False  # the corpus-wide linked data is rendered anew
 
 
 def plan(
@@ -462,6 +498,7 @@ def check(
     new_parts: Mapping[int, Partition],
     entity_parts: list[Partition | None],
     sources: list[dict],
+    dist_dir: Path,
 ) -> Delta:
     """Check the change of the changed partitions against the last build's records; the `Delta`, or NotIncremental.
 
@@ -488,12 +525,14 @@ def check(
     change.check_provenance()
     splices = {name: change.splice(name) for name in sorted(change.allowed) if change.touches(name)}
     change.check_references(entity_rows, sources)
-    change.check_quoting(sources)
-    change.check_corpus_inputs()
+    quoted = change.check_quoting(sources)
+    corpus_changed = change.corpus_inputs_change()
     figures = Figures(
         reached={k: dict(v) for k, v in last.figures.reached.items()},
         casualties=dict(last.figures.casualties),
         mentions={k: dict(v) for k, v in last.figures.mentions.items()},
+        pairs=dict(last.figures.pairs),
+        outcomes=dict(last.figures.outcomes),
     )
     figures.add(meta, change.old_rows, source_of(change.old_rows, meta), -1)
     figures.add(meta, change.new_rows, source_of(change.new_rows, meta), +1)
@@ -505,6 +544,23 @@ def check(
     derived = _derived(meta, entity_rows, figures)
     if check_cells(Tables(rows=derived), meta):
         raise NotIncremental("a derived row does not check")
+    derived_csv = {name: _csv(meta, name, rows) for name, rows in derived.items()}
+    # Events whose estimates change: their nodes in the per-event JSON-LD are written anew.
+    estimate_events = _changed_keys(
+        dist_dir / meta["casualty_estimates"].path, last.tables["casualty_estimates"], derived_csv["casualty_estimates"]
+    )
+    if estimate_events is None:
+        raise NotIncremental("casualty_estimates.csv is not the file the last build wrote")
+    # Sources whose quoting figures change: their lines in sources.csv are spliced.
+    source_rows = []
+    for row in sources:
+        row = dict(row)
+        if row["source_id"] in quoted:
+            row["quoted_chars"], row["longest_passage"] = quoted[row["source_id"]]
+        source_rows.append(row)
+    moved = {r["source_id"] for r in source_rows if quoted.get(r["source_id"]) != last.quoted.get(r["source_id"])}
+    if moved:
+        splices["sources"] = _replace_lines(meta, "sources", last, [r for r in source_rows if r["source_id"] in moved])
     claims, old_claims = _claims(meta, last, change.old_rows, change.new_rows, sources)
     return Delta(
         last,
@@ -518,7 +574,66 @@ def check(
         claims,
         old_claims,
         change.facts,
+        source_rows=source_rows,
+        quoted=quoted,
+        derived_csv=derived_csv,
+        estimate_events={k.split("\0")[0] if isinstance(k, str) else k[0] for k in estimate_events},
+        corpus_changed=corpus_changed or bool(moved) or bool(estimate_events),
     )
+
+
+def _csv(meta: Metadata, name: str, rows: list[dict]) -> tuple[bytes, dict]:
+    """A table's whole CSV file and its index (`TableIndex` as a dict)."""
+    from pipeline.write.package import TableIndex, table_csv
+
+    schema = meta[name]
+    index = TableIndex()
+    data = b"".join(table_csv(rows, schema.field_names, schema.primary_key, None, index))
+    return data, {"head": index.head, "keys": index.keys, "lengths": index.lengths}
+
+
+def _lines(data: bytes, index: dict) -> dict:
+    """Each row's line of a CSV file by its key, from the file's bytes and index."""
+    at = index["head"]
+    out = {}
+    for key, n in zip(index["keys"], index["lengths"], strict=True):
+        out[key] = data[at : at + n]
+        at += n
+    return out
+
+
+def _changed_keys(old_path: Path, old_index: dict, new: tuple[bytes, dict]) -> set | None:
+    """The keys whose line differs (or is in one file only) between the last build's file and the new one.
+
+    None if the file is not the one the last build wrote.
+    """
+    try:
+        old = old_path.read_bytes()
+    except OSError:
+        return None
+    if len(old) != old_index["head"] + sum(old_index["lengths"]):
+        return None
+    data, index = new
+    if old == data:
+        return set()
+    before, after = _lines(old, old_index), _lines(data, index)
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def _replace_lines(meta: Metadata, name: str, last: LastBuild, rows: list[dict]) -> TableSplice:
+    """The splice that writes the given rows of a table anew, each over its line of the last build."""
+    from pipeline.write.package import _sort_keys, csv_lines
+
+    keys = last.tables[name]["keys"]
+    new_keys = _sort_keys(rows, meta[name].primary_key)
+    removed = []
+    for k in new_keys:
+        at = bisect.bisect_left(keys, k) if not keys or type(k) is type(keys[0]) else len(keys)
+        if at == len(keys) or keys[at] != k:
+            raise NotIncremental(f"a row of {name} is not where the last build put it")
+        removed.append(at)
+    lines = [line.encode("utf-8") for line in csv_lines(rows, meta[name].field_names)]
+    return TableSplice(name, sorted(removed), sorted(zip(new_keys, lines, strict=True)))
 
 
 class _Change:
@@ -641,8 +756,11 @@ class _Change:
                 if any(fresh & ids[other] for other, _ in ID_SPACES if other != table and other in ids):
                     raise NotIncremental("an id names two kinds of thing")
 
-    def check_quoting(self, sources: list[dict]) -> None:
-        """The touched sources' quoting figures are unchanged (they are in sources.csv and the corpus-wide linked data)."""
+    def check_quoting(self, sources: list[dict]) -> dict[str, list]:
+        """The touched sources keep to their quoting terms; the quoting figures of every source after the change.
+
+        All spans of a touched source are in the changed files (`add`), so their figures are measured anew.
+        """
         from pipeline import quoting
 
         spans = self.meta.SPANS
@@ -650,17 +768,19 @@ class _Change:
         rows = [dict(s) for s in sources if s["source_id"] in touched]
         if touched - {s["source_id"] for s in rows}:
             raise NotIncremental("a span of an unknown source")
-        before = quoting.figures_by_source(rows, self.old_rows[spans])
-        after = quoting.figures_by_source(rows, self.new_rows[spans])
-        if {k: (f.quoted_chars, f.longest_passage) for k, f in before.items()} != {
-            k: (f.quoted_chars, f.longest_passage) for k, f in after.items()
-        }:
-            raise NotIncremental("the quoting figures of a source changed")
         if touched - set(_column(self.new_rows[spans], "source_id")):
             raise NotIncremental("a source lost all its spans")
+        after = quoting.figures_by_source(rows, self.new_rows[spans])
+        if quoting.check_terms(rows, [None] * len(rows), self.new_rows[spans], after):
+            raise NotIncremental("a source goes over its quoting terms")
+        quoted = {sid: list(f) for sid, f in self.last.quoted.items()}
+        for sid in touched:
+            quoted.pop(sid, None)
+        quoted.update({sid: [f.quoted_chars, f.longest_passage] for sid, f in after.items()})
+        return quoted
 
-    def check_corpus_inputs(self) -> None:
-        """What the corpus-wide linked data reads of the claim tables (`graph.corpus_inputs`) is the same."""
+    def corpus_inputs_change(self) -> bool:
+        """Whether what the corpus-wide linked data reads of the claim tables (`graph.corpus_graph`) changes."""
         for table, columns in (
             ("event_actors", ("event_id", "actor_id")),
             ("casualties", ("event_id", "category", "casualty_id")),
@@ -670,7 +790,8 @@ class _Change:
                 old = Counter(tuple(r.get(c) for c in columns) for r in self.old_rows[table])
                 new = Counter(tuple(r.get(c) for c in columns) for r in self.new_rows[table])
                 if old != new:
-                    raise NotIncremental("the corpus-wide linked data would change")
+                    return True
+        return False
 
 
 def _derived(meta: Metadata, entity_rows: dict[str, list[dict]], figures: Figures) -> dict[str, list[dict]]:
@@ -778,10 +899,27 @@ def splice_csv(old_path: Path, new_path: Path, index: dict, splice: TableSplice)
     return size, digest.hexdigest(), {"head": index["head"], "keys": new_keys, "lengths": new_lengths}
 
 
-def splice_per_event(old_path: Path, new_path: Path, last: LastBuild, claims: dict, old_claims: dict) -> list[list]:
-    """Write the per-event JSON-LD with the touched events' claims replaced; the new layout."""
-    from pipeline.write.linked.per_event import CLAIM_SEPARATOR, CLAIMS_CLOSE
+def splice_per_event(old_path: Path, new_path: Path, delta: Delta) -> list[list]:
+    """Write the per-event JSON-LD with the nodes of the events the change touches written anew; the new layout.
 
+    A touched node keeps its unchanged claims' texts as the last build wrote them; its own
+    properties and estimates are rendered again (the same code renders them in a full build).
+    """
+    from pipeline.write.linked.graph import iri_key
+    from pipeline.write.linked.per_event import (
+        CLAIM_SEPARATOR,
+        CLAIMS_CLOSE,
+        estimate_node,
+        event_node,
+        node_with_claims,
+    )
+
+    last = delta.last
+    events = {f"event/{iri_key(e['event_id'])}": e for e in delta.entity_rows.get("events", [])}
+    estimates: dict[str, list[dict]] = {}
+    for r in sorted(delta.derived["casualty_estimates"], key=lambda r: (r["event_id"], r["category"])):
+        estimates.setdefault(r["event_id"], []).append(estimate_node(r))
+    touched = set(delta.claims) | {f"event/{iri_key(e)}" for e in delta.estimate_events}
     layout = []
     with open(old_path, "rb") as fh:
         old = fh.read()
@@ -789,29 +927,32 @@ def splice_per_event(old_path: Path, new_path: Path, last: LastBuild, claims: di
     at = 0
     shift = 0
     for node_id, offset, length, claims_at, lengths in last.per_event:
-        if node_id not in claims:
+        if node_id not in touched:
             layout.append([node_id, offset + shift, length, claims_at, lengths])
             continue
-        if claims_at < 0 or not claims[node_id]:
-            raise NotIncremental("an event gains its first claim or loses its last")
         node = old[offset : offset + length]
-        # Old claims' texts, by casualty id, from the node as the last build wrote it.
+        # The claims' texts as the last build wrote them, in order.
         texts = []
-        pos = claims_at
-        for n in lengths:
-            texts.append(node[pos : pos + n])
-            pos += n + len(CLAIM_SEPARATOR)
-        if pos - len(CLAIM_SEPARATOR) + len(CLAIMS_CLOSE) != length:
-            raise NotIncremental("the per-event file is not the one the last build wrote")
-        old_ids = old_claims.get(node_id, [])
-        if len(old_ids) != len(texts):
-            raise NotIncremental("the per-event file is not the one the last build wrote")
-        by_id = dict(zip(old_ids, texts, strict=True))
-        new_texts = [text or by_id[cid] for cid, text in claims[node_id]]
-        new_node = node[:claims_at] + CLAIM_SEPARATOR.join(new_texts) + CLAIMS_CLOSE
+        if claims_at >= 0:
+            pos = claims_at
+            for n in lengths:
+                texts.append(node[pos : pos + n])
+                pos += n + len(CLAIM_SEPARATOR)
+            if pos - len(CLAIM_SEPARATOR) + len(CLAIMS_CLOSE) != length:
+                raise NotIncremental("the per-event file is not the one the last build wrote")
+        if node_id in delta.claims:
+            old_ids = delta.old_claims.get(node_id, [])
+            if len(old_ids) != len(texts):
+                raise NotIncremental("the per-event file is not the one the last build wrote")
+            by_id = dict(zip(old_ids, texts, strict=True))
+            texts = [text or by_id[cid] for cid, text in delta.claims[node_id]]
+        event = events.get(node_id)
+        if event is None:
+            raise NotIncremental("an event of the per-event file is gone")
+        new_node, new_claims_at = node_with_claims(event_node(event, estimates.get(event["event_id"]), None), texts)
         pieces += [old[at:offset], new_node]
         at = offset + length
-        layout.append([node_id, offset + shift, len(new_node), claims_at, list(map(len, new_texts))])
+        layout.append([node_id, offset + shift, len(new_node), new_claims_at, list(map(len, texts))])
         shift += len(new_node) - length
     pieces.append(old[at:])
     new_path.write_bytes(b"".join(pieces))
@@ -850,7 +991,7 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
     from pipeline.write.linked import _heads, _layout, export_names, file_stats
     from pipeline.write.linked.graph import description_graph
     from pipeline.write.linked.per_event import per_event_filename
-    from pipeline.write.package import TableIndex, table_csv, write_descriptor
+    from pipeline.write.package import write_descriptor
 
     began = time.perf_counter()
     last = delta.last
@@ -858,7 +999,18 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
     exports = list(names.values())
     pool = ThreadPoolExecutor(max_workers=3)
     try:
-        linked_job = pool.submit(_timed, _linked_parts, meta, delta, dist_dir, stage)
+        corpus = None
+        if delta.corpus_changed:
+            from pipeline.write.linked import stream
+
+            corpus_rows = {
+                "sources": delta.source_rows,
+                "events": delta.entity_rows.get("events", []),
+                "casualty_estimates": delta.derived["casualty_estimates"],
+                **delta.figures.corpus_rows(),
+            }
+            corpus = stream.corpus_fragments(Tables(rows=corpus_rows), meta, cache_dir)
+        linked_job = pool.submit(_timed, _linked_parts, meta, delta, dist_dir, stage, corpus)
         files: dict[str, dict] = {}
         tables_index = dict(last.tables)
         for name, schema in meta.tables.items():
@@ -866,13 +1018,9 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
             if name in delta.splices:
                 size, digest, tables_index[name] = splice_csv(old, new, last.tables[name], delta.splices[name])
                 files[schema.path] = {"bytes": size, "hash": "sha256:" + digest}
-            elif name in delta.derived:
-                index = TableIndex()
-                data = b"".join(table_csv(delta.derived[name], schema.field_names, schema.primary_key, None, index))
-                if name == "casualty_estimates" and data != old.read_bytes():
-                    raise NotIncremental("the casualty estimates changed (the corpus-wide linked data with them)")
+            elif name in delta.derived_csv:
+                data, tables_index[name] = delta.derived_csv[name]
                 new.write_bytes(data)
-                tables_index[name] = {"head": index.head, "keys": index.keys, "lengths": index.lengths}
                 files[schema.path] = {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
             else:
                 _link(old, new)
@@ -885,7 +1033,7 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
         digests = write_descriptor(meta, files, stage)
         known = {name: (files[name]["bytes"], digests[name]) for name in digests}
         per_event = per_event_filename(meta)
-        layout = splice_per_event(dist_dir / per_event, stage / per_event, last, delta.claims, delta.old_claims)
+        layout = splice_per_event(dist_dir / per_event, stage / per_event, delta)
         out = Output(entity_tables, meta, stage)
         for writer in file_writers():
             name = writer.name(meta)
@@ -897,7 +1045,7 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
             if writer.hashed:
                 known[name] = (len(data), hashlib.sha256(data).hexdigest())
         timings["splice CSV, descriptor, per-event JSON-LD"] = time.perf_counter() - began
-        changed_rows = Tables(rows={**delta.new_rows, **delta.derived})
+        changed_rows = Tables(rows={**delta.new_rows, **delta.derived, "sources": delta.source_rows})
         parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
         sqlite = pool.submit(_timed, write_sqlite, changed_rows, meta, stage, digests, cache_dir, None)
         timings["  export Parquet (in a thread)"] = parquet.result()[1]
@@ -944,6 +1092,7 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
         figures=delta.figures,
         per_event=layout,
         linked=linked_layout,
+        quoted=delta.quoted,
     )
 
 
@@ -966,9 +1115,12 @@ def _link(old: Path, new: Path) -> None:
         shutil.copyfile(old, new)
 
 
-def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path) -> dict[str, dict]:
-    """Each linked-data file up to its description: the last one's ranges with the changed partitions' fragments; the new layout."""
-    from pipeline.write.linked import export_names
+def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, corpus: dict | None) -> dict[str, dict]:
+    """Each linked-data file up to its description: the last one's ranges, the changed partitions' fragments, the corpus-wide part; the new layout.
+
+    `corpus`: the corpus-wide part rendered anew (`stream.corpus_fragments`), if it changed.
+    """
+    from pipeline.write.linked import export_names, fragment_length
 
     names = export_names(meta)
     layout = {}
@@ -1000,11 +1152,17 @@ def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path) -> 
             new_parts.append([at, length])
             at += length
         start, end = old["corpus"]
-        add(OldRange(start, end - start))
+        if corpus is None:
+            add(OldRange(start, end - start))
+            size = end - start
+        else:
+            for piece in corpus[fmt]:
+                add(piece)
+            size = sum(fragment_length(piece) for piece in corpus[fmt])
         path = stage / names[fmt]
         with open(path, "wb") as out:
             copy_ranges(dist_dir / names[fmt], out, ranges)
             out.flush()
             os.fsync(out.fileno())
-        layout[fmt] = {"parts": new_parts, "corpus": [at, at + end - start]}
+        layout[fmt] = {"parts": new_parts, "corpus": [at, at + size]}
     return layout

@@ -41,54 +41,73 @@ def per_event_document(tables: Tables, meta: Metadata) -> dict:
         claims.setdefault(r["event_id"], []).append(_claim(r, spans.get(r["span_id"]), language))
     estimates: dict[str, list[dict]] = {}
     for r in sorted(rows.get("casualty_estimates", []), key=lambda r: (r["event_id"], r["category"])):
-        estimates.setdefault(r["event_id"], []).append(
-            _compact(
-                {
-                    "@id": f"casualty-estimate/{iri_key(r['event_id'])}.{iri_key(r['category'])}",
-                    "@type": ["voc:CasualtyEstimate", "prov:Entity"],
-                    "category": _concept("casualty-category", r["category"]),
-                    "low": r.get("low"),
-                    "high": r.get("high"),
-                    "openEnded": r.get("open_ended"),
-                    "nClaims": r.get("n_claims"),
-                    "nSources": r.get("n_sources"),
-                }
-            )
-        )
-    nodes = []
-    for e in sorted(rows.get("events", []), key=lambda e: e["event_id"]):
-        event_id = e["event_id"]
-        nodes.append(
-            _compact(
-                {
-                    "@id": f"event/{iri_key(event_id)}",
-                    "@type": ["schema:Event", "sem:Event"],
-                    "name": e.get("name"),
-                    "description": e.get("description"),
-                    "eventType": _concept("event-type", e.get("event_type")),
-                    "scope": _concept("event-scope", e.get("scope")),
-                    "subEventOf": f"event/{iri_key(e['parent_event_id'])}" if e.get("parent_event_id") else None,
-                    "startDate": e.get("start_date"),
-                    "endDate": e.get("end_date"),
-                    "earliestBegin": e.get("earliest_date"),
-                    "latestEnd": e.get("latest_date"),
-                    "datePrecision": _concept("date-precision", e.get("date_precision")),
-                    "hasPlace": _compact(
-                        {
-                            "@id": f"event-place/{iri_key(event_id)}",
-                            "name": e.get("place"),
-                            "addressCountry": e.get("country"),
-                        }
-                    )
-                    if e.get("place") or e.get("country")
-                    else None,
-                    "sameAs": WIKIDATA + e["wikidata_id"] if e.get("wikidata_id") else None,
-                    "estimates": estimates.get(event_id),
-                    "claims": claims.get(event_id),
-                }
-            )
-        )
+        estimates.setdefault(r["event_id"], []).append(estimate_node(r))
+    nodes = [
+        event_node(e, estimates.get(e["event_id"]), claims.get(e["event_id"]))
+        for e in sorted(rows.get("events", []), key=lambda e: e["event_id"])
+    ]
     return {"@context": ctx, "@graph": nodes}
+
+
+def estimate_node(r: dict) -> dict:
+    """One casualty estimate, as embedded in its event's node."""
+    return _compact(
+        {
+            "@id": f"casualty-estimate/{iri_key(r['event_id'])}.{iri_key(r['category'])}",
+            "@type": ["voc:CasualtyEstimate", "prov:Entity"],
+            "category": _concept("casualty-category", r["category"]),
+            "low": r.get("low"),
+            "high": r.get("high"),
+            "openEnded": r.get("open_ended"),
+            "nClaims": r.get("n_claims"),
+            "nSources": r.get("n_sources"),
+        }
+    )
+
+
+def event_node(e: dict, estimates: list[dict] | None, claims: list[dict] | None) -> dict:
+    """One event's node: its own properties, then its estimates and claims (`estimate_node`, `_claim`), if any."""
+    event_id = e["event_id"]
+    return _compact(
+        {
+            "@id": f"event/{iri_key(event_id)}",
+            "@type": ["schema:Event", "sem:Event"],
+            "name": e.get("name"),
+            "description": e.get("description"),
+            "eventType": _concept("event-type", e.get("event_type")),
+            "scope": _concept("event-scope", e.get("scope")),
+            "subEventOf": f"event/{iri_key(e['parent_event_id'])}" if e.get("parent_event_id") else None,
+            "startDate": e.get("start_date"),
+            "endDate": e.get("end_date"),
+            "earliestBegin": e.get("earliest_date"),
+            "latestEnd": e.get("latest_date"),
+            "datePrecision": _concept("date-precision", e.get("date_precision")),
+            "hasPlace": _compact(
+                {
+                    "@id": f"event-place/{iri_key(event_id)}",
+                    "name": e.get("place"),
+                    "addressCountry": e.get("country"),
+                }
+            )
+            if e.get("place") or e.get("country")
+            else None,
+            "sameAs": WIKIDATA + e["wikidata_id"] if e.get("wikidata_id") else None,
+            "estimates": estimates,
+            "claims": claims,
+        }
+    )
+
+
+def node_with_claims(node: dict, claim_texts: list[bytes]) -> tuple[bytes, int]:
+    """The text of `node` (an `event_node` without claims) with the given claims' texts; and where the first claim starts (-1: none).
+
+    The same bytes `per_event_bytes` writes for the node with those claims.
+    """
+    text = _node_text(node, NODE_INDENT).encode("utf-8")
+    if not claim_texts:
+        return text, -1
+    head = text[:-1] + b', "claims": [\n' + NODE_INDENT.encode() + b"  "
+    return head + CLAIM_SEPARATOR.join(claim_texts) + CLAIMS_CLOSE, len(head)
 
 
 # One line per node: json's C encoder, which it uses only without `indent` (with it, the pure-Python
