@@ -438,7 +438,9 @@ class Delta:
     ]  # event node @id -> its claims (id, text; b"" if unchanged) after the change
     old_claims: dict[str, list[str]]  # event node @id -> its claims' casualty ids before, in order
     facts: dict[int, PartFacts]
+    old_rows: dict[str, list[dict]] = field(default_factory=dict)  # splice table -> the changed partitions' rows before
     source_rows: list[dict] = field(default_factory=list)  # every source row, quoting figures measured
+    moved_sources: list[dict] = field(default_factory=list)  # the source rows whose quoting figures change
     quoted: dict[str, list] = field(default_factory=dict)
     derived_csv: dict[str, tuple[bytes, dict]] = field(default_factory=dict)  # derived table -> (file, index)
     estimate_events: set = field(default_factory=set)  # events whose estimates change
@@ -559,8 +561,9 @@ def check(
             row["quoted_chars"], row["longest_passage"] = quoted[row["source_id"]]
         source_rows.append(row)
     moved = {r["source_id"] for r in source_rows if quoted.get(r["source_id"]) != last.quoted.get(r["source_id"])}
+    moved_sources = [r for r in source_rows if r["source_id"] in moved]
     if moved:
-        splices["sources"] = _replace_lines(meta, "sources", last, [r for r in source_rows if r["source_id"] in moved])
+        splices["sources"] = _replace_lines(meta, "sources", last, moved_sources)
     claims, old_claims = _claims(meta, last, change.old_rows, change.new_rows, sources)
     return Delta(
         last,
@@ -574,7 +577,9 @@ def check(
         claims,
         old_claims,
         change.facts,
+        old_rows=change.old_rows,
         source_rows=source_rows,
+        moved_sources=moved_sources,
         quoted=quoted,
         derived_csv=derived_csv,
         estimate_events={k.split("\0")[0] if isinstance(k, str) else k[0] for k in estimate_events},
@@ -1047,7 +1052,12 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
         timings["splice CSV, descriptor, per-event JSON-LD"] = time.perf_counter() - began
         changed_rows = Tables(rows={**delta.new_rows, **delta.derived, "sources": delta.source_rows})
         parquet = pool.submit(_timed, write_parquet, meta, stage, digests, cache_dir)
-        sqlite = pool.submit(_timed, write_sqlite, changed_rows, meta, stage, digests, cache_dir, None)
+        changes = {
+            name: (delta.old_rows[name], delta.new_rows[name]) for name in delta.splices if name in delta.new_rows
+        }
+        if "sources" in delta.splices:
+            changes["sources"] = (delta.moved_sources, delta.moved_sources)
+        sqlite = pool.submit(_timed, write_sqlite, changed_rows, meta, stage, digests, cache_dir, None, changes)
         timings["  export Parquet (in a thread)"] = parquet.result()[1]
         timings["  export SQLite (in a thread)"] = sqlite.result()[1]
         linked_layout, timings["  linked-data ranges (in a thread)"] = linked_job.result()

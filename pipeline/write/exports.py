@@ -286,6 +286,11 @@ def sqlite_extras_sql(meta: Metadata) -> list[str]:
     return drops + creates
 
 
+def _indexed_tables() -> set[str]:
+    """The tables whose rows an extra of `SQLITE_EXTRAS` copies (the views copy none)."""
+    return {table for _, kind, needs, _ in SQLITE_EXTRAS if kind != "VIEW" for table in needs}
+
+
 def _add_extras(con, statements: list[str]) -> None:
     for statement in statements:
         con.execute(statement)
@@ -326,6 +331,7 @@ def write_sqlite(
     csv_sha256: dict[str, str] | None = None,
     cache_dir: Path | None = None,
     fresh: FreshDatabase | None = None,
+    changes: dict[str, tuple[list[dict], list[dict]]] | None = None,
 ) -> str:
     """Write every table into one SQLite database with its keys; return the file name.
 
@@ -337,10 +343,12 @@ def write_sqlite(
     inserted. Foreign keys are enforced either way.
 
     `fresh` is the database `start_sqlite` began to fill; it is used if the cache has no
-    database to update, and stopped otherwise.
+    database to update, and stopped otherwise. `changes`, by table, are the rows a one-file
+    rebuild knows to have left and entered a changed table (engine/incremental.py): they are
+    deleted and inserted without comparing the table's CSV files.
     """
     try:
-        return _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh)
+        return _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh, changes or {})
     finally:
         if fresh is not None:
             fresh.kill()
@@ -395,7 +403,7 @@ def _last_state(meta: Metadata, folder: Path) -> dict | None:
     return state
 
 
-def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
+def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh, changes) -> str:
     path = out_dir / sqlite_filename(meta)
     folder = cache_dir / "sqlite" if cache_dir is not None and csv_sha256 is not None else None
     try:
@@ -427,10 +435,15 @@ def _write_sqlite(tables, meta, out_dir, csv_sha256, cache_dir, fresh) -> str:
             con.execute("PRAGMA foreign_keys = ON")
             con.execute("BEGIN")
             for name in changed:
+                if name in changes:
+                    _apply(con, meta[name], *changes[name])
+                    continue
                 old = (folder / meta[name].path).read_text(encoding="utf-8")
                 new = (out_dir / meta[name].path).read_text(encoding="utf-8")
                 _update(con, meta[name], tables.rows.get(name, []), old, new)
-            if changed:
+            # Views hold no rows; the search index copies texts, so it is made again (all extras,
+            # in their order, as a fresh database has them) when a table it copies changed.
+            if set(changed) & _indexed_tables():
                 _add_extras(con, sqlite_extras_sql(meta))
             _commit(con)
             # VACUUM INTO writes the schema cookie plus one into the header: set it back to the
@@ -637,6 +650,16 @@ def _update(con, schema: TableSchema, rows: list[dict], old_csv: str, new_csv: s
     pk = schema.primary_key
     rows = [row for row in rows if tuple(cell_text(row.get(k)) for k in pk) in added] if added else []
     con.executemany(_insert_sql(schema), _values(rows, schema.field_names))
+
+
+def _apply(con, schema: TableSchema, deleted: list[dict], inserted: list[dict]) -> None:
+    """Delete the rows that left the table (by key) and insert those that entered it."""
+    where = " AND ".join(f"{_quote(k)} = ?" for k in schema.primary_key)
+    con.executemany(
+        f"DELETE FROM {_quote(schema.name)} WHERE {where}",
+        [[_sqlite_value(row.get(k)) for k in schema.primary_key] for row in deleted],
+    )
+    con.executemany(_insert_sql(schema), _values(inserted, schema.field_names))
 
 
 def _commit(con) -> None:
