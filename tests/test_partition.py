@@ -16,6 +16,7 @@ def cache_counts(result) -> dict[str, int]:
     """The partitions a build took from the cache and built (not whether it spliced the last build: test_incremental.py)."""
     return {k: v for k, v in result.partitions.items() if k in ("cached", "built")}
 
+
 META = load_metadata(ROOT / "datapackage.json")
 
 

@@ -20,6 +20,7 @@ def cache_counts(result) -> dict[str, int]:
     """The partitions a build took from the cache and built (not whether it spliced the last build: test_incremental.py)."""
     return {k: v for k, v in result.partitions.items() if k in ("cached", "built")}
 
+
 FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
 
 
@@ -67,7 +68,9 @@ def test_serial_parallel_cold_and_cached_builds_write_the_same_bytes(every_file_
     cold = build(ROOT / "raw", tmp_path / "parallel", jobs=2, cache_dir=cache)
     warm = build(ROOT / "raw", tmp_path / "cached", jobs=2, cache_dir=cache)
     serial_cached = build(ROOT / "raw", tmp_path / "serial-cached", jobs=1, cache_dir=cache)
-    assert cache_counts(cold)["cached"] == 0 and cache_counts(warm)["built"] == cache_counts(serial_cached)["built"] == 0
+    assert (
+        cache_counts(cold)["cached"] == 0 and cache_counts(warm)["built"] == cache_counts(serial_cached)["built"] == 0
+    )
     expected = snapshot(tmp_path / "serial")
     for name in ("parallel", "cached", "serial-cached"):
         assert snapshot(tmp_path / name) == expected, name
