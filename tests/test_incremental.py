@@ -1211,3 +1211,30 @@ def test_fast_path_after_a_full_rebuild_with_a_warm_cache(built: Corpus):
     bench_touch(built.raw)
     touched = rebuild_and_compare(built, "bench edit after an unchanged rebuild")
     assert touched == 1, f"unchanged rebuild: {unchanged}, then the bench edit: {touched}"
+
+
+# --------------------------------------------------------------------------- the real corpus
+
+
+def test_the_real_corpus_splices_a_claim_edited_in_a_file_that_defines_its_own_events(tmp_path: Path):
+    """raw/'s files define their events and actors beside their claims; a claim edit keeps them and takes the splice."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    dist, cache = tmp_path / "dist", tmp_path / "cache"
+    build(raw, dist, DATAPACKAGE, cache_dir=cache, jobs=1)
+    path = raw / "annotations" / "soviet-miners-strike-anniversary-2009.yaml"
+    replace_once(path, "claimant: ", "claimant: revised ")
+    result = build(raw, dist, DATAPACKAGE, cache_dir=cache, jobs=1)
+    assert_same_as_fresh(raw, dist, DATAPACKAGE, tmp_path)
+    assert flag(result, "real corpus: claim edit in a file with its own events") == 1
+    # An edit of an event that file defines goes the full way, and still gives a fresh build's bytes.
+    replace_once(path, "name: ", "name: Renamed ")
+    result = build(raw, dist, DATAPACKAGE, cache_dir=cache, jobs=1)
+    assert_same_as_fresh(raw, dist, DATAPACKAGE, tmp_path)
+    assert flag(result, "real corpus: an event edited in that file") == 0
+
+
+def test_an_edit_of_the_first_file_replaces_the_first_fragment_without_its_separator(built: Corpus):
+    """The first fragment of the JSON-LD file drops its leading comma; a splice of the first file must too."""
+    touch_claimant(built.ann(0))
+    assert rebuild_and_compare(built, "claimant edit of the first file") == 1

@@ -474,13 +474,11 @@ def plan(
     changed = [i for i, (p, key) in enumerate(zip(last.parts, keys, strict=True)) if p[1] != key]
     if len(changed) > max(1, MAX_CHANGED_SHARE * len(keys)):
         raise NotIncremental("too many files changed")
-    if set(changed) & set(last.entity_parts):
-        raise NotIncremental("a file defining entities changed")
     for fmt in LINKED_FORMATS:
         parts = last.linked[fmt]["parts"]
         first = next((i for i, (_, length) in enumerate(parts) if length), len(parts))
-        if changed and min(changed) <= first:
-            raise NotIncremental("the first fragment of a linked-data file changed")
+        if changed and min(changed) < first:
+            raise NotIncremental("a file before the first with linked data changed")
     # Parts whose entries must still be readable: the changed files' old ones and the entities'.
     for i in [*changed, *last.entity_parts]:
         if not cache.entry(last.parts[i][1]).is_file():
@@ -658,12 +656,17 @@ class _Change:
 
         if new.tables.problems or new.cell_problems or not new.fragments:
             raise NotIncremental("a changed file has problems")
-        for part, rows in ((old, self.old_rows), (new, self.new_rows)):
-            for name, part_rows in _rows_of(part).items():
-                if name not in self.allowed:
-                    raise NotIncremental("a changed file defines entities")
-                rows[name] += part_rows
-        for name, part_rows in _rows_of(new).items():
+        old_tables, new_tables = _rows_of(old), _rows_of(new)
+        # A file may define events, actors and places besides its claims: they must stay as they were.
+        for name in (old_tables.keys() | new_tables.keys()) - self.allowed:
+            if old_tables.get(name) != new_tables.get(name):
+                raise NotIncremental(f"a changed file changes its {name}")
+        for tables, rows in ((old_tables, self.old_rows), (new_tables, self.new_rows)):
+            for name in self.allowed & tables.keys():
+                rows[name] += tables[name]
+        for name, part_rows in new_tables.items():
+            if name not in self.allowed:
+                continue
             lines = new.tables.lines.get(name)
             if lines is None or len(lines) != len(part_rows):
                 lines = csv_lines(part_rows, self.meta[name].field_names)
@@ -1130,7 +1133,8 @@ def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cor
 
     `corpus`: the corpus-wide part rendered anew (`stream.corpus_fragments`), if it changed.
     """
-    from pipeline.write.linked import export_names, fragment_length
+    from pipeline.write.linked import _layout, export_names, fragment_length
+    from pipeline.write.linked.stream import FileSlice
 
     names = export_names(meta)
     layout = {}
@@ -1152,9 +1156,16 @@ def _linked_parts(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cor
 
         add(OldRange(0, at))
         changed = set(delta.changed)
+        skip = _layout()[fmt][1]
+        first = next((i for i, (_, length) in enumerate(parts) if length), len(parts))
         for i, (offset, length) in enumerate(parts):
             if i in changed:
                 fragment = delta.new_parts[i].fragments[fmt]
+                if i == first:
+                    # The file's first fragment goes without its leading separator (`LinkedData`).
+                    if fragment.length <= skip:
+                        raise NotIncremental("the first fragment of a linked-data file empties")
+                    fragment = FileSlice(fragment.path, fragment.offset + skip, fragment.length - skip)
                 add(fragment)
                 length = fragment.length
             elif length:
