@@ -143,6 +143,13 @@ def build(
         )
     summary = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"built {dist_dir}: {summary}")
+    parts = result.partitions
+    if parts.get("incremental") == 1:
+        click.echo(
+            f"spliced into the last build: {parts.get('changed', 0)} of {parts.get('cached', 0) + parts.get('built', 0)} annotation files changed"
+        )
+    elif parts.get("incremental") == 0 and result.full_build_reason:
+        click.echo(f"built in full ({result.full_build_reason})")
 
 
 @cli.command()

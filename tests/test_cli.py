@@ -29,6 +29,17 @@ def test_build_writes_every_table(runner, mini_raw, tmp_path):
     assert {"datapackage.json", "casualties.csv", "casualty_estimates.csv"} <= names
 
 
+def test_build_says_whether_it_spliced_the_last_build(runner, mini_raw, tmp_path):
+    dist, cache = tmp_path / "dist", tmp_path / "cache"
+    argv = ["build", "--raw-dir", str(mini_raw), "--dist-dir", str(dist), "--cache-dir", str(cache)]
+    first = runner.invoke(cli, argv)
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[1] == "built in full (no earlier build recorded in the cache)"
+    again = runner.invoke(cli, argv)
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[1] == "spliced into the last build: 0 of 1 annotation files changed"
+
+
 # The table of broken inputs, one per mistake, is tests/test_broken_inputs.py.
 
 

@@ -64,6 +64,8 @@ class BuildResult:
     files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
+    # Why a build with a cache could not splice the last one ("" if it did, or had no cache).
+    full_build_reason: str = ""
     # Rows per table, where `tables` does not hold every row (a one-file rebuild holds only the entities).
     row_counts: dict[str, int] | None = None
 
@@ -263,7 +265,9 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         clock.lap("record the build for the next one")
     ctx.progress.close()
     ctx.timings["total"] = time.perf_counter() - start
-    return BuildResult(tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats)
+    return BuildResult(
+        tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats, full_build_reason=ctx.full_build_reason
+    )
 
 
 def _write(
@@ -434,7 +438,7 @@ def _build_incremental(ctx: BuildContext, dist_dir: Path, start: float) -> Build
     incremental.save(record, ctx.cache_dir)
     clock.lap("record the build for the next one")
     ctx.stats.update(part_stats)
-    ctx.stats.update(cached=len(paths) - part_stats["built"], incremental=1)
+    ctx.stats.update(cached=len(paths) - part_stats["built"], incremental=1, changed=len(changed))
     ctx.timings["total"] = time.perf_counter() - start
     ctx.progress.close()
     counts = {name: len(index["keys"]) for name, index in record.tables.items()}

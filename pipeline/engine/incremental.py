@@ -398,6 +398,8 @@ def forget(cache_dir: Path | None) -> None:
 def load(cache_dir: Path) -> LastBuild:
     try:
         fields, _, _ = entryfile.read_sealed(str(state_path(cache_dir)), None, fragments=False)
+    except FileNotFoundError as exc:
+        raise NotIncremental("no earlier build recorded in the cache") from exc
     except (OSError, entryfile.EntryError) as exc:
         raise NotIncremental("no usable record of the last build") from exc
     return LastBuild.from_json(fields)
