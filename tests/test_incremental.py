@@ -1238,3 +1238,19 @@ def test_an_edit_of_the_first_file_replaces_the_first_fragment_without_its_separ
     """The first fragment of the JSON-LD file drops its leading comma; a splice of the first file must too."""
     touch_claimant(built.ann(0))
     assert rebuild_and_compare(built, "claimant edit of the first file") == 1
+
+
+def test_a_dist_replaced_between_the_check_and_the_splice_is_not_spliced(built: Corpus, monkeypatch):
+    """Another build may swap in its dist/ after this one checked the record: the splice looks again under the lock."""
+    from pipeline.engine import incremental
+
+    checked = incremental.check
+
+    def check_then_touch_dist(*args, **kwargs):
+        delta = checked(*args, **kwargs)
+        os.utime(built.dist / "spans.csv")  # as if another build had written it meanwhile
+        return delta
+
+    monkeypatch.setattr(incremental, "check", check_then_touch_dist)
+    touch_claimant(built.ann(2))
+    assert rebuild_and_compare(built, "dist/ touched between the check and the splice") == 0

@@ -1005,6 +1005,9 @@ def write(meta: Metadata, delta: Delta, dist_dir: Path, stage: Path, cache_dir: 
 
     began = time.perf_counter()
     last = delta.last
+    # Checked again under the build's lock: another build may have replaced dist/ since `plan`.
+    if dist_stats(dist_dir) != last.files:
+        raise NotIncremental("dist/ changed since the last build")
     names = export_names(meta)
     exports = list(names.values())
     pool = ThreadPoolExecutor(max_workers=3)
