@@ -1254,3 +1254,14 @@ def test_a_dist_replaced_between_the_check_and_the_splice_is_not_spliced(built: 
     monkeypatch.setattr(incremental, "check", check_then_touch_dist)
     touch_claimant(built.ann(2))
     assert rebuild_and_compare(built, "dist/ touched between the check and the splice") == 0
+
+
+def test_a_sealed_record_that_does_not_fit_costs_a_full_build(built: Corpus):
+    """A record with a valid seal but missing a table's index (as a tool might write it): the full way, the same bytes."""
+    from pipeline.engine import incremental
+
+    last = incremental.load(built.cache)
+    del last.tables["spans"]
+    incremental.save(last, built.cache)
+    touch_claimant(built.ann(4))
+    assert rebuild_and_compare(built, "a sealed record without the spans' index") == 0

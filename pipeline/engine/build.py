@@ -434,6 +434,11 @@ def _build_incremental(ctx: BuildContext, dist_dir: Path, start: float) -> Build
     except incremental.NotIncremental as exc:
         ctx.full_build_reason = str(exc)
         return None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        # A sealed record this code wrote always fits; one that does not (written by hand or by a
+        # tool) costs a full build, never a wrong dist/: the stage is dropped before anything is swapped in.
+        ctx.full_build_reason = f"the record of the last build does not fit this build ({type(exc).__name__})"
+        return None
     record.files = incremental.dist_stats(dist_dir)
     incremental.save(record, ctx.cache_dir)
     clock.lap("record the build for the next one")
