@@ -242,6 +242,28 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
     corpus, parts = read(ctx)
     facts = _part_facts(ctx, parts)
     recorded: dict | None = {"facts": facts} if facts is not None else None
+    try:
+        files, tables = _stage_full(ctx, dist_dir, corpus, parts, recorded)
+    except BaseException:
+        if recorded is not None and recorded.get("prepared") is not None:
+            recorded["prepared"].discard()
+        raise
+    clock = _Clock(ctx.timings)
+    if ctx.cache_dir is not None:
+        if recorded is not None and recorded.get("prepared") is not None:
+            incremental.save_prepared(recorded["prepared"], dist_dir, ctx.cache_dir)
+        else:
+            incremental.forget(ctx.cache_dir)
+        clock.lap("record the build for the next one")
+    ctx.progress.close()
+    ctx.timings["total"] = time.perf_counter() - start
+    return BuildResult(
+        tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats, full_build_reason=ctx.full_build_reason
+    )
+
+
+def _stage_full(ctx: BuildContext, dist_dir: Path, corpus: Corpus, parts: list, recorded: dict | None) -> tuple:
+    """The full build's whole-corpus half, written into a staged dist/ that replaces dist_dir; (files, tables)."""
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
@@ -257,17 +279,7 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
         clock = _Clock(ctx.timings)
         files = _write(ctx, tables, stage, linked, fresh, clock, recorded)
     clock.lap("swap dist/ in")
-    if ctx.cache_dir is not None:
-        if recorded is not None and recorded.get("prepared") is not None:
-            incremental.save_prepared(recorded["prepared"], dist_dir, ctx.cache_dir)
-        else:
-            incremental.forget(ctx.cache_dir)
-        clock.lap("record the build for the next one")
-    ctx.progress.close()
-    ctx.timings["total"] = time.perf_counter() - start
-    return BuildResult(
-        tables=tables, files=files, timings=ctx.timings, partitions=ctx.stats, full_build_reason=ctx.full_build_reason
-    )
+    return files, tables
 
 
 def _write(
@@ -281,7 +293,7 @@ def _write(
 ) -> list[str]:
     """Every writer, into the staged folder: CSV and descriptor, the whole-file writers, Parquet, SQLite, linked data.
 
-    `recorded`, if given, receives where the rows, claims and fragments went (`incremental.record`).
+    `recorded`, if given, receives the record of this build for the next one (`incremental.prepare`).
     """
     meta, cache_dir = ctx.meta, ctx.cache_dir
     ctx.progress.stage("writing")
@@ -320,7 +332,7 @@ def _write(
         sqlite = pool.submit(_timed, write_sqlite, tables, meta, stage, digests, cache_dir, fresh)
         linked.add_corpus(tables, cache_dir)
         clock.lap("export RDF: fragments and corpus-wide part")
-        if recorded is not None and indexes is not None:
+        if recorded is not None and indexes is not None and cache_dir is not None:
             # While Parquet and SQLite run: the record for the next build (engine/incremental.py).
             recorded["prepared"] = incremental.prepare(
                 meta,
@@ -333,6 +345,7 @@ def _write(
                 per_event,
                 linked.layout(),
                 files,
+                cache_dir,
             )
             clock.lap("prepare the record for the next build (while Parquet and SQLite run)")
         clock.timings["  export Parquet (in a thread)"] = parquet.result()

@@ -74,6 +74,32 @@ def write_sealed(path: str, key: str | None, data: bytes, fragments: list[bytes]
         os.close(fd)
 
 
+def seal_in_place(fd: int, key: str | None, length: int) -> None:
+    """Write the header of an entry whose JSON (`length` bytes, no fragments) is at HEADER_SIZE of fd already.
+
+    For JSON written a piece at a time (the record of the last build): the pieces are hashed by
+    reading them back, which the page cache makes cheap, instead of holding them all.
+    """
+    digest = hashlib.sha256()
+    offset, end = HEADER_SIZE, HEADER_SIZE + length
+    while offset < end:
+        block = os.pread(fd, min(1 << 20, end - offset), offset)
+        if not block:
+            raise OSError("the entry is shorter than written")
+        digest.update(block)
+        offset += len(block)
+    if len(key or NO_KEY) != _KEY_LEN or length >= 10**_LEN_DIGITS:
+        raise ValueError("bad key or size")
+    head = b"%s%s %s %s %020d\n" % (
+        MAGIC,
+        (key or NO_KEY).encode("ascii"),
+        digest.hexdigest().encode("ascii"),
+        _digest([]),
+        length,
+    )
+    os.pwrite(fd, head, 0)
+
+
 def _parse_header(head: bytes) -> tuple[str, bytes, bytes, int]:
     """(key, json sha256, fragments sha256, json length) from the header bytes; raises EntryError."""
     if len(head) != HEADER_SIZE or not head.startswith(MAGIC) or not head.endswith(b"\n"):

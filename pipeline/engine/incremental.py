@@ -24,6 +24,7 @@ import bisect
 import contextlib
 import hashlib
 import itertools
+import json
 import mmap
 import operator
 import os
@@ -216,15 +217,6 @@ class LastBuild:
     linked: dict[str, dict]  # format -> {"parts": [[offset, length]], "corpus": [start, end]}
     quoted: dict[str, list]  # source_id -> [quoted_chars, longest_passage], for sources with quoting terms
 
-    def to_json(self) -> dict:
-        return {
-            "format": FORMAT,
-            "files": self.files,  # first: `save_prepared` fills it in
-            **{k: v for k, v in self.__dict__.items() if k not in ("figures", "tables", "files")},
-            "tables": {name: _pack(index) for name, index in self.tables.items()},
-            "figures": self.figures.__dict__,
-        }
-
     @classmethod
     def from_json(cls, data: dict) -> LastBuild:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -312,8 +304,9 @@ def prepare(
     per_event: list,
     linked: dict | None,
     files: dict[str, dict],
-) -> bytes | None:
-    """The record of a full build as it is about to replace dist_dir, but for the files' stats (`save_prepared`).
+    cache_dir: Path,
+) -> Prepared | None:
+    """The record of a full build as it is about to replace dist_dir, written but for the files' stats (`save_prepared`).
 
     None if the build lacks what a splice needs. Made while the build waits for Parquet and
     SQLite, so that it costs the build no time of its own.
@@ -346,45 +339,99 @@ def prepare(
         linked={fmt: {"parts": v["parts"], "corpus": v["corpus"]} for fmt, v in linked.items()},
         quoted={sid: [f.quoted_chars, f.longest_passage] for sid, f in tables.quoted.items()},
     )
+    path = state_path(cache_dir)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.prepared")
     try:
-        return entryfile.encode(last.to_json())
-    except (TypeError, ValueError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        room, length = _write_record(tmp, last, room=True)
+    except (OSError, TypeError, ValueError):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         return None
+    return Prepared(tmp, room, length)
 
 
-# How a prepared record holds the place of the files' stats (`LastBuild.to_json` writes them first).
-_NO_FILES = b'"files":{}'
+@dataclass
+class Prepared:
+    """A record written but for the files' stats: the file, where their room is, the JSON's length."""
+
+    path: Path
+    room: int
+    length: int
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
 
 
-def save_prepared(data: bytes, dist_dir: Path, cache_dir: Path) -> None:
-    """Write a prepared record with the stats of dist_dir's files, now that the build replaced it."""
+# Bytes kept for the files' stats in a prepared record (about 100 a file of dist/).
+_FILES_ROOM = 1 << 16
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=entryfile._reject)
+
+
+def _write_record(tmp: Path, last: LastBuild, room: bool) -> tuple[int, int]:
+    """Write last's JSON at HEADER_SIZE of a new file tmp, a value at a time; (where the files' stats are, JSON length).
+
+    With `room`, spaces stand in for the stats (JSON allows them), to be written over by
+    `save_prepared`. A value at a time, and each table's index packed only when written: the
+    whole JSON at once took a hundred MB at 200,000 spans, at the build's peak of memory.
+    """
+
+    def value(v) -> bytes:
+        return _ENCODER.encode(v).encode("ascii")
+
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "wb") as fh:
+        fh.seek(entryfile.HEADER_SIZE)
+        fh.write(b'{"format":' + value(FORMAT) + b',"files":')
+        at = fh.tell() - entryfile.HEADER_SIZE
+        fh.write(b" " * _FILES_ROOM if room else value(last.files))
+        for name, v in last.__dict__.items():
+            if name in ("files", "tables", "figures"):
+                continue
+            fh.write(b"," + value(name) + b":" + value(v))
+        fh.write(b',"figures":' + value(last.figures.__dict__) + b',"tables":{')
+        for i, (name, index) in enumerate(last.tables.items()):
+            fh.write((b"," if i else b"") + value(name) + b":" + value(_pack(index)))
+        fh.write(b"}}")
+        length = fh.tell() - entryfile.HEADER_SIZE
+    return entryfile.HEADER_SIZE + at, length
+
+
+def save_prepared(prepared: Prepared, dist_dir: Path, cache_dir: Path) -> None:
+    """Write the stats of dist_dir's files into a prepared record, now that the build replaced it, and put it in place."""
     try:
-        stats = entryfile.encode({"files": dist_stats(dist_dir)})[1:-1]
-    except OSError:
-        forget(cache_dir)
-        return
-    if _NO_FILES not in data[:200]:
-        raise ValueError("not a prepared record")
-    _write(data.replace(_NO_FILES, stats, 1), cache_dir)
+        stats = _ENCODER.encode(dist_stats(dist_dir)).encode("ascii")
+        if len(stats) > _FILES_ROOM:
+            raise ValueError("too many files for the room kept")
+        fd = os.open(prepared.path, os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            os.pwrite(fd, stats, prepared.room)
+            entryfile.seal_in_place(fd, None, prepared.length)
+        finally:
+            os.close(fd)
+        os.replace(prepared.path, state_path(cache_dir))
+    except (OSError, ValueError):
+        prepared.discard()
+        forget(cache_dir)  # a cache that cannot be written only costs time
 
 
 def save(last: LastBuild, cache_dir: Path) -> None:
-    try:
-        data = entryfile.encode(last.to_json())
-    except (TypeError, ValueError):
-        forget(cache_dir)
-        return
-    _write(data, cache_dir)
-
-
-def _write(data: bytes, cache_dir: Path) -> None:
+    """Write the record of a build (a splice's), files' stats included."""
     path = state_path(cache_dir)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        entryfile.write_sealed(str(tmp), None, data, [])
+        _, length = _write_record(tmp, last, room=False)
+        fd = os.open(tmp, os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            entryfile.seal_in_place(fd, None, length)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, TypeError, ValueError):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         forget(cache_dir)  # a cache that cannot be written only costs time
 
 
