@@ -239,18 +239,16 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
             return result
         ctx.timings.clear()
         ctx.stats["incremental"] = 0
-    corpus, parts = read(ctx)
-    facts = _part_facts(ctx, parts)
-    recorded: dict | None = {"facts": facts} if facts is not None else None
+    recorded: dict = {}
     try:
-        files, tables = _stage_full(ctx, dist_dir, corpus, parts, recorded)
+        files, tables = _stage_full(ctx, dist_dir, recorded)
     except BaseException:
-        if recorded is not None and recorded.get("prepared") is not None:
+        if recorded.get("prepared") is not None:
             recorded["prepared"].discard()
         raise
     clock = _Clock(ctx.timings)
     if ctx.cache_dir is not None:
-        if recorded is not None and recorded.get("prepared") is not None:
+        if recorded.get("prepared") is not None:
             incremental.save_prepared(recorded["prepared"], dist_dir, ctx.cache_dir)
         else:
             incremental.forget(ctx.cache_dir)
@@ -262,8 +260,19 @@ def _build(ctx: BuildContext, dist_dir: Path, start: float) -> BuildResult:
     )
 
 
-def _stage_full(ctx: BuildContext, dist_dir: Path, corpus: Corpus, parts: list, recorded: dict | None) -> tuple:
-    """The full build's whole-corpus half, written into a staged dist/ that replaces dist_dir; (files, tables)."""
+def _stage_full(ctx: BuildContext, dist_dir: Path, holder: dict) -> tuple:
+    """The full build, written into a staged dist/ that replaces dist_dir; (files, tables).
+
+    `holder` receives the record prepared for the next build (`incremental.prepare`), if any.
+    The partitions are read here, not by the caller, so that nothing else holds them once the
+    merge is done (they are most of the build's memory).
+    """
+    corpus, parts = read(ctx)
+    facts = _part_facts(ctx, parts)
+    recorded: dict | None = None
+    if facts is not None:
+        recorded = holder
+        recorded["facts"] = facts
     with staged_dist(dist_dir) as stage, contextlib.ExitStack() as stack:
         # The partitions' linked data is copied into the staged files and the rows they stored
         # are put into a fresh database (each in a child process) while the rows are checked and
