@@ -130,15 +130,11 @@ def per_event_bytes(tables: Tables, meta: Metadata, layout: list | None = None) 
     texts = []
     offset = len(head) + len(GRAPH_OPEN)
     for node in doc["@graph"]:
-        claims: list[str] = []
-        data = _node_text(node, NODE_INDENT, claims).encode("utf-8")
+        # The claims (the node's last property) one line each, as a splice writes them too.
+        claims = [claim_text(c).encode("utf-8") for c in node.pop("claims", [])]
+        data, claims_at = node_with_claims(node, claims)
         if layout is not None:
-            encoded = [c.encode("utf-8") for c in claims]
-            start = len(data) - len(CLAIMS_CLOSE) - sum(map(len, encoded)) - len(CLAIM_SEPARATOR) * (len(encoded) - 1)
-            ids = [claim["@id"] for claim in node.get("claims", [])]
-            layout.append(
-                EventLayout(node["@id"], offset, len(data), start if claims else -1, ids, list(map(len, encoded)))
-            )
+            layout.append(EventLayout(node["@id"], offset, len(data), claims_at, list(map(len, claims))))
         offset += len(data) + len(NODE_SEPARATOR)
         texts.append(data)
     return per_event_join(head, texts)
@@ -156,15 +152,14 @@ GRAPH_OPEN = b"[\n" + NODE_INDENT.encode()
 class EventLayout:
     """Where one event's node is in the file, and its claims (the node's last list, one claim a line) in the node.
 
-    `claims_at` is the offset of the first claim's text in the node (-1: no claims); `claim_ids`
-    the claims' `@id`s in order, `claim_lengths` their texts' lengths in bytes.
+    `claims_at` is the offset of the first claim's text in the node (-1: no claims);
+    `claim_lengths` the claims' texts' lengths in bytes, in order.
     """
 
     node_id: str
     offset: int
     length: int
     claims_at: int
-    claim_ids: list[str]
     claim_lengths: list[int]
 
 
@@ -185,19 +180,13 @@ def claim_text(claim: dict) -> str:
     return _ONE_LINE(claim)
 
 
-def _node_text(node: dict, indent: str, claims: list[str] | None = None) -> str:
-    """A node on one line, but for its lists of nodes (estimates, claims): one line per item, below it.
-
-    `claims`, if given, receives the texts of the node's claims.
-    """
+def _node_text(node: dict, indent: str) -> str:
+    """A node on one line, but for its lists of nodes (estimates, claims): one line per item, below it."""
     inner = indent + "  "
     items = []
     for key, value in node.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            texts = list(map(_ONE_LINE, value))
-            if key == "claims" and claims is not None:
-                claims[:] = texts
-            lines = f",\n{inner}".join(texts)
+            lines = f",\n{inner}".join(map(_ONE_LINE, value))
             items.append(f"{_ONE_LINE(key)}: [\n{inner}{lines}\n{indent}]")
         else:
             items.append(f"{_ONE_LINE(key)}: {_ONE_LINE(value)}")
