@@ -325,13 +325,19 @@ def _demand_text(c: Corpus) -> str:
     return path.name
 
 
+def _set_claim_value(c: Corpus, find: str, start: int, field: str, new_value) -> str:
+    """In the first block matching `find` (from file `start` on), give the claim's first `field` new_value(old value)."""
+    path, i, block = find_block(c, find, start=start)
+    old = re.search(rf"^        {field}: (\S+)$", block, re.M).group(1)
+    edit_block(path, i, block.replace(f"        {field}: {old}", f"        {field}: {new_value(old)}", 1))
+    return path.name
+
+
 def _demand_category(c: Corpus) -> str:
     # A demand with an explicit id (its category has an underscore): the id and its outcome claim stay.
-    path, i, block = find_block(c, r"^        demand_id: ", start=2)
-    old = re.search(r"^        category: (\S+)$", block, re.M).group(1)
-    new = other_value(enum("demands", "category"), old)
-    edit_block(path, i, block.replace(f"        category: {old}", f"        category: {new}", 1))
-    return path.name
+    return _set_claim_value(
+        c, r"^        demand_id: ", 2, "category", lambda old: other_value(enum("demands", "category"), old)
+    )
 
 
 def _claimant_needing_csv_quotes(c: Corpus) -> str:
@@ -362,10 +368,7 @@ def _entity_description(c: Corpus) -> str:
 
 
 def _casualty_count_changes_estimates(c: Corpus) -> str:
-    path, i, block = find_block(c, r"^        count: \d+$\n        qualifier: exact$", start=8)
-    old = re.search(r"^        count: (\d+)$", block, re.M).group(1)
-    edit_block(path, i, block.replace(f"        count: {old}\n", "        count: 987654\n", 1))
-    return path.name
+    return _set_claim_value(c, r"^        count: \d+$\n        qualifier: exact$", 8, "count", lambda old: 987654)
 
 
 def _casualty_count_lowers_estimates(c: Corpus) -> str:
@@ -376,11 +379,13 @@ def _casualty_count_lowers_estimates(c: Corpus) -> str:
 
 
 def _demand_outcome_changes_derived_outcome(c: Corpus) -> str:
-    path, i, block = find_block(c, r"^    outcomes:$", start=10)
-    old = re.search(r"^        outcome: (\S+)$", block, re.M).group(1)
-    new = other_value(enum("demand_outcomes", "outcome"), old, avoid=("unknown",))
-    edit_block(path, i, block.replace(f"        outcome: {old}", f"        outcome: {new}", 1))
-    return path.name
+    return _set_claim_value(
+        c,
+        r"^    outcomes:$",
+        10,
+        "outcome",
+        lambda old: other_value(enum("demand_outcomes", "outcome"), old, avoid=("unknown",)),
+    )
 
 
 def _span_quote_shrinks(c: Corpus) -> str:
